@@ -1,0 +1,347 @@
+//! Decoding: recognising what a framed document is, parsing it with simd-json and handing it
+//! to the [`Flattener`].
+
+use simd_json::{Buffers, Node, Tape};
+
+use crate::flatten::{Flattener, RecordError, find_str};
+use crate::frame::FrameKind;
+
+/// What the items of a collection page are, from its `@odata.context`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageKind {
+    /// A page of callRecords (`…/callRecords`, `Collection(…callRecord)`).
+    CallRecords,
+    /// A List-sessions page or a `sessions@odata.nextLink` follow-up page of call `call_id`.
+    Sessions {
+        /// The call the sessions belong to (only named in `@odata.context`).
+        call_id: String,
+    },
+    /// A `participants_v2` page of call `call_id`.
+    Participants {
+        /// The call the participants belong to.
+        call_id: String,
+    },
+    /// A page with no `@odata.context` before its `value`: items are recognised by shape.
+    Unknown,
+    /// A page of something that is not call-record data (named by its context).
+    Other(String),
+}
+
+/// Extracts the value of `"@odata.context"` from the start of a document (a page prefix).
+pub fn odata_context(prefix: &[u8]) -> Option<String> {
+    let key = b"\"@odata.context\"";
+    let at = memchr::memmem::find(prefix, key)? + key.len();
+    let rest = &prefix[at..];
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[colon] != b':' {
+        return None;
+    }
+    let rest = &rest[colon + 1..];
+    let q = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[q] != b'"' {
+        return None;
+    }
+    let rest = &rest[q + 1..];
+    let end = memchr::memchr(b'"', rest)?;
+    Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+}
+
+/// The kind of page an `@odata.context` names.
+pub fn page_kind(context: Option<&str>) -> PageKind {
+    let Some(ctx) = context else {
+        return PageKind::Unknown;
+    };
+    if let Some(id) = call_id_in_context(ctx, "sessions") {
+        return PageKind::Sessions { call_id: id };
+    }
+    if let Some(id) = call_id_in_context(ctx, "participants_v2") {
+        return PageKind::Participants { call_id: id };
+    }
+    if ctx.contains("callRecords") || ctx.contains("callRecord)") {
+        return PageKind::CallRecords;
+    }
+    let name = ctx.rsplit('#').next().unwrap_or(ctx);
+    PageKind::Other(name.to_string())
+}
+
+/// `…callRecords('ID')/sessions…` → `ID` (for `what` = `sessions`).
+fn call_id_in_context(ctx: &str, what: &str) -> Option<String> {
+    let start = ctx.find("callRecords('")? + "callRecords('".len();
+    let end = start + ctx[start..].find("')")?;
+    let after = &ctx[end + 2..];
+    let next = after.strip_prefix('/')?;
+    if next.starts_with(what)
+        && !next[what.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    {
+        Some(ctx[start..end].to_string())
+    } else {
+        None
+    }
+}
+
+/// What became of one framed unit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A call record was flattened.
+    Call,
+    /// A session of a follow-up / List-sessions page was flattened.
+    Session,
+    /// A participant of a follow-up page was flattened.
+    Participant,
+    /// The end of a page: whether it had an `@odata.nextLink`.
+    PageEnd {
+        /// The page says more pages follow.
+        next_link: bool,
+    },
+    /// Not call-record data; the name says what it is.
+    NotCallRecord(String),
+    /// A bad record: nothing of it was kept.
+    Rejected(Rejection),
+}
+
+/// Why a unit was rejected, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    /// Byte offset of the error relative to the unit's first byte (when known).
+    pub at: Option<usize>,
+    /// JSON path (when the unit parsed).
+    pub path: Option<String>,
+    /// What was wrong.
+    pub error: String,
+}
+
+impl From<RecordError> for Rejection {
+    fn from(e: RecordError) -> Self {
+        Rejection {
+            at: None,
+            path: Some(e.path),
+            error: e.message,
+        }
+    }
+}
+
+/// Parses framed units and flattens them, reusing its parse buffers.
+pub struct Decoder {
+    buffers: Buffers,
+    tape: Option<Tape<'static>>,
+    scratch: Vec<u8>,
+    /// The flattened rows so far.
+    pub flattener: Flattener,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder with empty buffers.
+    pub fn new() -> Self {
+        Decoder {
+            buffers: Buffers::default(),
+            tape: Some(Tape::null().reset()),
+            scratch: Vec::new(),
+            flattener: Flattener::new(),
+        }
+    }
+
+    /// Decodes one unit framed as `kind`; `page` is the kind of the page it belongs to.
+    pub fn decode(&mut self, bytes: &[u8], kind: &FrameKind, page: &PageKind) -> Outcome {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(bytes);
+        let mut tape = self
+            .tape
+            .take()
+            .expect("tape is returned after every use")
+            .reset();
+        let outcome = match simd_json::fill_tape(&mut self.scratch, &mut self.buffers, &mut tape) {
+            Err(e) => Outcome::Rejected(Rejection {
+                at: Some(e.index()),
+                path: None,
+                error: format!("invalid JSON: {:?}", e.error()),
+            }),
+            Ok(()) => dispatch(&mut self.flattener, &tape.0, kind, page),
+        };
+        self.tape = Some(tape.reset());
+        outcome
+    }
+}
+
+fn dispatch(fl: &mut Flattener, nodes: &[Node<'_>], kind: &FrameKind, page: &PageKind) -> Outcome {
+    let result = |r: Result<(), RecordError>, ok: Outcome| match r {
+        Ok(()) => ok,
+        Err(e) => Outcome::Rejected(e.into()),
+    };
+    match kind {
+        FrameKind::PageEnd { .. } => {
+            let next = matches!(nodes.first(), Some(Node::Object { .. }))
+                && find_str(nodes, 0, "@odata.nextLink").is_some();
+            Outcome::PageEnd { next_link: next }
+        }
+        FrameKind::PageItem { index, .. } => match page {
+            PageKind::CallRecords => result(fl.push_call(nodes), Outcome::Call),
+            PageKind::Sessions { call_id } => {
+                result(fl.push_session(nodes, call_id), Outcome::Session)
+            }
+            PageKind::Participants { call_id } => result(
+                fl.push_participant(nodes, call_id, *index as usize, None),
+                Outcome::Participant,
+            ),
+            PageKind::Other(name) => Outcome::NotCallRecord(name.clone()),
+            PageKind::Unknown => by_shape(fl, nodes),
+        },
+        _ => {
+            // A whole document or an element of a top-level array.
+            match nodes.first() {
+                Some(Node::Object { .. }) => {}
+                Some(Node::Array { .. }) => {
+                    return Outcome::Rejected(Rejection {
+                        at: None,
+                        path: Some("$".into()),
+                        error: "a nested JSON array is not a call record".into(),
+                    });
+                }
+                _ => {
+                    return Outcome::Rejected(Rejection {
+                        at: None,
+                        path: Some("$".into()),
+                        error: "a JSON scalar is not a call record".into(),
+                    });
+                }
+            }
+            match find_str(nodes, 0, "@odata.context") {
+                Some(ctx) => match page_kind(Some(ctx)) {
+                    PageKind::Sessions { call_id } => {
+                        result(fl.push_session(nodes, &call_id), Outcome::Session)
+                    }
+                    PageKind::Participants { call_id } => result(
+                        fl.push_participant(nodes, &call_id, 0, None),
+                        Outcome::Participant,
+                    ),
+                    PageKind::CallRecords => result(fl.push_call(nodes), Outcome::Call),
+                    PageKind::Other(name) => Outcome::NotCallRecord(name),
+                    PageKind::Unknown => by_shape(fl, nodes),
+                },
+                None => by_shape(fl, nodes),
+            }
+        }
+    }
+}
+
+const CALL_KEYS: [&str; 9] = [
+    "version",
+    "type",
+    "modalities",
+    "lastModifiedDateTime",
+    "sessions",
+    "organizer",
+    "organizer_v2",
+    "participants",
+    "participants_v2",
+];
+
+/// Recognises an object with no `@odata.context` by its keys.
+fn by_shape(fl: &mut Flattener, nodes: &[Node<'_>]) -> Outcome {
+    if !matches!(nodes.first(), Some(Node::Object { .. })) {
+        return Outcome::Rejected(Rejection {
+            at: None,
+            path: Some("$".into()),
+            error: "not a JSON object".into(),
+        });
+    }
+    let keys: Vec<&str> = object_keys(nodes);
+    let has = |k: &str| keys.contains(&k);
+    if has("subscriptionId") && has("changeType") {
+        return Outcome::NotCallRecord("change notification".into());
+    }
+    if has("changeType") && has("notificationUrl") {
+        return Outcome::NotCallRecord("subscription".into());
+    }
+    let session_like = has("segments") || (has("caller") && has("callee"));
+    if !session_like && CALL_KEYS.iter().any(|k| has(k)) {
+        return match fl.push_call(nodes) {
+            Ok(()) => Outcome::Call,
+            Err(e) => Outcome::Rejected(e.into()),
+        };
+    }
+    if session_like {
+        return Outcome::Rejected(Rejection {
+            at: None,
+            path: Some("$".into()),
+            error: "a session with no call id: its page's @odata.context (callRecords('ID')/sessions) was not saved with it"
+                .into(),
+        });
+    }
+    if let Some(t) = find_str(nodes, 0, "@odata.type") {
+        return Outcome::NotCallRecord(t.trim_start_matches('#').to_string());
+    }
+    let mut name = String::from("JSON object with keys ");
+    for (i, k) in keys.iter().take(5).enumerate() {
+        if i > 0 {
+            name.push_str(", ");
+        }
+        name.push_str(k);
+    }
+    Outcome::NotCallRecord(name)
+}
+
+fn object_keys<'a>(nodes: &[Node<'a>]) -> Vec<&'a str> {
+    let Some(Node::Object { len, .. }) = nodes.first() else {
+        return Vec::new();
+    };
+    let mut keys = Vec::with_capacity(*len);
+    let mut at = 1;
+    for _ in 0..*len {
+        if let Node::String(k) = nodes[at] {
+            keys.push(k);
+        }
+        let v = at + 1;
+        at = v + match nodes[v] {
+            Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
+            _ => 1,
+        };
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contexts() {
+        assert_eq!(
+            page_kind(Some(
+                "https://graph.microsoft.com/beta/$metadata#communications/callRecords('e523d2ed-2966-4b6b-925b-754a88034cc5')/sessions"
+            )),
+            PageKind::Sessions {
+                call_id: "e523d2ed-2966-4b6b-925b-754a88034cc5".into()
+            }
+        );
+        assert_eq!(
+            page_kind(Some(
+                "https://graph.microsoft.com/v1.0/$metadata#communications/callRecords('x')/participants_v2"
+            )),
+            PageKind::Participants {
+                call_id: "x".into()
+            }
+        );
+        assert_eq!(
+            page_kind(Some(
+                "https://graph.microsoft.com/v1.0/$metadata#communications/callRecords"
+            )),
+            PageKind::CallRecords
+        );
+        assert_eq!(
+            page_kind(Some(
+                "https://graph.microsoft.com/v1.0/$metadata#Collection(callRecording)"
+            )),
+            PageKind::Other("Collection(callRecording)".into())
+        );
+        assert_eq!(
+            odata_context(br#"{ "@odata.context" : "abc", "value": ["#).as_deref(),
+            Some("abc")
+        );
+    }
+}

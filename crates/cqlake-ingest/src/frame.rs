@@ -1,0 +1,1003 @@
+//! Framing: splitting a byte stream into JSON documents without parsing them.
+//!
+//! [`Framer`] is push-based and does no I/O: feed it bytes with [`Framer::push`] as they arrive
+//! (from a file, a decompressor, stdin) and it calls back with one [`Frame`] per complete unit.
+//! It understands the containers Graph exports come in:
+//!
+//! - one document, NDJSON / JSON Lines, or documents simply concatenated;
+//! - a top-level JSON array, whose elements are emitted one by one ([`FrameKind::ArrayItem`]);
+//! - a collection page `{"@odata.context": …, "value": [ … ], "@odata.nextLink": …}`, whose
+//!   `value` elements are emitted one by one ([`FrameKind::PageItem`]) and whose remaining keys
+//!   are emitted at the end as a small header document ([`FrameKind::PageEnd`]);
+//! - a UTF-8 byte order mark at the start.
+//!
+//! Only the bytes of the unit being framed are held, so a multi-GB array or page frames in memory
+//! bounded by its largest element. Structural errors (an unexpected byte between documents, a
+//! document cut off at the end of the input, a broken line in NDJSON) become
+//! [`FrameKind::Error`] frames that carry the position; framing resumes after them.
+
+/// The default cap on the size of one framed unit (a document, or one element of an array or page).
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 256 * 1024 * 1024;
+
+/// The default cap on nesting depth inside one document.
+pub const DEFAULT_MAX_DEPTH: usize = 512;
+
+/// What a frame is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A whole top-level document.
+    Document,
+    /// An element of a top-level JSON array.
+    ArrayItem {
+        /// Position in the array.
+        index: u64,
+    },
+    /// The start of a collection page's `value` array: the bytes so far (an unterminated object
+    /// prefix that holds the keys before `value`, such as `@odata.context`).
+    PageStart {
+        /// Sequence number of the page within the stream.
+        page: u64,
+    },
+    /// An element of a collection page's `value` array.
+    PageItem {
+        /// Sequence number of the page within the stream.
+        page: u64,
+        /// Position in `value`.
+        index: u64,
+    },
+    /// The end of a page: its keys other than `value`, as a complete JSON object (`value` kept
+    /// as an empty array).
+    PageEnd {
+        /// Sequence number of the page within the stream.
+        page: u64,
+        /// How many items the page had.
+        items: u64,
+    },
+    /// Bytes that could not be framed.
+    Error(FrameError),
+}
+
+/// Why bytes could not be framed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// A byte that cannot start a document or continue a container.
+    Unexpected(u8),
+    /// The input ended inside a document.
+    Truncated,
+    /// A line of NDJSON ended inside a document.
+    BrokenLine,
+    /// A closing bracket that does not match the open one.
+    Mismatched(u8),
+    /// A unit larger than the configured maximum.
+    TooLarge(usize),
+    /// Nesting deeper than the configured maximum.
+    TooDeep(usize),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Unexpected(b) => write!(
+                f,
+                "unexpected byte {} outside a JSON document",
+                show_byte(*b)
+            ),
+            FrameError::Truncated => write!(f, "input ends inside a JSON document (truncated)"),
+            FrameError::BrokenLine => {
+                write!(f, "line ends inside a JSON document (broken NDJSON line)")
+            }
+            FrameError::Mismatched(b) => write!(
+                f,
+                "closing {} does not match the open bracket",
+                show_byte(*b)
+            ),
+            FrameError::TooLarge(max) => write!(f, "document larger than the limit of {max} bytes"),
+            FrameError::TooDeep(max) => write!(f, "nesting deeper than the limit of {max} levels"),
+        }
+    }
+}
+
+fn show_byte(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("'{}'", b as char)
+    } else {
+        format!("0x{b:02x}")
+    }
+}
+
+/// One framed unit.
+#[derive(Debug)]
+pub struct Frame<'a> {
+    /// What it is.
+    pub kind: FrameKind,
+    /// Its bytes (for an error, a bounded excerpt).
+    pub bytes: &'a [u8],
+    /// Byte offset of its first byte in the stream.
+    pub offset: u64,
+    /// 1-based line of its first byte.
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Top {
+    /// Between documents.
+    Between,
+    /// Inside a top-level array, between elements.
+    ArrayBetween,
+    /// Inside a document or element.
+    Doc,
+    /// Inside a document whose bytes are being skipped (too large, or a broken line).
+    Skipping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Document,
+    ArrayItem,
+}
+
+/// Splits a byte stream into frames. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Framer {
+    max_frame: usize,
+    max_depth: usize,
+    // position
+    offset: u64,
+    line: u64,
+    at_start: bool,
+    // state
+    top: Top,
+    unit: Unit,
+    stack: Vec<u8>,
+    in_string: bool,
+    escape: bool,
+    /// Bytes of the unit being framed.
+    buf: Vec<u8>,
+    unit_offset: u64,
+    unit_line: u64,
+    unit_lines: u64,
+    /// NDJSON detected: a document may not span lines.
+    line_mode: bool,
+    docs_done: u64,
+    array_index: u64,
+    // page tracking (depth-1 keys of a top-level object)
+    key_start: Option<usize>,
+    expect_key: bool,
+    last_key_is_value: bool,
+    after_colon_value: bool,
+    page: Option<PageState>,
+    pages: u64,
+    skip_depth: usize,
+    skip_string: bool,
+    skip_escape: bool,
+    skip_error: Option<FrameError>,
+    excerpt_start: Vec<u8>,
+    /// Between documents after a stray byte: skip until something that can open a document.
+    garbage: bool,
+    /// The last significant byte outside strings in the current unit.
+    prev_sig: u8,
+    /// The byte before the current one (to see a line start).
+    prev_byte: u8,
+}
+
+#[derive(Debug)]
+struct PageState {
+    seq: u64,
+    header: Vec<u8>,
+    items: u64,
+    /// True while between items (after `[` or `,`), false inside one.
+    item_open: bool,
+    item_start: usize,
+    item_offset: u64,
+    item_line: u64,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Framer {
+    /// A framer with the default limits ([`DEFAULT_MAX_FRAME_BYTES`], [`DEFAULT_MAX_DEPTH`]).
+    pub fn new() -> Self {
+        Framer {
+            max_frame: DEFAULT_MAX_FRAME_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            offset: 0,
+            line: 1,
+            at_start: true,
+            top: Top::Between,
+            unit: Unit::Document,
+            stack: Vec::new(),
+            in_string: false,
+            escape: false,
+            buf: Vec::new(),
+            unit_offset: 0,
+            unit_line: 1,
+            unit_lines: 0,
+            line_mode: false,
+            docs_done: 0,
+            array_index: 0,
+            key_start: None,
+            expect_key: false,
+            last_key_is_value: false,
+            after_colon_value: false,
+            page: None,
+            pages: 0,
+            skip_depth: 0,
+            skip_string: false,
+            skip_escape: false,
+            skip_error: None,
+            excerpt_start: Vec::new(),
+            garbage: false,
+            prev_sig: 0,
+            prev_byte: b'\n',
+        }
+    }
+
+    /// Sets the largest unit (document, array element or page item) in bytes. Larger ones are
+    /// reported as [`FrameError::TooLarge`] and skipped. Default [`DEFAULT_MAX_FRAME_BYTES`].
+    pub fn with_max_frame_bytes(mut self, max: usize) -> Self {
+        self.max_frame = max;
+        self
+    }
+
+    /// Sets the deepest nesting allowed. Deeper documents are reported as [`FrameError::TooDeep`]
+    /// and skipped. Default [`DEFAULT_MAX_DEPTH`].
+    pub fn with_max_depth(mut self, max: usize) -> Self {
+        self.max_depth = max;
+        self
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Feeds bytes; calls `out` for every unit completed by them.
+    pub fn push(&mut self, input: &[u8], out: &mut dyn FnMut(Frame<'_>)) {
+        let mut i = 0;
+        // A UTF-8 byte order mark may open the stream, possibly split over pushes.
+        const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+        while self.at_start && i < input.len() {
+            let pos = self.offset as usize;
+            if pos < 3 && input[i] == BOM[pos] {
+                i += 1;
+                self.offset += 1;
+                if pos == 2 {
+                    self.at_start = false;
+                }
+            } else {
+                self.at_start = false;
+                if pos > 0 {
+                    // A partial BOM: its bytes are garbage before the first document.
+                    out(Frame {
+                        kind: FrameKind::Error(FrameError::Unexpected(BOM[0])),
+                        bytes: &BOM[..pos],
+                        offset: 0,
+                        line: 1,
+                    });
+                    self.garbage = true;
+                }
+            }
+        }
+        while i < input.len() {
+            let b = input[i];
+            match self.top {
+                Top::Between | Top::ArrayBetween => {
+                    self.offset += 1;
+                    i += 1;
+                    match b {
+                        b'\n' => {
+                            self.line += 1;
+                        }
+                        b' ' | b'\t' | b'\r' => {}
+                        b'[' if self.top == Top::Between
+                            && self.docs_done == 0
+                            && !self.line_mode =>
+                        {
+                            self.garbage = false;
+                            // A top-level array of documents.
+                            self.top = Top::ArrayBetween;
+                            self.array_index = 0;
+                        }
+                        b',' if self.top == Top::ArrayBetween => {}
+                        b']' if self.top == Top::ArrayBetween => {
+                            self.top = Top::Between;
+                            self.docs_done += 1;
+                        }
+                        b'{' | b'[' => {
+                            self.garbage = false;
+                            let unit = if self.top == Top::ArrayBetween {
+                                Unit::ArrayItem
+                            } else {
+                                Unit::Document
+                            };
+                            self.begin_unit(unit, b);
+                        }
+                        _ if self.garbage => {}
+                        _ => {
+                            self.garbage = true;
+                            let off = self.offset - 1;
+                            out(Frame {
+                                kind: FrameKind::Error(FrameError::Unexpected(b)),
+                                bytes: &input[i - 1..(i - 1 + 64).min(input.len())],
+                                offset: off,
+                                line: self.line,
+                            });
+                        }
+                    }
+                }
+                Top::Skipping => {
+                    i += self.skip(input, i, out);
+                }
+                Top::Doc => {
+                    i += self.scan(input, i, out);
+                }
+            }
+        }
+    }
+
+    /// Ends the stream: a unit still open is reported as [`FrameError::Truncated`].
+    pub fn finish(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
+        match self.top {
+            Top::Doc => {
+                let excerpt_len = self.buf.len().min(256);
+                out(Frame {
+                    kind: FrameKind::Error(FrameError::Truncated),
+                    bytes: &self.buf[..excerpt_len],
+                    offset: self.unit_offset,
+                    line: self.unit_line,
+                });
+            }
+            Top::ArrayBetween => {
+                out(Frame {
+                    kind: FrameKind::Error(FrameError::Truncated),
+                    bytes: b"[",
+                    offset: self.offset,
+                    line: self.line,
+                });
+            }
+            Top::Skipping => {
+                if let Some(e) = self.skip_error.take() {
+                    out(Frame {
+                        kind: FrameKind::Error(e),
+                        bytes: &self.excerpt_start,
+                        offset: self.unit_offset,
+                        line: self.unit_line,
+                    });
+                }
+                if self.skip_depth > 0 {
+                    out(Frame {
+                        kind: FrameKind::Error(FrameError::Truncated),
+                        bytes: &self.excerpt_start,
+                        offset: self.unit_offset,
+                        line: self.unit_line,
+                    });
+                }
+            }
+            Top::Between => {}
+        }
+        self.reset_unit();
+        self.top = Top::Between;
+    }
+
+    fn begin_unit(&mut self, unit: Unit, open: u8) {
+        self.top = Top::Doc;
+        self.unit = unit;
+        self.stack.clear();
+        self.stack.push(open);
+        self.in_string = false;
+        self.escape = false;
+        self.buf.clear();
+        self.buf.push(open);
+        self.unit_offset = self.offset - 1;
+        self.unit_line = self.line;
+        self.unit_lines = 0;
+        self.key_start = None;
+        self.expect_key = open == b'{' && unit == Unit::Document;
+        self.last_key_is_value = false;
+        self.after_colon_value = false;
+        self.page = None;
+        self.prev_sig = open;
+    }
+
+    fn reset_unit(&mut self) {
+        self.buf.clear();
+        self.stack.clear();
+        self.page = None;
+        self.in_string = false;
+        self.escape = false;
+    }
+
+    /// Scans document bytes from `input[start..]`; returns how many were consumed.
+    fn scan(&mut self, input: &[u8], start: usize, out: &mut dyn FnMut(Frame<'_>)) -> usize {
+        let mut i = start;
+        let n = input.len();
+        while i < n {
+            let b = input[i];
+            if self.in_string {
+                // Jump to the next quote or backslash.
+                if self.escape {
+                    self.escape = false;
+                    self.push_byte(b);
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr3(b'"', b'\\', b'\n', &input[i..]) {
+                    None => {
+                        self.push_bytes(&input[i..]);
+                        i = n;
+                        if self.buf.len() > self.max_frame
+                            && self.page.as_ref().is_none_or(|p| p.item_open)
+                        {
+                            let consumed = i - start;
+                            self.offset += consumed as u64;
+                            self.fail_and_skip(FrameError::TooLarge(self.max_frame), out);
+                            return consumed;
+                        }
+                        continue;
+                    }
+                    Some(k) => {
+                        self.push_bytes(&input[i..i + k]);
+                        i += k;
+                        let c = input[i];
+                        self.push_byte(c);
+                        i += 1;
+                        match c {
+                            b'\\' => self.escape = true,
+                            b'"' => {
+                                self.in_string = false;
+                                self.prev_sig = b'"';
+                                self.end_string();
+                            }
+                            _ => {
+                                // A raw newline inside a string is invalid JSON: the line was
+                                // cut inside a string. Resume on the next line.
+                                self.unit_lines += 1;
+                                self.offset += (i - start) as u64;
+                                let consumed = i - start;
+                                self.broken_line(out);
+                                return consumed;
+                            }
+                        }
+                    }
+                }
+                if self.buf.len() > self.max_frame && self.page.as_ref().is_none_or(|p| p.item_open)
+                {
+                    let consumed = i - start;
+                    self.offset += consumed as u64;
+                    self.fail_and_skip(FrameError::TooLarge(self.max_frame), out);
+                    return consumed;
+                }
+                continue;
+            }
+            self.push_byte(b);
+            i += 1;
+            let prev_byte = std::mem::replace(&mut self.prev_byte, b);
+            if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                let prev_sig = std::mem::replace(&mut self.prev_sig, b);
+                if matches!(b, b'{' | b'[' | b'"') && !matches!(prev_sig, b',' | b'[' | b':' | b'{')
+                {
+                    // Cannot continue this document: it was cut off. At a line start this is the
+                    // next document (NDJSON after a truncated line); elsewhere the unit is broken.
+                    let consumed = i - start;
+                    self.offset += consumed as u64;
+                    if prev_byte == b'\n' && b != b'"' {
+                        self.buf.pop();
+                        self.unit_lines -= 1;
+                        self.broken_line(out);
+                        self.line += 1;
+                        let unit = if self.unit == Unit::ArrayItem {
+                            Unit::ArrayItem
+                        } else {
+                            Unit::Document
+                        };
+                        self.begin_unit(unit, b);
+                    } else {
+                        self.fail_and_skip(FrameError::Unexpected(b), out);
+                    }
+                    return consumed;
+                }
+                if b == b'"'
+                    || (b != b'{' && b != b'[' && b != b'}' && b != b']' && b != b',' && b != b':')
+                {
+                    self.open_scalar_item(i - start - 1);
+                }
+            }
+            match b {
+                b'"' => {
+                    self.in_string = true;
+                    self.after_colon_value = false;
+                    if self.stack.len() == 1 && self.expect_key && self.unit == Unit::Document {
+                        self.key_start = Some(self.buf.len());
+                    }
+                }
+                b'{' | b'[' => {
+                    if self.stack.len() == 1
+                        && self.after_colon_value
+                        && b == b'['
+                        && self.last_key_is_value
+                    {
+                        self.stack.push(b);
+                        self.start_page(out);
+                        self.after_colon_value = false;
+                        continue;
+                    }
+                    self.after_colon_value = false;
+                    self.stack.push(b);
+                    if self.stack.len() > self.max_depth {
+                        let consumed = i - start;
+                        self.offset += consumed as u64;
+                        self.fail_and_skip(FrameError::TooDeep(self.max_depth), out);
+                        return consumed;
+                    }
+                    if let Some(p) = &mut self.page
+                        && self.stack.len() == 3
+                        && !p.item_open
+                    {
+                        p.item_open = true;
+                        p.item_start = self.buf.len() - 1;
+                        p.item_offset = self.offset + (i - start) as u64 - 1;
+                        p.item_line = self.unit_line + self.unit_lines;
+                    }
+                }
+                b'}' | b']' => {
+                    let open = self.stack.pop();
+                    let expected = if b == b'}' { b'{' } else { b'[' };
+                    if open != Some(expected) {
+                        let consumed = i - start;
+                        self.offset += consumed as u64;
+                        self.fail_and_skip(FrameError::Mismatched(b), out);
+                        return consumed;
+                    }
+                    let depth = self.stack.len();
+                    if self.page.is_some() {
+                        if depth == 2 {
+                            self.end_page_item(out);
+                        } else if depth == 1 {
+                            self.end_page(out);
+                        }
+                    }
+                    if depth == 0 {
+                        let consumed = i - start;
+                        self.offset += consumed as u64;
+                        self.end_unit(out);
+                        return consumed;
+                    }
+                }
+                b':' => {
+                    if self.stack.len() == 1 && self.unit == Unit::Document {
+                        self.after_colon_value = true;
+                        self.expect_key = false;
+                    }
+                }
+                b',' => {
+                    if self.stack.len() == 1 && self.unit == Unit::Document && self.stack[0] == b'{'
+                    {
+                        self.expect_key = true;
+                        self.last_key_is_value = false;
+                    }
+                    if self.page.as_ref().is_some_and(|p| p.item_open) && self.stack.len() == 2 {
+                        // A scalar item ends at the separator.
+                        self.buf.pop();
+                        self.end_page_item(out);
+                    }
+                }
+                b'\n' => {
+                    self.unit_lines += 1;
+                    if self.line_mode {
+                        let consumed = i - start;
+                        self.offset += consumed as u64;
+                        self.broken_line(out);
+                        return consumed;
+                    }
+                }
+                b' ' | b'\t' | b'\r' => {}
+                _ => {
+                    self.after_colon_value = false;
+                }
+            }
+            if self.buf.len() > self.max_frame && self.page.as_ref().is_none_or(|p| p.item_open) {
+                let consumed = i - start;
+                self.offset += consumed as u64;
+                self.fail_and_skip(FrameError::TooLarge(self.max_frame), out);
+                return consumed;
+            }
+        }
+        self.offset += (i - start) as u64;
+        i - start
+    }
+
+    /// At depth 2 of a page, a scalar (or string) opens an item that ends at `,` or `]`.
+    fn open_scalar_item(&mut self, rel: usize) {
+        let depth = self.stack.len();
+        let offset = self.offset + rel as u64;
+        let line = self.unit_line + self.unit_lines;
+        let len = self.buf.len();
+        if let Some(p) = &mut self.page
+            && depth == 2
+            && !p.item_open
+        {
+            p.item_open = true;
+            p.item_start = len - 1;
+            p.item_offset = offset;
+            p.item_line = line;
+        }
+    }
+
+    #[inline]
+    fn push_byte(&mut self, b: u8) {
+        self.buf.push(b);
+    }
+
+    #[inline]
+    fn push_bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    fn end_string(&mut self) {
+        if let Some(start) = self.key_start.take() {
+            self.last_key_is_value = &self.buf[start..self.buf.len() - 1] == b"value";
+        }
+    }
+
+    fn start_page(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
+        let seq = self.pages;
+        self.pages += 1;
+        out(Frame {
+            kind: FrameKind::PageStart { page: seq },
+            bytes: &self.buf,
+            offset: self.unit_offset,
+            line: self.unit_line,
+        });
+        self.page = Some(PageState {
+            seq,
+            header: std::mem::take(&mut self.buf),
+            items: 0,
+            item_open: false,
+            item_start: 0,
+            item_offset: 0,
+            item_line: 0,
+        });
+        self.buf.clear();
+    }
+
+    fn end_page_item(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
+        let Some(p) = &mut self.page else { return };
+        if p.item_open {
+            out(Frame {
+                kind: FrameKind::PageItem {
+                    page: p.seq,
+                    index: p.items,
+                },
+                bytes: &self.buf[p.item_start..],
+                offset: p.item_offset,
+                line: p.item_line,
+            });
+            p.items += 1;
+            p.item_open = false;
+        }
+        self.buf.clear();
+    }
+
+    fn end_page(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
+        // The ']' closing `value` was just pushed into buf; a scalar item may precede it.
+        let Some(p) = &mut self.page else { return };
+        let mut rest = std::mem::take(&mut self.buf);
+        if p.item_open {
+            // A scalar last item ends before the ']'.
+            let end = rest.len() - 1;
+            let item = trim_ws(&rest[p.item_start..end]);
+            out(Frame {
+                kind: FrameKind::PageItem {
+                    page: p.seq,
+                    index: p.items,
+                },
+                bytes: item,
+                offset: p.item_offset,
+                line: p.item_line,
+            });
+            p.items += 1;
+            p.item_open = false;
+        }
+        rest.clear();
+        rest.push(b']');
+        let mut header = std::mem::take(&mut p.header);
+        header.extend_from_slice(&rest);
+        self.buf = header;
+        // Remaining keys of the page object continue to accumulate in buf; PageEnd is emitted at
+        // the end of the document.
+    }
+
+    fn end_unit(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
+        if self.unit_lines == 0 && self.unit == Unit::Document {
+            // One document on one line: if another follows on a later line, this is NDJSON.
+            self.line_mode = true;
+        } else if self.unit == Unit::Document {
+            self.line_mode = false;
+        }
+        self.line += self.unit_lines;
+        let kind = match self.unit {
+            Unit::Document => {
+                self.docs_done += 1;
+                if let Some(p) = self.page.take() {
+                    FrameKind::PageEnd {
+                        page: p.seq,
+                        items: p.items,
+                    }
+                } else {
+                    FrameKind::Document
+                }
+            }
+            Unit::ArrayItem => {
+                let k = FrameKind::ArrayItem {
+                    index: self.array_index,
+                };
+                self.array_index += 1;
+                k
+            }
+        };
+        out(Frame {
+            kind,
+            bytes: &self.buf,
+            offset: self.unit_offset,
+            line: self.unit_line,
+        });
+        self.top = if self.unit == Unit::ArrayItem {
+            Top::ArrayBetween
+        } else {
+            Top::Between
+        };
+        self.reset_unit();
+    }
+
+    fn broken_line(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
+        let excerpt_len = self.buf.len().min(256);
+        out(Frame {
+            kind: FrameKind::Error(FrameError::BrokenLine),
+            bytes: &self.buf[..excerpt_len],
+            offset: self.unit_offset,
+            line: self.unit_line,
+        });
+        self.line += self.unit_lines;
+        self.top = Top::Between;
+        self.reset_unit();
+    }
+
+    /// Reports `err` for the current unit and skips the rest of it.
+    fn fail_and_skip(&mut self, err: FrameError, out: &mut dyn FnMut(Frame<'_>)) {
+        self.excerpt_start.clear();
+        self.excerpt_start
+            .extend_from_slice(&self.buf[..self.buf.len().min(256)]);
+        out(Frame {
+            kind: FrameKind::Error(err),
+            bytes: &self.excerpt_start,
+            offset: self.unit_offset,
+            line: self.unit_line,
+        });
+        self.skip_depth = self.stack.len();
+        self.skip_string = self.in_string;
+        self.skip_escape = self.escape;
+        self.skip_error = None;
+        self.reset_unit();
+        self.top = if self.skip_depth == 0 {
+            Top::Between
+        } else {
+            Top::Skipping
+        };
+    }
+
+    /// Skips bytes of a failed unit until its brackets balance; returns bytes consumed.
+    fn skip(&mut self, input: &[u8], start: usize, _out: &mut dyn FnMut(Frame<'_>)) -> usize {
+        let mut i = start;
+        while i < input.len() {
+            let b = input[i];
+            i += 1;
+            if b == b'\n' {
+                self.line += 1;
+                if self.line_mode {
+                    self.skip_depth = 0;
+                    self.skip_string = false;
+                    self.top = Top::Between;
+                    break;
+                }
+            }
+            if self.skip_string {
+                if self.skip_escape {
+                    self.skip_escape = false;
+                } else if b == b'\\' {
+                    self.skip_escape = true;
+                } else if b == b'"' {
+                    self.skip_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.skip_string = true,
+                b'{' | b'[' => self.skip_depth += 1,
+                b'}' | b']' => {
+                    self.skip_depth = self.skip_depth.saturating_sub(1);
+                    if self.skip_depth == 0 {
+                        self.top = Top::Between;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.offset += (i - start) as u64;
+        i - start
+    }
+}
+
+fn trim_ws(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
+    &b[s..e]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(input: &[u8], chunk: usize) -> Vec<(FrameKind, String, u64, u64)> {
+        let mut f = Framer::new();
+        let mut out = Vec::new();
+        let mut cb = |fr: Frame<'_>| {
+            out.push((
+                fr.kind,
+                String::from_utf8_lossy(fr.bytes).into_owned(),
+                fr.offset,
+                fr.line,
+            ))
+        };
+        for c in input.chunks(chunk.max(1)) {
+            f.push(c, &mut cb);
+        }
+        f.finish(&mut cb);
+        out
+    }
+
+    fn kinds(v: &[(FrameKind, String, u64, u64)]) -> Vec<FrameKind> {
+        v.iter().map(|x| x.0.clone()).collect()
+    }
+
+    #[test]
+    fn ndjson_concatenated_and_bom_frame_the_same_at_any_chunk_size() {
+        let input =
+            "\u{feff}{\"a\":1}\n{\"b\":\"x}{\"}\n\n{\"c\":[1,{\"d\":2}]}{\"e\":3}".as_bytes();
+        for chunk in [1, 2, 3, 7, 1000] {
+            let f = frames(input, chunk);
+            let docs: Vec<&str> = f.iter().map(|x| x.1.as_str()).collect();
+            assert_eq!(
+                docs,
+                vec![
+                    "{\"a\":1}",
+                    "{\"b\":\"x}{\"}",
+                    "{\"c\":[1,{\"d\":2}]}",
+                    "{\"e\":3}"
+                ],
+                "chunk {chunk}"
+            );
+            assert_eq!(f[0].2, 3, "offset after the BOM");
+            assert_eq!((f[1].3, f[2].3), (2, 4), "lines");
+        }
+    }
+
+    #[test]
+    fn top_level_array_yields_items() {
+        let f = frames(b" [ {\"a\":1} ,\n {\"b\":[2]} ] ", 4);
+        assert_eq!(
+            kinds(&f),
+            vec![
+                FrameKind::ArrayItem { index: 0 },
+                FrameKind::ArrayItem { index: 1 }
+            ]
+        );
+        assert_eq!(f[1].1, "{\"b\":[2]}");
+        assert_eq!(f[1].3, 2);
+    }
+
+    #[test]
+    fn page_value_items_stream_and_header_keeps_other_keys() {
+        let input = b"{\"@odata.context\": \"ctx\",\n \"value\": [ {\"id\":\"1\"}, {\"id\":\"2\",\"v\":[]} ],\n \"@odata.nextLink\": \"n\"}";
+        for chunk in [1, 5, 1000] {
+            let f = frames(input, chunk);
+            assert_eq!(
+                kinds(&f),
+                vec![
+                    FrameKind::PageStart { page: 0 },
+                    FrameKind::PageItem { page: 0, index: 0 },
+                    FrameKind::PageItem { page: 0, index: 1 },
+                    FrameKind::PageEnd { page: 0, items: 2 },
+                ],
+                "chunk {chunk}"
+            );
+            assert!(f[0].1.contains("\"@odata.context\": \"ctx\""));
+            assert_eq!(f[2].1, "{\"id\":\"2\",\"v\":[]}");
+            let header: serde_json::Value = serde_json::from_str(&f[3].1).unwrap();
+            assert_eq!(header["@odata.nextLink"], "n");
+            assert_eq!(header["value"], serde_json::json!([]));
+        }
+    }
+
+    #[test]
+    fn nested_value_keys_are_not_pages() {
+        let f = frames(b"{\"x\":{\"value\":[1,2]},\"value2\":[3]}", 3);
+        assert_eq!(kinds(&f), vec![FrameKind::Document]);
+    }
+
+    #[test]
+    fn truncated_ndjson_line_costs_only_itself() {
+        let input = b"{\"a\":1}\n{\"b\":{\"c\":\n{\"d\":4}\n{\"e\":\"cut\n{\"f\":6}\n";
+        let f = frames(input, 1000);
+        let k = kinds(&f);
+        assert_eq!(
+            k,
+            vec![
+                FrameKind::Document,
+                FrameKind::Error(FrameError::BrokenLine),
+                FrameKind::Document,
+                FrameKind::Error(FrameError::BrokenLine),
+                FrameKind::Document
+            ]
+        );
+        assert_eq!(f[2].1, "{\"d\":4}");
+        assert_eq!(f[2].3, 3);
+        assert_eq!(f[4].1, "{\"f\":6}");
+        assert_eq!(f[4].3, 5);
+    }
+
+    #[test]
+    fn truncated_document_and_garbage_are_reported_once() {
+        let f = frames(b"\x00\x01garbage\xff{\"a\":1}{\"b\":", 3);
+        assert_eq!(
+            kinds(&f),
+            vec![
+                FrameKind::Error(FrameError::Unexpected(0)),
+                FrameKind::Document,
+                FrameKind::Error(FrameError::Truncated)
+            ]
+        );
+        assert_eq!(f[2].2, 17);
+    }
+
+    #[test]
+    fn mismatched_and_too_deep_are_errors_and_framing_resumes() {
+        let f = frames(b"{\"a\":[}]}\n{\"ok\":1}", 2);
+        assert_eq!(kinds(&f)[0], FrameKind::Error(FrameError::Mismatched(b'}')));
+        assert_eq!(f.last().unwrap().1, "{\"ok\":1}");
+        let deep = format!(
+            "{}{}\n{{\"ok\":1}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let f = frames(deep.as_bytes(), 4096);
+        assert_eq!(
+            kinds(&f)[0],
+            FrameKind::Error(FrameError::TooDeep(DEFAULT_MAX_DEPTH))
+        );
+        assert_eq!(f.last().unwrap().1, "{\"ok\":1}");
+    }
+
+    #[test]
+    fn too_large_units_are_skipped() {
+        let mut f = Framer::new().with_max_frame_bytes(16);
+        let mut out = Vec::new();
+        f.push(
+            b"{\"a\":\"0123456789012345678901234\"}\n{\"b\":1}\n",
+            &mut |fr| out.push((fr.kind, fr.bytes.to_vec())),
+        );
+        f.finish(&mut |fr| out.push((fr.kind, fr.bytes.to_vec())));
+        assert_eq!(out[0].0, FrameKind::Error(FrameError::TooLarge(16)));
+        assert_eq!(out[1], (FrameKind::Document, b"{\"b\":1}".to_vec()));
+    }
+}

@@ -1,0 +1,1 @@
+//! `cqlake gen`: a seeded generator of realistic call records (see [`Generator`]).

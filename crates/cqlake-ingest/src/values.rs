@@ -1,0 +1,219 @@
+//! Parsing Graph's text values: ISO-8601 durations and timestamps.
+
+/// Parses an ISO-8601 duration (`PT0.016S`, `PT1M2.5S`, `P1DT2H`, `-PT5S`) into milliseconds.
+///
+/// Years and months are refused (their length in milliseconds is not defined); weeks and days are
+/// taken as 7 and 1 × 24 hours. Returns `None` for anything that is not a valid duration, for a
+/// duration with no component (`PT`, `P`), or for one beyond ±10^15 ms.
+pub fn parse_duration_ms(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let (neg, mut i) = match b.first()? {
+        b'-' => (true, 1),
+        b'+' => (false, 1),
+        _ => (false, 0),
+    };
+    if b.get(i) != Some(&b'P') {
+        return None;
+    }
+    i += 1;
+    let mut in_time = false;
+    let mut total = 0.0f64;
+    let mut components = 0;
+    // Units in the order they must appear, with their length in ms.
+    let mut last_rank = 0u8;
+    while i < b.len() {
+        if b[i] == b'T' {
+            if in_time {
+                return None;
+            }
+            in_time = true;
+            i += 1;
+            if i == b.len() {
+                return None; // "PT" with nothing after it
+            }
+            continue;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b',') {
+            i += 1;
+        }
+        if i == start || i == b.len() {
+            return None;
+        }
+        let num_text = &s[start..i];
+        if num_text
+            .bytes()
+            .filter(|c| *c == b'.' || *c == b',')
+            .count()
+            > 1
+            || num_text.len() > 40
+        {
+            return None;
+        }
+        let value: f64 = num_text.replace(',', ".").parse().ok()?;
+        let (rank, ms) = match (in_time, b[i]) {
+            (false, b'W') => (1, 7.0 * 86_400_000.0),
+            (false, b'D') => (2, 86_400_000.0),
+            (true, b'H') => (3, 3_600_000.0),
+            (true, b'M') => (4, 60_000.0),
+            (true, b'S') => (5, 1000.0),
+            _ => return None,
+        };
+        if rank <= last_rank {
+            return None;
+        }
+        // Only the last component may carry a fraction.
+        if num_text.contains(['.', ',']) && i + 1 != b.len() {
+            return None;
+        }
+        last_rank = rank;
+        total += value * ms;
+        components += 1;
+        i += 1;
+    }
+    if components == 0 || !total.is_finite() || total > 1e15 {
+        return None;
+    }
+    Some(if neg { -total } else { total })
+}
+
+fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
+    let part = b.get(at..at + n)?;
+    let mut v = 0i64;
+    for &c in part {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an ISO-8601 timestamp with a timezone (`2020-02-25T18:52:21.2169889Z`,
+/// `2020-02-25T18:52:21+01:00`) into microseconds since the Unix epoch, UTC.
+///
+/// Fractions finer than a microsecond (Graph's seventh digit, 100 ns) are truncated. A timestamp
+/// without a timezone is taken as UTC. Returns `None` for anything else.
+pub fn parse_timestamp_us(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
+    let (h, mi, se) = (digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut micros = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 6 {
+                micros = micros * 10 + i64::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 || n > 12 {
+            return None;
+        }
+        for _ in n..6 {
+            micros *= 10;
+        }
+    }
+    let offset_s = match b.get(i) {
+        None => 0,
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
+            let (oh, om) = (digits(b, i + 1, 2)?, digits(b, i + 4, 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let o = oh * 3600 + om * 60;
+            if sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_s;
+    Some(secs * 1_000_000 + micros)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("PT0.016S"), Some(16.0));
+        assert_eq!(parse_duration_ms("PT0.007S"), Some(7.0));
+        assert_eq!(parse_duration_ms("PT1M2.5S"), Some(62_500.0));
+        assert_eq!(parse_duration_ms("PT1H"), Some(3_600_000.0));
+        assert_eq!(parse_duration_ms("P1DT1S"), Some(86_401_000.0));
+        assert_eq!(parse_duration_ms("-PT5S"), Some(-5000.0));
+        assert_eq!(parse_duration_ms("PT0S"), Some(0.0));
+        for bad in [
+            "", "PT", "P", "P1X", "PT-5S", "PT5", "T5S", "PT5S5S", "PT1.5M2S", "P1Y", "P1M",
+            "PT1S1M", "pt1s",
+        ] {
+            assert_eq!(parse_duration_ms(bad), None, "{bad}");
+        }
+        assert_eq!(parse_duration_ms("PT99999999999999999999S"), None);
+    }
+
+    #[test]
+    fn timestamps() {
+        // 2020-02-25T18:52:21.2169889Z: the seventh digit is dropped.
+        assert_eq!(
+            parse_timestamp_us("2020-02-25T18:52:21.2169889Z"),
+            Some(1_582_656_741_216_988)
+        );
+        assert_eq!(parse_timestamp_us("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_timestamp_us("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_timestamp_us("1969-12-31T23:59:59.5Z"), Some(-500_000));
+        assert_eq!(
+            parse_timestamp_us("2020-02-29T00:00:00Z").map(|v| v / 86_400_000_000),
+            Some(18_321)
+        );
+        for bad in [
+            "",
+            "2020-02-30T00:00:00Z",
+            "2020-13-01T00:00:00Z",
+            "2020-02-25 18:52",
+            "2020-02-25T18:52:21.Z",
+            "yesterday",
+            "2020-02-25T18:52:21Zjunk",
+        ] {
+            assert_eq!(parse_timestamp_us(bad), None, "{bad}");
+        }
+    }
+}

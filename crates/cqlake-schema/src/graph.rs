@@ -1,0 +1,482 @@
+//! The Microsoft Graph `callRecords` types, written down once as data.
+//!
+//! Each [`Group`] is one Graph complex type (or the union of a type and its subtypes, where Graph
+//! sends them polymorphically under one key). Each [`Prop`] says which JSON key it reads, which
+//! column name segment it becomes and what kind of value it holds. The lake tables in
+//! [`crate::tables`] are expanded from these groups, so a property added here reaches every table,
+//! the flattener and `cqlake schema` at once.
+
+/// The kind of a scalar Graph value and how it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Leaf {
+    /// `Edm.String`, or a Graph enum (stored by member name).
+    Str,
+    /// `Edm.Int32`.
+    Int32,
+    /// `Edm.Int64`.
+    Int64,
+    /// `Edm.Single` or `Edm.Double`, stored as Float64 so that thresholds compare exactly.
+    Float,
+    /// `Edm.Boolean`.
+    Bool,
+    /// `Edm.DateTimeOffset`: a UTC timestamp in microseconds.
+    Timestamp,
+    /// `Edm.Duration` (ISO-8601, `PT0.016S`): Float64 milliseconds, column name ends in `_ms`.
+    Duration,
+    /// `Collection(Edm.String)` or a collection of an enum: a list of strings.
+    StrList,
+    /// An open type of boolean flags (`feedbackTokenSet`): two columns, the names of the flags set
+    /// to `true` as a list, and the whole object as JSON text (`_json` suffix).
+    TokenSet,
+}
+
+/// What a property holds.
+#[derive(Debug, Clone, Copy)]
+pub enum PropKind {
+    /// A scalar value.
+    Leaf(Leaf),
+    /// A nested complex object, flattened into columns with `<col>_` as prefix.
+    Object(&'static Group),
+    /// A collection of a complex type with only scalar properties: one list column per property.
+    ObjectList(&'static Group),
+}
+
+/// One property of a Graph type.
+#[derive(Debug, Clone, Copy)]
+pub struct Prop {
+    /// The JSON key, exactly as Graph sends it (`averageJitter`, `@odata.type`).
+    pub json: &'static str,
+    /// The column name segment: the snake_case of the key (`average_jitter`).
+    pub col: &'static str,
+    /// The value's kind.
+    pub kind: PropKind,
+}
+
+/// A Graph complex type: its name and properties.
+#[derive(Debug)]
+pub struct Group {
+    /// The Graph type name (`microsoft.graph.callRecords.networkInfo`), without the namespace
+    /// prefix where it is `microsoft.graph.callRecords`.
+    pub graph_type: &'static str,
+    /// The properties, in the order their columns appear.
+    pub props: &'static [Prop],
+}
+
+impl Group {
+    /// The property read from JSON key `key`, if the type declares it.
+    pub fn prop(&self, key: &str) -> Option<(usize, &Prop)> {
+        self.props.iter().enumerate().find(|(_, p)| p.json == key)
+    }
+}
+
+const fn leaf(json: &'static str, col: &'static str, leaf: Leaf) -> Prop {
+    Prop {
+        json,
+        col,
+        kind: PropKind::Leaf(leaf),
+    }
+}
+const fn obj(json: &'static str, col: &'static str, group: &'static Group) -> Prop {
+    Prop {
+        json,
+        col,
+        kind: PropKind::Object(group),
+    }
+}
+const fn obj_list(json: &'static str, col: &'static str, group: &'static Group) -> Prop {
+    Prop {
+        json,
+        col,
+        kind: PropKind::ObjectList(group),
+    }
+}
+
+use Leaf::*;
+
+/// `microsoft.graph.identity` and its subtypes (user, guest, phone, application, ACS identities):
+/// one set of columns for every property any subtype declares.
+pub static IDENTITY: Group = Group {
+    graph_type: "microsoft.graph.identity",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("id", "id", Str),
+        leaf("displayName", "display_name", Str),
+        leaf("tenantId", "tenant_id", Str),
+        leaf("userPrincipalName", "user_principal_name", Str),
+        leaf("ipAddress", "ip_address", Str),
+        leaf("email", "email", Str),
+        leaf(
+            "azureCommunicationServicesResourceId",
+            "azure_communication_services_resource_id",
+            Str,
+        ),
+        leaf("hidden", "hidden", Bool),
+        leaf("applicationType", "application_type", Str),
+    ],
+};
+
+/// `microsoft.graph.identitySet` together with `microsoft.graph.communicationsIdentitySet`.
+pub static IDENTITY_SET: Group = Group {
+    graph_type: "microsoft.graph.communicationsIdentitySet",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("endpointType", "endpoint_type", Str),
+        obj("user", "user", &IDENTITY),
+        obj("application", "application", &IDENTITY),
+        obj("device", "device", &IDENTITY),
+        obj("applicationInstance", "application_instance", &IDENTITY),
+        obj("assertedIdentity", "asserted_identity", &IDENTITY),
+        obj(
+            "azureCommunicationServicesUser",
+            "azure_communication_services_user",
+            &IDENTITY,
+        ),
+        obj("encrypted", "encrypted", &IDENTITY),
+        obj("guest", "guest", &IDENTITY),
+        obj("onPremises", "on_premises", &IDENTITY),
+        obj("phone", "phone", &IDENTITY),
+    ],
+};
+
+/// `callRecords.userAgent` with `clientUserAgent` and `serviceUserAgent`.
+pub static USER_AGENT: Group = Group {
+    graph_type: "userAgent",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("headerValue", "header_value", Str),
+        leaf("applicationVersion", "application_version", Str),
+        leaf("platform", "platform", Str),
+        leaf("productFamily", "product_family", Str),
+        leaf("azureADAppId", "azure_ad_app_id", Str),
+        leaf("communicationServiceId", "communication_service_id", Str),
+        leaf("role", "role", Str),
+    ],
+};
+
+/// `callRecords.userFeedback`.
+pub static USER_FEEDBACK: Group = Group {
+    graph_type: "userFeedback",
+    props: &[
+        leaf("rating", "rating", Str),
+        leaf("text", "text", Str),
+        leaf("tokens", "tokens", TokenSet),
+    ],
+};
+
+/// `callRecords.endpoint` with `participantEndpoint` and `serviceEndpoint`.
+pub static ENDPOINT: Group = Group {
+    graph_type: "endpoint",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("name", "name", Str),
+        leaf("cpuCoresCount", "cpu_cores_count", Int32),
+        leaf("cpuName", "cpu_name", Str),
+        leaf(
+            "cpuProcessorSpeedInMhz",
+            "cpu_processor_speed_in_mhz",
+            Int32,
+        ),
+        obj("userAgent", "user_agent", &USER_AGENT),
+        obj("feedback", "feedback", &USER_FEEDBACK),
+        obj("identity", "identity", &IDENTITY_SET),
+        obj("associatedIdentity", "associated_identity", &IDENTITY),
+    ],
+};
+
+/// `callRecords.failureInfo`.
+pub static FAILURE_INFO: Group = Group {
+    graph_type: "failureInfo",
+    props: &[leaf("stage", "stage", Str), leaf("reason", "reason", Str)],
+};
+
+/// `callRecords.traceRouteHop`.
+pub static TRACE_ROUTE_HOP: Group = Group {
+    graph_type: "traceRouteHop",
+    props: &[
+        leaf("hopCount", "hop_count", Int32),
+        leaf("ipAddress", "ip_address", Str),
+        leaf("roundTripTime", "round_trip_time", Duration),
+    ],
+};
+
+/// `callRecords.administrativeUnitInfo`.
+pub static ADMINISTRATIVE_UNIT_INFO: Group = Group {
+    graph_type: "administrativeUnitInfo",
+    props: &[leaf("id", "id", Str)],
+};
+
+/// `callRecords.networkInfo`.
+pub static NETWORK_INFO: Group = Group {
+    graph_type: "networkInfo",
+    props: &[
+        leaf("ipAddress", "ip_address", Str),
+        leaf("subnet", "subnet", Str),
+        leaf("linkSpeed", "link_speed", Int64),
+        leaf("connectionType", "connection_type", Str),
+        leaf("port", "port", Int32),
+        leaf("reflexiveIPAddress", "reflexive_ip_address", Str),
+        leaf("relayIPAddress", "relay_ip_address", Str),
+        leaf("relayPort", "relay_port", Int32),
+        leaf("macAddress", "mac_address", Str),
+        leaf("dnsSuffix", "dns_suffix", Str),
+        leaf(
+            "networkTransportProtocol",
+            "network_transport_protocol",
+            Str,
+        ),
+        leaf("wifiMicrosoftDriver", "wifi_microsoft_driver", Str),
+        leaf(
+            "wifiMicrosoftDriverVersion",
+            "wifi_microsoft_driver_version",
+            Str,
+        ),
+        leaf("wifiVendorDriver", "wifi_vendor_driver", Str),
+        leaf("wifiVendorDriverVersion", "wifi_vendor_driver_version", Str),
+        leaf("wifiChannel", "wifi_channel", Int32),
+        leaf("wifiBand", "wifi_band", Str),
+        leaf("wifiRadioType", "wifi_radio_type", Str),
+        leaf("wifiSignalStrength", "wifi_signal_strength", Int32),
+        leaf("wifiBatteryCharge", "wifi_battery_charge", Int32),
+        leaf(
+            "basicServiceSetIdentifier",
+            "basic_service_set_identifier",
+            Str,
+        ),
+        leaf("sentQualityEventRatio", "sent_quality_event_ratio", Float),
+        leaf(
+            "receivedQualityEventRatio",
+            "received_quality_event_ratio",
+            Float,
+        ),
+        leaf("delayEventRatio", "delay_event_ratio", Float),
+        leaf("bandwidthLowEventRatio", "bandwidth_low_event_ratio", Float),
+        obj_list("traceRouteHops", "trace_route_hops", &TRACE_ROUTE_HOP),
+    ],
+};
+
+/// `callRecords.deviceInfo`.
+pub static DEVICE_INFO: Group = Group {
+    graph_type: "deviceInfo",
+    props: &[
+        leaf("captureDeviceName", "capture_device_name", Str),
+        leaf("captureDeviceDriver", "capture_device_driver", Str),
+        leaf("renderDeviceName", "render_device_name", Str),
+        leaf("renderDeviceDriver", "render_device_driver", Str),
+        leaf("sentSignalLevel", "sent_signal_level", Int32),
+        leaf("receivedSignalLevel", "received_signal_level", Int32),
+        leaf("sentNoiseLevel", "sent_noise_level", Int32),
+        leaf("receivedNoiseLevel", "received_noise_level", Int32),
+        leaf(
+            "initialSignalLevelRootMeanSquare",
+            "initial_signal_level_root_mean_square",
+            Float,
+        ),
+        leaf(
+            "captureNotFunctioningEventRatio",
+            "capture_not_functioning_event_ratio",
+            Float,
+        ),
+        leaf(
+            "renderNotFunctioningEventRatio",
+            "render_not_functioning_event_ratio",
+            Float,
+        ),
+        leaf(
+            "cpuInsufficentEventRatio",
+            "cpu_insufficent_event_ratio",
+            Float,
+        ),
+        leaf(
+            "deviceClippingEventRatio",
+            "device_clipping_event_ratio",
+            Float,
+        ),
+        leaf("deviceGlitchEventRatio", "device_glitch_event_ratio", Float),
+        leaf("howlingEventCount", "howling_event_count", Int32),
+        leaf(
+            "lowSpeechLevelEventRatio",
+            "low_speech_level_event_ratio",
+            Float,
+        ),
+        leaf(
+            "lowSpeechToNoiseEventRatio",
+            "low_speech_to_noise_event_ratio",
+            Float,
+        ),
+        leaf("micGlitchRate", "mic_glitch_rate", Float),
+        leaf("speakerGlitchRate", "speaker_glitch_rate", Float),
+        leaf("renderMuteEventRatio", "render_mute_event_ratio", Float),
+        leaf(
+            "renderZeroVolumeEventRatio",
+            "render_zero_volume_event_ratio",
+            Float,
+        ),
+    ],
+};
+
+/// `callRecords.mediaStream`.
+pub static MEDIA_STREAM: Group = Group {
+    graph_type: "mediaStream",
+    props: &[
+        leaf("streamId", "stream_id", Str),
+        leaf("streamDirection", "stream_direction", Str),
+        leaf("startDateTime", "start_date_time", Timestamp),
+        leaf("endDateTime", "end_date_time", Timestamp),
+        leaf("audioCodec", "audio_codec", Str),
+        leaf("videoCodec", "video_codec", Str),
+        leaf(
+            "averageAudioDegradation",
+            "average_audio_degradation",
+            Float,
+        ),
+        leaf(
+            "averageAudioNetworkJitter",
+            "average_audio_network_jitter",
+            Duration,
+        ),
+        leaf(
+            "maxAudioNetworkJitter",
+            "max_audio_network_jitter",
+            Duration,
+        ),
+        leaf(
+            "averageBandwidthEstimate",
+            "average_bandwidth_estimate",
+            Int64,
+        ),
+        leaf("averageJitter", "average_jitter", Duration),
+        leaf("maxJitter", "max_jitter", Duration),
+        leaf("averagePacketLossRate", "average_packet_loss_rate", Float),
+        leaf("maxPacketLossRate", "max_packet_loss_rate", Float),
+        leaf(
+            "averageRatioOfConcealedSamples",
+            "average_ratio_of_concealed_samples",
+            Float,
+        ),
+        leaf(
+            "maxRatioOfConcealedSamples",
+            "max_ratio_of_concealed_samples",
+            Float,
+        ),
+        leaf("averageRoundTripTime", "average_round_trip_time", Duration),
+        leaf("maxRoundTripTime", "max_round_trip_time", Duration),
+        leaf("packetUtilization", "packet_utilization", Int64),
+        leaf(
+            "postForwardErrorCorrectionPacketLossRate",
+            "post_forward_error_correction_packet_loss_rate",
+            Float,
+        ),
+        leaf(
+            "averageReceivedFrameRate",
+            "average_received_frame_rate",
+            Float,
+        ),
+        leaf(
+            "averageVideoFrameLossPercentage",
+            "average_video_frame_loss_percentage",
+            Float,
+        ),
+        leaf("averageVideoFrameRate", "average_video_frame_rate", Float),
+        leaf(
+            "averageVideoPacketLossRate",
+            "average_video_packet_loss_rate",
+            Float,
+        ),
+        leaf("lowFrameRateRatio", "low_frame_rate_ratio", Float),
+        leaf(
+            "lowVideoProcessingCapabilityRatio",
+            "low_video_processing_capability_ratio",
+            Float,
+        ),
+        leaf("averageFreezeDuration", "average_freeze_duration", Duration),
+        leaf("rmsFreezeDuration", "rms_freeze_duration", Duration),
+        leaf(
+            "isAudioForwardErrorCorrectionUsed",
+            "is_audio_forward_error_correction_used",
+            Bool,
+        ),
+        leaf("wasMediaBypassed", "was_media_bypassed", Bool),
+    ],
+};
+
+/// `callRecords.media`, without its `streams` collection (the `streams` table).
+pub static MEDIA: Group = Group {
+    graph_type: "media",
+    props: &[
+        leaf("label", "label", Str),
+        obj("callerNetwork", "caller_network", &NETWORK_INFO),
+        obj("calleeNetwork", "callee_network", &NETWORK_INFO),
+        obj("callerDevice", "caller_device", &DEVICE_INFO),
+        obj("calleeDevice", "callee_device", &DEVICE_INFO),
+    ],
+};
+
+/// `callRecords.segment`, without `id` (the `segment_id` key) and `media` (the `media` table).
+pub static SEGMENT: Group = Group {
+    graph_type: "segment",
+    props: &[
+        leaf("startDateTime", "start_date_time", Timestamp),
+        leaf("endDateTime", "end_date_time", Timestamp),
+        obj("failureInfo", "failure_info", &FAILURE_INFO),
+        obj("caller", "caller", &ENDPOINT),
+        obj("callee", "callee", &ENDPOINT),
+    ],
+};
+
+/// `callRecords.session`, without `id` (the `session_id` key) and `segments` (the `segments` table).
+pub static SESSION: Group = Group {
+    graph_type: "session",
+    props: &[
+        leaf("modalities", "modalities", StrList),
+        leaf("startDateTime", "start_date_time", Timestamp),
+        leaf("endDateTime", "end_date_time", Timestamp),
+        leaf("isTest", "is_test", Bool),
+        obj("failureInfo", "failure_info", &FAILURE_INFO),
+        obj("caller", "caller", &ENDPOINT),
+        obj("callee", "callee", &ENDPOINT),
+    ],
+};
+
+/// `callRecords.participant` / `organizer` (participantBase), without `id` (a key column).
+pub static PARTICIPANT: Group = Group {
+    graph_type: "participantBase",
+    props: &[
+        obj("identity", "identity", &IDENTITY_SET),
+        obj_list(
+            "administrativeUnitInfos",
+            "administrative_unit_infos",
+            &ADMINISTRATIVE_UNIT_INFO,
+        ),
+    ],
+};
+
+/// `callRecords.participant` as embedded in a call (`organizer_v2`), with its `id`.
+pub static PARTICIPANT_WITH_ID: Group = Group {
+    graph_type: "participantBase",
+    props: &[
+        leaf("id", "id", Str),
+        obj("identity", "identity", &IDENTITY_SET),
+        obj_list(
+            "administrativeUnitInfos",
+            "administrative_unit_infos",
+            &ADMINISTRATIVE_UNIT_INFO,
+        ),
+    ],
+};
+
+/// `callRecords.callRecord`, without `id` (the `call_id` key) and its navigation collections
+/// (`sessions`, `participants_v2`, the legacy `participants`), which have tables of their own.
+pub static CALL_RECORD: Group = Group {
+    graph_type: "callRecord",
+    props: &[
+        leaf("version", "version", Int64),
+        leaf("type", "type", Str),
+        leaf("modalities", "modalities", StrList),
+        leaf("lastModifiedDateTime", "last_modified_date_time", Timestamp),
+        leaf("startDateTime", "start_date_time", Timestamp),
+        leaf("endDateTime", "end_date_time", Timestamp),
+        leaf("joinWebUrl", "join_web_url", Str),
+        obj("organizer", "organizer", &IDENTITY_SET),
+        obj("organizer_v2", "organizer_v2", &PARTICIPANT_WITH_ID),
+    ],
+};

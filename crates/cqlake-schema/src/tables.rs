@@ -1,0 +1,599 @@
+//! The six lake tables, expanded from the Graph types in [`crate::graph`].
+
+use std::sync::{Arc, OnceLock};
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::graph::{self, Group, Leaf, PropKind};
+
+/// The timezone of every timestamp column.
+pub const UTC: &str = "UTC";
+
+/// The name of the column that keeps, as JSON text, every key of a row's objects that the schema
+/// does not declare (object of dotted path → value).
+pub const EXTRA: &str = "extra";
+
+/// The partition column of every table: the UTC date the call started.
+pub const PARTITION_COLUMN: &str = "call_start_date";
+
+/// The lake's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableId {
+    /// One row per call record.
+    Calls,
+    /// One row per entry of a call's `participants_v2` or legacy `participants`.
+    Participants,
+    /// One row per session.
+    Sessions,
+    /// One row per segment.
+    Segments,
+    /// One row per entry of a segment's `media`.
+    Media,
+    /// One row per media stream, with the context of its media, segment, session and call.
+    Streams,
+}
+
+impl TableId {
+    /// Every table, parents before children.
+    pub const ALL: [TableId; 6] = [
+        TableId::Calls,
+        TableId::Participants,
+        TableId::Sessions,
+        TableId::Segments,
+        TableId::Media,
+        TableId::Streams,
+    ];
+
+    /// The table's name in the lake (its directory and its SQL name).
+    pub fn name(self) -> &'static str {
+        match self {
+            TableId::Calls => "calls",
+            TableId::Participants => "participants",
+            TableId::Sessions => "sessions",
+            TableId::Segments => "segments",
+            TableId::Media => "media",
+            TableId::Streams => "streams",
+        }
+    }
+
+    /// The table whose name is `name`.
+    pub fn from_name(name: &str) -> Option<TableId> {
+        TableId::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Position in [`TableId::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The table's definition.
+    pub fn table(self) -> &'static Table {
+        &tables()[self.index()]
+    }
+
+    /// One line saying what a row is.
+    pub fn doc(self) -> &'static str {
+        match self {
+            TableId::Calls => {
+                "one row per call record (`callRecord`); the highest `version` of each call wins"
+            }
+            TableId::Participants => {
+                "one row per entry of a call's `participants_v2` (and of the deprecated `participants` identity sets)"
+            }
+            TableId::Sessions => "one row per session of a call",
+            TableId::Segments => "one row per segment of a session",
+            TableId::Media => "one row per entry of a segment's `media` array",
+            TableId::Streams => {
+                "one row per media stream: every property of the stream, of its media, segment, session and call"
+            }
+        }
+    }
+}
+
+/// Identifies a key column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// `call_id`: the call record's `id`.
+    CallId,
+    /// `call_start_date`: the UTC date of the call's `startDateTime`, the partition column.
+    CallStartDate,
+    /// `participant_source`: `participants_v2` or `participants` (deprecated identity sets).
+    ParticipantSource,
+    /// `participant_index`: position in the array it came from.
+    ParticipantIndex,
+    /// `participant_id`: the participant's `id` (null for the deprecated identity sets).
+    ParticipantId,
+    /// `session_id`.
+    SessionId,
+    /// `segment_id`.
+    SegmentId,
+    /// `media_index`: position in the segment's `media` array.
+    MediaIndex,
+    /// `stream_index`: position in the media's `streams` array.
+    StreamIndex,
+}
+
+impl Key {
+    fn column(self) -> (&'static str, DataType, bool, &'static str) {
+        match self {
+            Key::CallId => ("call_id", DataType::Utf8, false, "callRecord.id"),
+            Key::CallStartDate => (
+                PARTITION_COLUMN,
+                DataType::Date32,
+                false,
+                "date of callRecord.startDateTime (UTC)",
+            ),
+            Key::ParticipantSource => (
+                "participant_source",
+                DataType::Utf8,
+                false,
+                "callRecord.participants_v2 | participants",
+            ),
+            Key::ParticipantIndex => (
+                "participant_index",
+                DataType::Int32,
+                false,
+                "position in the participants array",
+            ),
+            Key::ParticipantId => ("participant_id", DataType::Utf8, true, "participant.id"),
+            Key::SessionId => ("session_id", DataType::Utf8, false, "session.id"),
+            Key::SegmentId => ("segment_id", DataType::Utf8, false, "segment.id"),
+            Key::MediaIndex => (
+                "media_index",
+                DataType::Int32,
+                false,
+                "position in segment.media",
+            ),
+            Key::StreamIndex => (
+                "stream_index",
+                DataType::Int32,
+                false,
+                "position in media.streams",
+            ),
+        }
+    }
+}
+
+/// What a column holds and where its value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnRole {
+    /// A key column, set by the flattener from the record's position.
+    Key(Key),
+    /// A Graph property value.
+    Value {
+        /// The kind of the Graph value.
+        leaf: Leaf,
+        /// True when the column is a list of the leaf's values (a collection of complex objects).
+        list: bool,
+        /// For [`Leaf::TokenSet`]: true for the `_json` column, false for the list of set flags.
+        json_text: bool,
+    },
+    /// The `extra` column: unknown keys as JSON text.
+    Extra,
+    /// A context column of `streams`, copied from a column of a parent table.
+    Context {
+        /// The parent table.
+        table: TableId,
+        /// The column's index in the parent table.
+        column: usize,
+    },
+}
+
+/// One column of a lake table.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The column name.
+    pub name: String,
+    /// The Arrow type.
+    pub data_type: DataType,
+    /// Whether the column may be null.
+    pub nullable: bool,
+    /// The Graph property path the column comes from (`session.caller.userAgent.platform`).
+    pub source: String,
+    /// What the column holds.
+    pub role: ColumnRole,
+}
+
+/// The expansion of a [`Group`] into a table's columns: for every property, where its values go.
+#[derive(Debug, Clone)]
+pub struct GroupPlan {
+    /// The Graph type.
+    pub group: &'static Group,
+    /// Parallel to `group.props`.
+    pub props: Vec<PropPlan>,
+}
+
+/// Where one property's value goes.
+#[derive(Debug, Clone)]
+pub enum PropPlan {
+    /// Into column `column` (for a token set, `column` and `column + 1`).
+    Leaf {
+        /// The value kind.
+        leaf: Leaf,
+        /// The column index.
+        column: usize,
+    },
+    /// A nested object.
+    Object(GroupPlan),
+    /// A collection of objects: one list column per property of the item type, parallel to
+    /// `group.props` (items may only have scalar properties).
+    ObjectList {
+        /// The item type.
+        group: &'static Group,
+        /// Column index of each item property.
+        columns: Vec<usize>,
+    },
+}
+
+/// A lake table: name, columns, and how JSON lands in them.
+#[derive(Debug)]
+pub struct Table {
+    /// Which table.
+    pub id: TableId,
+    /// Every column, keys first, then values, `extra` and (for `streams`) context columns.
+    pub columns: Vec<Column>,
+    /// The key columns, in column order.
+    pub keys: Vec<Key>,
+    /// How the table's own Graph object lands in the columns.
+    pub plan: GroupPlan,
+    /// The index of the `extra` column.
+    pub extra: usize,
+    schema: SchemaRef,
+}
+
+impl Table {
+    /// The table's name.
+    pub fn name(&self) -> &'static str {
+        self.id.name()
+    }
+
+    /// The Arrow schema of the table, partition column included.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The index of column `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The index of key column `key`.
+    pub fn key_index(&self, key: Key) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.role == ColumnRole::Key(key))
+    }
+}
+
+/// Every table, in [`TableId::ALL`] order.
+pub fn tables() -> &'static [Table] {
+    static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
+    TABLES.get_or_init(build_tables)
+}
+
+fn leaf_type(leaf: Leaf) -> DataType {
+    match leaf {
+        Leaf::Str => DataType::Utf8,
+        Leaf::Int32 => DataType::Int32,
+        Leaf::Int64 => DataType::Int64,
+        Leaf::Float | Leaf::Duration => DataType::Float64,
+        Leaf::Bool => DataType::Boolean,
+        Leaf::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
+        Leaf::StrList | Leaf::TokenSet => list_of(DataType::Utf8),
+    }
+}
+
+/// `List<item>` with a nullable item field named `item`.
+pub fn list_of(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("item", item, true)))
+}
+
+struct Builder {
+    columns: Vec<Column>,
+}
+
+impl Builder {
+    fn key(&mut self, key: Key) {
+        let (name, data_type, nullable, source) = key.column();
+        self.columns.push(Column {
+            name: name.into(),
+            data_type,
+            nullable,
+            source: source.into(),
+            role: ColumnRole::Key(key),
+        });
+    }
+
+    fn push_leaf(&mut self, name: String, leaf: Leaf, list: bool, source: String) -> usize {
+        let index = self.columns.len();
+        let mut data_type = leaf_type(leaf);
+        if list {
+            data_type = list_of(data_type);
+        }
+        let name = if leaf == Leaf::Duration {
+            format!("{name}_ms")
+        } else {
+            name
+        };
+        self.columns.push(Column {
+            name: name.clone(),
+            data_type,
+            nullable: true,
+            source: source.clone(),
+            role: ColumnRole::Value {
+                leaf,
+                list,
+                json_text: false,
+            },
+        });
+        if leaf == Leaf::TokenSet {
+            self.columns.push(Column {
+                name: format!("{name}_json"),
+                data_type: DataType::Utf8,
+                nullable: true,
+                source: format!("{source} (whole object, JSON)"),
+                role: ColumnRole::Value {
+                    leaf,
+                    list,
+                    json_text: true,
+                },
+            });
+        }
+        index
+    }
+
+    fn group(&mut self, group: &'static Group, prefix: &str, source: &str) -> GroupPlan {
+        let mut props = Vec::with_capacity(group.props.len());
+        for prop in group.props {
+            let name = format!("{prefix}{}", prop.col);
+            let source = format!("{source}.{}", prop.json);
+            props.push(match prop.kind {
+                PropKind::Leaf(leaf) => PropPlan::Leaf {
+                    leaf,
+                    column: self.push_leaf(name, leaf, false, source),
+                },
+                PropKind::Object(child) => {
+                    PropPlan::Object(self.group(child, &format!("{name}_"), &source))
+                }
+                PropKind::ObjectList(item) => {
+                    let columns = item
+                        .props
+                        .iter()
+                        .map(|p| match p.kind {
+                            PropKind::Leaf(leaf) => self.push_leaf(
+                                format!("{name}_{}", p.col),
+                                leaf,
+                                true,
+                                format!("{source}[].{}", p.json),
+                            ),
+                            _ => panic!(
+                                "{}: collections of nested objects are not supported",
+                                item.graph_type
+                            ),
+                        })
+                        .collect();
+                    PropPlan::ObjectList {
+                        group: item,
+                        columns,
+                    }
+                }
+            });
+        }
+        GroupPlan { group, props }
+    }
+
+    fn extra(&mut self, source: &str) -> usize {
+        self.columns.push(Column {
+            name: EXTRA.into(),
+            data_type: DataType::Utf8,
+            nullable: true,
+            source: format!("keys of {source} not in the schema (JSON object: path → value)"),
+            role: ColumnRole::Extra,
+        });
+        self.columns.len() - 1
+    }
+}
+
+fn table(id: TableId, keys: &[Key], group: &'static Group, source: &str) -> Table {
+    let mut b = Builder {
+        columns: Vec::new(),
+    };
+    for &k in keys {
+        b.key(k);
+    }
+    let plan = b.group(group, "", source);
+    let extra = b.extra(source);
+    finish(id, keys, b.columns, plan, extra)
+}
+
+fn finish(id: TableId, keys: &[Key], columns: Vec<Column>, plan: GroupPlan, extra: usize) -> Table {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|c| Field::new(c.name.clone(), c.data_type.clone(), c.nullable))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    Table {
+        id,
+        columns,
+        keys: keys.to_vec(),
+        plan,
+        extra,
+        schema,
+    }
+}
+
+fn build_tables() -> Vec<Table> {
+    use Key::*;
+    let calls = table(
+        TableId::Calls,
+        &[CallId, CallStartDate],
+        &graph::CALL_RECORD,
+        "callRecord",
+    );
+    let participants = table(
+        TableId::Participants,
+        &[
+            CallId,
+            CallStartDate,
+            ParticipantSource,
+            ParticipantIndex,
+            ParticipantId,
+        ],
+        &graph::PARTICIPANT,
+        "participant",
+    );
+    let sessions = table(
+        TableId::Sessions,
+        &[CallId, CallStartDate, SessionId],
+        &graph::SESSION,
+        "session",
+    );
+    let segments = table(
+        TableId::Segments,
+        &[CallId, CallStartDate, SessionId, SegmentId],
+        &graph::SEGMENT,
+        "segment",
+    );
+    let media = table(
+        TableId::Media,
+        &[CallId, CallStartDate, SessionId, SegmentId, MediaIndex],
+        &graph::MEDIA,
+        "media",
+    );
+    let streams = streams_table(&calls, &sessions, &segments, &media);
+    vec![calls, participants, sessions, segments, media, streams]
+}
+
+/// `streams`: keys, the stream's own columns, its `extra`, then the context columns of its media
+/// (unprefixed; `label` becomes `media_label`), segment (`segment_`), session (`session_`) and call
+/// (`call_`).
+fn streams_table(calls: &Table, sessions: &Table, segments: &Table, media: &Table) -> Table {
+    use Key::*;
+    let keys = [
+        CallId,
+        CallStartDate,
+        SessionId,
+        SegmentId,
+        MediaIndex,
+        StreamIndex,
+    ];
+    let mut b = Builder {
+        columns: Vec::new(),
+    };
+    for k in keys {
+        b.key(k);
+    }
+    let plan = b.group(&graph::MEDIA_STREAM, "", "mediaStream");
+    let extra = b.extra("mediaStream");
+    for (parent, prefix) in [
+        (media, "media_"),
+        (segments, "segment_"),
+        (sessions, "session_"),
+        (calls, "call_"),
+    ] {
+        for (index, col) in parent.columns.iter().enumerate() {
+            if matches!(col.role, ColumnRole::Key(_)) {
+                continue;
+            }
+            let name = if parent.id == TableId::Media && col.name != "label" && col.name != EXTRA {
+                col.name.clone()
+            } else {
+                format!("{prefix}{}", col.name)
+            };
+            b.columns.push(Column {
+                name,
+                data_type: col.data_type.clone(),
+                nullable: true,
+                source: col.source.clone(),
+                role: ColumnRole::Context {
+                    table: parent.id,
+                    column: index,
+                },
+            });
+        }
+    }
+    finish(TableId::Streams, &keys, b.columns, plan, extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn column_names_are_unique_in_every_table() {
+        for t in tables() {
+            let mut seen = HashSet::new();
+            for c in &t.columns {
+                assert!(
+                    seen.insert(c.name.as_str()),
+                    "{}: duplicate column {}",
+                    t.name(),
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_contract_names_exist() {
+        let streams = TableId::Streams.table();
+        for name in [
+            "call_id",
+            "session_id",
+            "segment_id",
+            "media_index",
+            "stream_id",
+            "stream_direction",
+            "average_jitter_ms",
+            "max_round_trip_time_ms",
+            "average_audio_network_jitter_ms",
+            "average_packet_loss_rate",
+            "media_label",
+            "caller_network_subnet",
+            "callee_network_connection_type",
+            "caller_device_capture_device_name",
+            "session_callee_feedback_rating",
+            "session_callee_feedback_tokens",
+            "segment_caller_user_agent_platform",
+            "call_type",
+            "call_version",
+            "call_start_date_time",
+            "call_organizer_user_id",
+            "call_start_date",
+        ] {
+            assert!(streams.column_index(name).is_some(), "streams lacks {name}");
+        }
+        assert_eq!(
+            streams
+                .schema()
+                .field_with_name("average_jitter_ms")
+                .unwrap()
+                .data_type(),
+            &DataType::Float64
+        );
+        assert_eq!(
+            streams
+                .schema()
+                .field_with_name("average_bandwidth_estimate")
+                .unwrap()
+                .data_type(),
+            &DataType::Int64
+        );
+    }
+
+    #[test]
+    fn context_columns_point_at_the_same_type() {
+        let streams = TableId::Streams.table();
+        for c in &streams.columns {
+            if let ColumnRole::Context { table, column } = c.role {
+                assert_eq!(
+                    table.table().columns[column].data_type,
+                    c.data_type,
+                    "{}",
+                    c.name
+                );
+            }
+        }
+    }
+}
