@@ -1,1 +1,57 @@
-fn main() {}
+//! `cqlake`: call-quality analytics over Microsoft Graph call records.
+//!
+//! A thin binary: clap parses the arguments, [`settings`] resolves them, the library crates do
+//! the work, and one exit-code policy maps the outcome.
+
+use std::process::ExitCode;
+
+mod args;
+mod convert;
+mod summary;
+
+/// Exit code: every record converted.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run finished but some records were rejected (see `<lake>/_rejects/`).
+pub const EXIT_REJECTS: u8 = 3;
+/// Exit code: a fatal error (bad arguments, unreadable input, lake error).
+pub const EXIT_FATAL: u8 = 2;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) => {
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("cqlake: error: {err:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    use clap::Parser;
+    let cli = args::Cli::parse();
+    match cli.command {
+        args::Command::Convert(a) => convert::run(a),
+        args::Command::Schema(a) => {
+            use std::io::Write;
+            let only = match &a.table {
+                Some(name) => Some(cqlake_schema::TableId::from_name(name).ok_or_else(|| {
+                    anyhow::anyhow!("no table {name:?}; tables: calls, participants, sessions, segments, media, streams")
+                })?),
+                None => None,
+            };
+            let text = if a.markdown {
+                cqlake_schema::markdown_reference()
+            } else {
+                cqlake_schema::text_reference(only)
+            };
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

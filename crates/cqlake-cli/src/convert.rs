@@ -1,0 +1,222 @@
+//! `cqlake convert`: settings → pipeline → lake writer → summary → exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
+use cqlake_lake::{LakeWriter, ParquetWriter};
+
+use crate::args::{ConvertArgs, Format};
+use crate::summary::Summary;
+
+/// `convert` arguments resolved into settings (CLI > environment > default).
+struct ConvertSettings {
+    inputs: Vec<source::Input>,
+    output: Output,
+    threads: usize,
+    strict: bool,
+    progress: bool,
+    summary: bool,
+    json: bool,
+}
+
+enum Output {
+    Delta(PathBuf),
+    Parquet(PathBuf),
+}
+
+impl Output {
+    fn dir(&self) -> &PathBuf {
+        match self {
+            Output::Delta(p) | Output::Parquet(p) => p,
+        }
+    }
+}
+
+fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
+    let inputs = source::expand_inputs(&a.inputs)?;
+    let threads = match a.threads {
+        Some(n) => n,
+        None => match std::env::var("CQLAKE_THREADS") {
+            Ok(v) => v
+                .parse()
+                .with_context(|| format!("CQLAKE_THREADS={v:?} is not a number"))?,
+            Err(_) => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        },
+    };
+    let output = match a.format {
+        Format::Delta => Output::Delta(a.lake.context("--lake DIR is required")?),
+        Format::Parquet => Output::Parquet(
+            a.out
+                .or(a.lake)
+                .context("--out DIR is required with --format parquet")?,
+        ),
+    };
+    Ok(ConvertSettings {
+        inputs,
+        output,
+        threads,
+        strict: a.strict,
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+        summary: !a.quiet,
+        json: a.json,
+    })
+}
+
+enum Sink {
+    Delta(Box<LakeWriter>),
+    Parquet(ParquetWriter),
+}
+
+pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
+    let s = resolve(args)?;
+    let started = Instant::now();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(s.threads.max(1))
+        .enable_all()
+        .build()?;
+    let mut sink = match &s.output {
+        Output::Delta(dir) => Sink::Delta(Box::new(
+            rt.block_on(LakeWriter::open(dir.clone()))
+                .with_context(|| format!("opening the lake at {}", dir.display()))?,
+        )),
+        Output::Parquet(dir) => Sink::Parquet(ParquetWriter::create(dir.clone())?),
+    };
+    let mut rejects = RejectLog::new(s.output.dir().join("_rejects"));
+    let bar = s.progress.then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {binary_bytes} read, {binary_bytes_per_sec}, {elapsed}  {msg}",
+            )
+            .expect("valid template"),
+        );
+        b
+    });
+    let progress = |bytes: u64| {
+        if let Some(b) = &bar {
+            b.set_position(bytes);
+        }
+    };
+    let options = PipelineOptions::default().with_threads(s.threads);
+    let mut first_reject: Option<String> = None;
+    let strict = s.strict;
+    let mut deliver = |d: Delivery| -> source::Result<()> {
+        for r in &d.rejects {
+            rejects
+                .write(r)
+                .map_err(|e| source::Error::Sink(format!("writing rejects: {e}")))?;
+            if first_reject.is_none() {
+                first_reject = Some(describe_reject(r));
+            }
+        }
+        if strict && !d.rejects.is_empty() {
+            return Err(source::Error::Sink(format!(
+                "--strict: {}",
+                describe_reject(&d.rejects[0])
+            )));
+        }
+        if let Some(batch) = d.batch {
+            match &mut sink {
+                Sink::Delta(w) => rt
+                    .block_on(w.push(batch))
+                    .map_err(|e| source::Error::Sink(format!("{e}")))?,
+                Sink::Parquet(w) => w
+                    .push(batch)
+                    .map_err(|e| source::Error::Sink(format!("{e}")))?,
+            }
+        }
+        Ok(())
+    };
+    let stats = source::run(&s.inputs, &options, &progress, &mut deliver)?;
+    let (rows, write) = match sink {
+        Sink::Delta(w) => {
+            let ws = rt.block_on(w.finish())?;
+            (ws.rows, Some(ws))
+        }
+        Sink::Parquet(w) => (w.finish()?, None),
+    };
+    rejects.finish()?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let summary = Summary {
+        stats,
+        rows,
+        write,
+        elapsed: started.elapsed(),
+        rejects_file: rejects.path(),
+        first_reject,
+    };
+    if s.json {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", summary.to_json())?;
+    } else if s.summary {
+        eprint!("{}", summary.to_text());
+    }
+    Ok(ExitCode::from(if summary.stats.rejected > 0 {
+        crate::EXIT_REJECTS
+    } else {
+        crate::EXIT_OK
+    }))
+}
+
+fn describe_reject(r: &Reject) -> String {
+    match &r.path {
+        Some(p) => format!(
+            "{}:{} (byte {}) {}: {}",
+            r.source, r.line, r.offset, p, r.error
+        ),
+        None => format!("{}:{} (byte {}): {}", r.source, r.line, r.offset, r.error),
+    }
+}
+
+/// `<dir>/<run>.ndjson`: one JSON object per rejected unit, created on the first reject.
+struct RejectLog {
+    dir: PathBuf,
+    file: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+}
+
+impl RejectLog {
+    fn new(dir: PathBuf) -> Self {
+        RejectLog { dir, file: None }
+    }
+
+    fn write(&mut self, r: &Reject) -> std::io::Result<()> {
+        if self.file.is_none() {
+            std::fs::create_dir_all(&self.dir)?;
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            let path = self
+                .dir
+                .join(format!("rejects-{stamp}-{}.ndjson", std::process::id()));
+            let f = std::fs::File::create(&path)?;
+            self.file = Some((path, std::io::BufWriter::new(f)));
+        }
+        let (_, w) = self.file.as_mut().expect("opened above");
+        let line = serde_json::json!({
+            "source": &*r.source,
+            "line": r.line,
+            "offset": r.offset,
+            "path": r.path,
+            "error": r.error,
+            "excerpt": r.excerpt,
+        });
+        writeln!(w, "{line}")
+    }
+
+    fn path(&self) -> Option<PathBuf> {
+        self.file.as_ref().map(|(p, _)| p.clone())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Some((_, w)) = &mut self.file {
+            w.flush()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,107 @@
+//! The summary printed at the end of `convert`.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cqlake_ingest::source::Stats;
+use cqlake_lake::WriteStats;
+use cqlake_schema::TableId;
+
+/// Everything a run reports.
+pub struct Summary {
+    pub stats: Stats,
+    pub rows: [u64; 6],
+    pub write: Option<WriteStats>,
+    pub elapsed: Duration,
+    pub rejects_file: Option<PathBuf>,
+    pub first_reject: Option<String>,
+}
+
+impl Summary {
+    fn mb_per_s(&self) -> f64 {
+        self.stats.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The human summary.
+    pub fn to_text(&self) -> String {
+        let s = &self.stats;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "read {} file(s), {:.1} MB in {:.2} s ({:.1} MB/s)",
+            s.files,
+            s.bytes as f64 / 1e6,
+            self.elapsed.as_secs_f64(),
+            self.mb_per_s()
+        );
+        let _ = writeln!(
+            o,
+            "records: {} read = {} converted + {} rejected  (call records {}, sessions from pages {}, participants from pages {})",
+            s.records(),
+            s.calls + s.page_sessions + s.page_participants,
+            s.rejected,
+            s.calls,
+            s.page_sessions,
+            s.page_participants
+        );
+        if s.pages > 0 {
+            let _ = writeln!(
+                o,
+                "pages: {} ({} with an @odata.nextLink to more data)",
+                s.pages, s.pages_with_next_link
+            );
+        }
+        for (name, n) in &s.not_call_records {
+            let _ = writeln!(o, "not call-record data, skipped: {n} × {name}");
+        }
+        if let Some(w) = &self.write {
+            let _ = writeln!(
+                o,
+                "calls: {} replaced an older version in the lake, {} already there (same or newer version), {} superseded in this run",
+                w.replaced_calls, w.stale_calls, w.superseded_calls
+            );
+        }
+        let rows: Vec<String> = TableId::ALL
+            .iter()
+            .map(|t| format!("{} {}", t.name(), self.rows[t.index()]))
+            .collect();
+        let _ = writeln!(o, "rows written: {}", rows.join(", "));
+        if let Some(p) = &self.rejects_file {
+            let _ = writeln!(o, "rejected records are in {}", p.display());
+            if let Some(first) = &self.first_reject {
+                let _ = writeln!(o, "first: {first}");
+            }
+        }
+        o
+    }
+
+    /// The summary as one JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        let s = &self.stats;
+        let rows: serde_json::Map<String, serde_json::Value> = TableId::ALL
+            .iter()
+            .map(|t| (t.name().to_string(), self.rows[t.index()].into()))
+            .collect();
+        serde_json::json!({
+            "files": s.files,
+            "bytes": s.bytes,
+            "seconds": self.elapsed.as_secs_f64(),
+            "mb_per_s": self.mb_per_s(),
+            "records": s.records(),
+            "converted": s.calls + s.page_sessions + s.page_participants,
+            "rejected": s.rejected,
+            "call_records": s.calls,
+            "page_sessions": s.page_sessions,
+            "page_participants": s.page_participants,
+            "pages": s.pages,
+            "pages_with_next_link": s.pages_with_next_link,
+            "not_call_records": s.not_call_records,
+            "replaced_calls": self.write.as_ref().map(|w| w.replaced_calls),
+            "stale_calls": self.write.as_ref().map(|w| w.stale_calls),
+            "superseded_calls": self.write.as_ref().map(|w| w.superseded_calls),
+            "rows": rows,
+            "rejects_file": self.rejects_file.as_ref().map(|p| p.display().to_string()),
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! Helpers: run the binary, query a lake.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow::array::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+
+/// The repository's `sample-data/`.
+pub fn sample(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../sample-data")
+        .join(rel)
+}
+
+/// Runs `cqlake` with `args`.
+pub fn cqlake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        .args(args)
+        .output()
+        .expect("cqlake runs")
+}
+
+/// Runs `cqlake convert <inputs> --lake <lake> --json` and returns the exit code and summary.
+pub fn convert(inputs: &[&Path], lake: &Path) -> (i32, serde_json::Value) {
+    let mut args: Vec<String> = vec!["convert".into()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    args.extend([
+        "--lake".into(),
+        lake.display().to_string(),
+        "--json".into(),
+        "--threads".into(),
+        "2".into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = cqlake(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let summary = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("summary is JSON ({e}); stderr: {stderr}"));
+    (out.status.code().expect("exit code"), summary)
+}
+
+/// Runs `sql` over the lake at `lake` and returns the rows as strings.
+pub fn query(lake: &Path, sql: &str) -> Vec<Vec<String>> {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        cqlake_lake::register_lake(&ctx, lake)
+            .await
+            .expect("lake registers");
+        let batches = ctx
+            .sql(sql)
+            .await
+            .expect("query plans")
+            .collect()
+            .await
+            .expect("query runs");
+        rows(&batches)
+    })
+}
+
+/// Batches as rows of display strings (`NULL` for nulls).
+pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let opts = FormatOptions::default().with_null("NULL");
+    let mut out = Vec::new();
+    for b in batches {
+        let fmts: Vec<ArrayFormatter<'_>> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).expect("formatter"))
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(fmts.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    out
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write fixture");
+    p
+}

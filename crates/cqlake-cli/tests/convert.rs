@@ -1,0 +1,263 @@
+//! `cqlake convert` end to end.
+
+use crate::common::{convert, query, sample, write};
+
+fn call(id: &str, version: i64, jitter: &str) -> String {
+    format!(
+        r##"{{"id":"{id}","version":{version},"type":"groupCall","modalities":["audio"],"lastModifiedDateTime":"2024-05-01T10:30:00Z","startDateTime":"2024-05-01T10:00:00.1234567Z","endDateTime":"2024-05-01T10:20:00Z","sessions":[{{"id":"s-{id}","startDateTime":"2024-05-01T10:00:01Z","caller":{{"@odata.type":"#microsoft.graph.callRecords.participantEndpoint","userAgent":{{"platform":"windows","productFamily":"teams"}},"feedback":{{"rating":"bad","tokens":{{"NoSound":true,"Echo":false}}}},"identity":{{"user":{{"id":"u1","displayName":"A","acsUser":"x"}}}}}},"segments":[{{"id":"g-{id}","media":[{{"label":"main-audio","callerNetwork":{{"subnet":"10.0.0.0","connectionType":"wifi","linkSpeed":4294967295}},"streams":[{{"streamId":"1","streamDirection":"callerToCallee","averageJitter":"{jitter}","averagePacketLossRate":0.1,"packetUtilization":1200}}]}}]}}]}}]}}"##
+    )
+}
+
+#[test]
+fn golden_values_of_the_graph_docs_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let (code, s) = convert(&[&sample("graph")], &lake);
+    assert_eq!(code, 0, "{s}");
+    assert_eq!(s["rejected"], 0);
+    assert_eq!(s["records"], s["converted"]);
+    assert_eq!(s["not_call_records"]["Collection(callRecording)"], 4);
+    let rows = query(
+        &lake,
+        "SELECT average_packet_loss_rate, average_jitter_ms, max_round_trip_time_ms, callee_network_connection_type, \
+         stream_direction, media_label, call_type, call_version, session_callee_feedback_rating, \
+         array_to_string(session_callee_feedback_tokens, ','), caller_network_link_speed, callee_network_link_speed, \
+         CAST(call_start_date_time AS VARCHAR), CAST(call_start_date AS VARCHAR) \
+         FROM streams WHERE stream_id = '1785122252'",
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            "0.01381693",
+            "7.0",
+            "106.0",
+            "wired",
+            "calleeToCaller",
+            "main-audio",
+            "peerToPeer",
+            "1",
+            "poor",
+            "Noisy",
+            "54000000",
+            "4294967295",
+            "2020-02-25T18:52:21.216988Z",
+            "2020-02-25"
+        ]]
+    );
+    // One row per stream: the five views of call e523… at version 1 merge into one call.
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM streams"),
+        vec![vec!["2"]]
+    );
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT count(*), max(organizer_user_display_name) FROM calls"
+        ),
+        vec![vec!["1", "Abbie Wilkins"]]
+    );
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM participants"),
+        vec![vec!["2"]]
+    );
+}
+
+#[test]
+fn reconverting_is_idempotent_and_the_newest_version_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let v1 = write(
+        dir.path(),
+        "v1.ndjson",
+        format!(
+            "{}\n{}\n",
+            call("a", 1, "PT0.010S"),
+            call("b", 1, "PT0.020S")
+        )
+        .as_bytes(),
+    );
+    assert_eq!(convert(&[&v1], &lake).0, 0);
+    let (_, s) = convert(&[&v1], &lake);
+    assert_eq!(s["stale_calls"], 2);
+    assert_eq!(s["rows"]["streams"], 0);
+    // A newer version of call a, and an older one of b, in a JSON array.
+    let v2 = write(
+        dir.path(),
+        "v2.json",
+        format!("[{}, {}]", call("a", 3, "PT0.045S"), call("b", 0, "PT9S")).as_bytes(),
+    );
+    let (code, s) = convert(&[&v2], &lake);
+    assert_eq!(code, 0, "{s}");
+    assert_eq!(
+        (s["replaced_calls"].as_u64(), s["stale_calls"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let rows = query(
+        &lake,
+        "SELECT call_id, call_version, average_jitter_ms FROM streams ORDER BY call_id",
+    );
+    assert_eq!(rows, vec![vec!["a", "3", "45.0"], vec!["b", "1", "20.0"]]);
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM sessions"),
+        vec![vec!["2"]]
+    );
+    assert_eq!(query(&lake, "SELECT count(*) FROM calls"), vec![vec!["2"]]);
+}
+
+#[test]
+fn unknown_keys_are_kept_in_extra_and_typed_columns_hold_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let f = write(dir.path(), "c.json", call("a", 1, "PT1M2.5S").as_bytes());
+    assert_eq!(convert(&[&f], &lake).0, 0);
+    let rows = query(
+        &lake,
+        "SELECT session_extra, average_jitter_ms, packet_utilization, session_caller_odata_type, session_caller_feedback_tokens_json FROM streams",
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            r#"{"caller.identity.user.acsUser":"x"}"#,
+            "62500.0",
+            "1200",
+            "#microsoft.graph.callRecords.participantEndpoint",
+            r#"{"NoSound":true,"Echo":false}"#
+        ]]
+    );
+}
+
+#[test]
+fn bad_records_are_quarantined_with_their_location_and_the_rest_converts() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let bad_type = call("bad", 1, "PT0.01S").replace(
+        r#""averagePacketLossRate":0.1"#,
+        r#""averagePacketLossRate":"high""#,
+    );
+    let bad_duration = call("dur", 1, "PT");
+    let input = format!(
+        "{}\n{}\n{{\"id\":\"cut\",\n{}\n{}\n",
+        call("a", 1, "PT0.01S"),
+        bad_type,
+        bad_duration,
+        call("z", 1, "PT0.02S")
+    );
+    let f = write(dir.path(), "mixed.ndjson", input.as_bytes());
+    let (code, s) = convert(&[&f], &lake);
+    assert_eq!(code, 3, "some records were rejected: {s}");
+    assert_eq!(s["rejected"], 3);
+    assert_eq!(s["converted"], 2);
+    assert_eq!(s["records"], 5);
+    assert_eq!(
+        query(&lake, "SELECT call_id FROM calls ORDER BY call_id"),
+        vec![vec!["a"], vec!["z"]]
+    );
+    // No half call: the bad calls left no sessions or streams behind.
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM streams"),
+        vec![vec!["2"]]
+    );
+    let rejects_file = std::path::PathBuf::from(s["rejects_file"].as_str().unwrap());
+    let rejects: Vec<serde_json::Value> = std::fs::read_to_string(rejects_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut by_line: Vec<(u64, String, String)> = rejects
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["path"].as_str().unwrap_or("").to_string(),
+                r["error"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    by_line.sort();
+    assert_eq!(by_line[0].0, 2);
+    assert_eq!(
+        by_line[0].1,
+        "$.sessions[0].segments[0].media[0].streams[0].averagePacketLossRate"
+    );
+    assert!(
+        by_line[0].2.contains("expected a number, got a string"),
+        "{by_line:?}"
+    );
+    assert_eq!(by_line[1].0, 3);
+    assert!(
+        by_line[1].2.contains("line ends inside a JSON document"),
+        "{by_line:?}"
+    );
+    assert_eq!(by_line[2].0, 4);
+    assert!(
+        by_line[2].2.contains("invalid ISO-8601 duration"),
+        "{by_line:?}"
+    );
+    assert!(
+        rejects
+            .iter()
+            .all(|r| r["source"].as_str().unwrap().ends_with("mixed.ndjson"))
+    );
+}
+
+#[test]
+fn compressed_inputs_and_plain_parquet_output() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(call("g", 1, "PT0.01S").as_bytes()).unwrap();
+    let gz_path = write(dir.path(), "no-extension", &gz.finish().unwrap());
+    let zst = zstd::encode_all(call("z", 1, "PT0.01S").as_bytes(), 3).unwrap();
+    let zst_path = write(dir.path(), "x.json.zst", &zst);
+    let lake = dir.path().join("lake");
+    let (code, s) = convert(&[&gz_path, &zst_path], &lake);
+    assert_eq!((code, s["call_records"].as_u64()), (0, Some(2)), "{s}");
+    let out = dir.path().join("pq");
+    let o = crate::common::cqlake(&[
+        "convert",
+        &gz_path.display().to_string(),
+        "--format",
+        "parquet",
+        "--out",
+        &out.display().to_string(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("streams/part-00000.parquet").exists());
+}
+
+#[test]
+fn python_deltalake_and_pyarrow_read_the_lake() {
+    let python = std::env::var("CQLAKE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&sample("graph")], &lake).0, 0);
+    let script = r#"
+import sys, glob, deltalake, pyarrow.parquet as pq
+lake = sys.argv[1]
+t = deltalake.DeltaTable(lake + "/streams").to_pyarrow_table()
+row = [r for r in t.to_pylist() if r["stream_id"] == "1785122252"][0]
+print(t.num_rows, row["average_jitter_ms"], row["callee_network_connection_type"], str(row["call_start_date"]))
+files = glob.glob(lake + "/streams/**/*.parquet", recursive=True)
+print(sum(pq.read_table(f).num_rows for f in files))
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, &lake.display().to_string()])
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            panic!("{python} could not run ({e}); .ci/test.sh installs deltalake and pyarrow")
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec!["2 7.0 wired 2020-02-25", "2"]
+    );
+}
