@@ -309,6 +309,9 @@ pub struct CallCoverage {
     pub sessions_next_link: bool,
     /// The record says more participants follow in another page.
     pub participants_next_link: bool,
+    /// The record's position in the input (set by the caller with [`Flattener::set_order`]):
+    /// among records of equal version, the later one wins.
+    pub order: u64,
 }
 
 /// The rows flattened from a run of records: one batch per table, and for every row the row of its
@@ -332,6 +335,7 @@ impl FlatBatch {
 
 /// Flattens call records into table rows. See the [module documentation](self).
 pub struct Flattener {
+    order: u64,
     t: Vec<TableBuf>,
     /// For each streams row: its media, segment, session and call rows.
     parents: Vec<[u32; 4]>,
@@ -365,10 +369,16 @@ impl Flattener {
     /// An empty flattener.
     pub fn new() -> Self {
         Flattener {
+            order: 0,
             t: TableId::ALL.iter().map(|&id| TableBuf::new(id)).collect(),
             parents: Vec::new(),
             coverage: Vec::new(),
         }
+    }
+
+    /// Sets the input position recorded with the next call records (see [`CallCoverage::order`]).
+    pub fn set_order(&mut self, order: u64) {
+        self.order = order;
     }
 
     /// Rows held, per table.
@@ -559,7 +569,7 @@ impl Flattener {
             call_row,
         };
         self.open_row(CALLS, &ctx);
-        let mut cov = CallCoverage::default();
+        let mut cov = CallCoverage { order: self.order, ..CallCoverage::default() };
         let plan = &tables()[CALLS].plan;
         for (k, v) in members(nodes, 0) {
             let path = root.key(k);

@@ -352,6 +352,7 @@ struct UnitFrame {
 }
 
 struct WorkUnit {
+    seq: u64,
     source: Arc<str>,
     data: Vec<u8>,
     frames: Vec<UnitFrame>,
@@ -422,8 +423,9 @@ fn work(
         stats.files += unit.files;
         stats.rejected += unit.rejects.len() as u64;
         rejects.extend(unit.rejects);
-        for f in &unit.frames {
+        for (n, f) in unit.frames.iter().enumerate() {
             let bytes = &unit.data[f.start..f.start + f.len];
+            decoder.flattener.set_order((unit.seq << 24) | n as u64);
             match decoder.decode(bytes, &f.kind, &f.page) {
                 Outcome::Call => stats.calls += 1,
                 Outcome::Session => stats.page_sessions += 1,
@@ -491,6 +493,7 @@ fn read_all(
     progress: Progress<'_>,
 ) -> Result<()> {
     let mut total = 0u64;
+    let mut seq = 0u64;
     for input in inputs {
         let source: Arc<str> = Arc::from(input.name());
         let io_err = |e: io::Error| Error::Io {
@@ -500,6 +503,7 @@ fn read_all(
         let mut reader = open(input).map_err(io_err)?;
         let mut framer = Framer::new().with_max_frame_bytes(options.max_frame_bytes);
         let mut unit = new_unit(&source);
+        unit.seq = seq;
         unit.files = 1;
         let mut page = Arc::new(PageKind::Unknown);
         let mut buf = vec![0u8; 1 << 20];
@@ -565,7 +569,9 @@ fn read_all(
             progress(total);
             framer.push(&buf[..n], &mut |f| handle(f, &mut unit, &mut page));
             if unit.data.len() >= options.unit_bytes {
-                let full = std::mem::replace(&mut unit, new_unit(&source));
+                let mut next = new_unit(&source);
+                next.seq = unit.seq + 1;
+                let full = std::mem::replace(&mut unit, next);
                 if tx.send(full).is_err() {
                     sent_ok = false;
                     break;
@@ -573,6 +579,7 @@ fn read_all(
             }
         }
         framer.finish(&mut |f| handle(f, &mut unit, &mut page));
+        seq = unit.seq + 1;
         if !sent_ok || tx.send(unit).is_err() {
             return Ok(()); // the consumer stopped; it reports why
         }
@@ -582,6 +589,7 @@ fn read_all(
 
 fn new_unit(source: &Arc<str>) -> WorkUnit {
     WorkUnit {
+        seq: 0,
         source: source.clone(),
         data: Vec::new(),
         frames: Vec::new(),

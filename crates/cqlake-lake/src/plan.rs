@@ -100,19 +100,23 @@ pub fn select(
             }
         }
     }
-    let mut winner: HashMap<(&str, u8), (usize, usize)> = HashMap::new();
+    // Among records of the best key, the one latest in the input wins each family.
+    let mut winner: HashMap<(&str, u8), (usize, usize, u64)> = HashMap::new();
     for (b, ks) in keys.iter().enumerate() {
         for (r, (id, key)) in ks.iter().enumerate() {
             if *key != best[id] {
                 continue;
             }
             let cov = &group[b].coverage[r];
-            winner.insert((id.as_str(), Family::Call as u8), (b, r));
-            if cov.participants {
-                winner.insert((id.as_str(), Family::Participants as u8), (b, r));
-            }
-            if cov.sessions {
-                winner.insert((id.as_str(), Family::Sessions as u8), (b, r));
+            let covers = [true, cov.participants, cov.sessions];
+            for (f, covered) in [Family::Call, Family::Participants, Family::Sessions].into_iter().zip(covers) {
+                if !covered {
+                    continue;
+                }
+                let slot = winner.entry((id.as_str(), f as u8)).or_insert((b, r, cov.order));
+                if cov.order >= slot.2 {
+                    *slot = (b, r, cov.order);
+                }
             }
         }
     }
@@ -153,7 +157,7 @@ pub fn select(
                 ][..],
             ),
         ] {
-            if let Some(&(b, r)) = winner.get(&(id.as_str(), f as u8)) {
+            if let Some(&(b, r, _)) = winner.get(&(id.as_str(), f as u8)) {
                 keep[f as usize][b][r] = true;
                 if in_lake {
                     for t in tables {
