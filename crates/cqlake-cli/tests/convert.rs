@@ -12,7 +12,7 @@ fn call(id: &str, version: i64, jitter: &str) -> String {
 fn golden_values_of_the_graph_docs_example() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let (code, s) = convert(&[&sample("graph")], &lake);
+    let (code, s) = convert(&[&sample("graph-docs")], &lake);
     assert_eq!(code, 0, "{s}");
     assert_eq!(s["rejected"], 0);
     assert_eq!(s["records"], s["converted"]);
@@ -231,7 +231,7 @@ fn python_deltalake_and_pyarrow_read_the_lake() {
     let python = std::env::var("CQLAKE_PYTHON").unwrap_or_else(|_| "python3".into());
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    assert_eq!(convert(&[&sample("graph")], &lake).0, 0);
+    assert_eq!(convert(&[&sample("graph-docs")], &lake).0, 0);
     let script = r#"
 import sys, glob, deltalake, pyarrow.parquet as pq
 lake = sys.argv[1]

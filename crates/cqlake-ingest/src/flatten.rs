@@ -569,7 +569,10 @@ impl Flattener {
             call_row,
         };
         self.open_row(CALLS, &ctx);
-        let mut cov = CallCoverage { order: self.order, ..CallCoverage::default() };
+        let mut cov = CallCoverage {
+            order: self.order,
+            ..CallCoverage::default()
+        };
         let plan = &tables()[CALLS].plan;
         for (k, v) in members(nodes, 0) {
             let path = root.key(k);

@@ -109,11 +109,16 @@ pub fn select(
             }
             let cov = &group[b].coverage[r];
             let covers = [true, cov.participants, cov.sessions];
-            for (f, covered) in [Family::Call, Family::Participants, Family::Sessions].into_iter().zip(covers) {
+            for (f, covered) in [Family::Call, Family::Participants, Family::Sessions]
+                .into_iter()
+                .zip(covers)
+            {
                 if !covered {
                     continue;
                 }
-                let slot = winner.entry((id.as_str(), f as u8)).or_insert((b, r, cov.order));
+                let slot = winner
+                    .entry((id.as_str(), f as u8))
+                    .or_insert((b, r, cov.order));
                 if cov.order >= slot.2 {
                     *slot = (b, r, cov.order);
                 }
