@@ -170,31 +170,20 @@ impl LakeWriter {
         if ids.is_empty() || calls.version().unwrap_or(0) == 0 {
             return Ok((keys, dates));
         }
-        let q = |e| Error::Query {
-            table: "calls".into(),
-            source: e,
-        };
-        let ctx = SessionContext::new();
-        calls
-            .update_datafusion_session(&ctx.state())
-            .map_err(|e| Error::Delta {
-                table: "calls".into(),
-                source: e,
-            })?;
-        let provider = calls.table_provider().await.map_err(q)?;
-        let df = ctx.read_table(provider).map_err(q)?;
-        let list: Vec<Expr> = ids.iter().map(|s| lit(*s)).collect();
-        let df = df
-            .filter(col("call_id").in_list(list, false))
-            .map_err(q)?
-            .select_columns(&[
+        let batches = scan_in(
+            calls,
+            TableId::Calls,
+            "call_id",
+            ids,
+            &[
                 "call_id",
                 "version",
                 "last_modified_date_time",
                 PARTITION_COLUMN,
-            ])
-            .map_err(q)?;
-        for b in df.collect().await.map_err(q)? {
+            ],
+        )
+        .await?;
+        for b in batches {
             // Delta scans return strings as Utf8View and may wrap partition values: cast back.
             let cast =
                 |i: usize, dt: &arrow::datatypes::DataType| arrow::compute::cast(b.column(i), dt);
@@ -230,27 +219,15 @@ impl LakeWriter {
         if ids.is_empty() || sessions.version().unwrap_or(0) == 0 {
             return Ok(out);
         }
-        let q = |e| Error::Query {
-            table: "sessions".into(),
-            source: e,
-        };
-        let ctx = SessionContext::new();
-        sessions
-            .update_datafusion_session(&ctx.state())
-            .map_err(|e| Error::Delta {
-                table: "sessions".into(),
-                source: e,
-            })?;
-        let df = ctx
-            .read_table(sessions.table_provider().await.map_err(q)?)
-            .map_err(q)?;
-        let list: Vec<Expr> = ids.iter().map(|s| lit(*s)).collect();
-        let df = df
-            .filter(col("session_id").in_list(list, false))
-            .map_err(q)?
-            .select_columns(&["session_id"])
-            .map_err(q)?;
-        for b in df.collect().await.map_err(q)? {
+        let batches = scan_in(
+            sessions,
+            TableId::Sessions,
+            "session_id",
+            ids,
+            &["session_id"],
+        )
+        .await?;
+        for b in batches {
             let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
             let c = c.as_string::<i32>();
             out.extend((0..c.len()).map(|r| c.value(r).to_string()));
@@ -342,6 +319,38 @@ impl LakeWriter {
         }
         Ok(())
     }
+}
+
+/// The rows of `table` whose `column` is in `ids`, projected to `columns`.
+async fn scan_in(
+    table: &DeltaTable,
+    t: TableId,
+    column: &str,
+    ids: &BTreeSet<&str>,
+    columns: &[&str],
+) -> Result<Vec<RecordBatch>> {
+    let q = |e| Error::Query {
+        table: t.name().into(),
+        source: e,
+    };
+    let ctx = SessionContext::new();
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(|e| Error::Delta {
+            table: t.name().into(),
+            source: e,
+        })?;
+    let df = ctx
+        .read_table(table.table_provider().await.map_err(q)?)
+        .map_err(q)?;
+    let list: Vec<Expr> = ids.iter().map(|s| lit(*s)).collect();
+    df.filter(col(column).in_list(list, false))
+        .map_err(q)?
+        .select_columns(columns)
+        .map_err(q)?
+        .collect()
+        .await
+        .map_err(q)
 }
 
 /// `call_start_date IN (dates) AND (call_id IN (calls) OR session_id IN (sessions))`, where the
