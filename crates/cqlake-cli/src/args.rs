@@ -20,6 +20,9 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Print the lake's tables: columns, types and the Graph property each comes from.
     Schema(SchemaArgs),
+    /// Generate a seeded corpus of realistic call records (for tests and benchmarks); prints
+    /// what it wrote and the rows the lake must hold as JSON to stderr.
+    Gen(GenArgs),
 }
 
 /// Output storage of `convert`.
@@ -69,4 +72,97 @@ pub struct SchemaArgs {
     /// As the Markdown reference the README embeds.
     #[arg(long)]
     pub markdown: bool,
+}
+
+/// Layouts of `gen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenContainer {
+    /// One compact record per line, every session inline.
+    Ndjson,
+    /// One JSON array of compact records.
+    Array,
+    /// Pretty `$expand` responses, concatenated, every session inline.
+    Concat,
+    /// Compact callRecords collection pages, one per line.
+    Page,
+    /// One pretty-printed collection page.
+    PrettyPage,
+    /// Graph-faithful `$expand` responses (≤ 60 sessions, ≤ 130 participants) with their
+    /// follow-up pages.
+    Expanded,
+}
+
+/// API version shapes of `gen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenShape {
+    /// v1.0 records.
+    V1,
+    /// beta records.
+    Beta,
+    /// Each call one or the other.
+    Mixed,
+}
+
+/// Compression of `gen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenCompress {
+    /// None.
+    None,
+    /// gzip.
+    Gz,
+    /// zstd.
+    Zst,
+}
+
+/// `cqlake gen`.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// The seed: the same seed and settings give the same bytes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How many distinct calls (default 1000).
+    #[arg(long, conflicts_with = "size")]
+    pub calls: Option<u64>,
+    /// Generate until this much uncompressed JSON is written: `500MB`, `1GB`, `2GiB`, bytes.
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Layout.
+    #[arg(long, value_enum, default_value_t = GenContainer::Ndjson)]
+    pub container: GenContainer,
+    /// Graph API version the records look like.
+    #[arg(long, value_enum, default_value_t = GenShape::V1)]
+    pub shape: GenShape,
+    /// Share of calls re-emitted later with a higher version (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub revisions: f64,
+    /// Start the output (every file, in a directory) with a UTF-8 byte order mark.
+    #[arg(long)]
+    pub bom: bool,
+    /// Compression.
+    #[arg(long, value_enum, default_value_t = GenCompress::None)]
+    pub compress: GenCompress,
+    /// Share of group calls (default 0.45; the rest are peer-to-peer).
+    #[arg(long)]
+    pub group_calls: Option<f64>,
+    /// Share of group calls with 61 to 130 sessions (default 0.03).
+    #[arg(long)]
+    pub large_calls: Option<f64>,
+    /// Share of group calls with 140 to 160 sessions (default 0.004).
+    #[arg(long)]
+    pub huge_calls: Option<f64>,
+    /// Most sessions per `$expand` document and follow-up page of `--container expanded`
+    /// (default 60, Graph's limit).
+    #[arg(long)]
+    pub sessions_per_page: Option<usize>,
+    /// Most `participants_v2` per `$expand` document and follow-up page of
+    /// `--container expanded` (default 130, Graph's limit).
+    #[arg(long)]
+    pub participants_per_page: Option<usize>,
+    /// Output file (default: standard output). A path ending in `/` or an existing directory
+    /// gets one file per JSON document (`00000000.json`, ...).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Write the statistics to this file instead of standard error.
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
 }

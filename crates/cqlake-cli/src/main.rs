@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod args;
 mod convert;
+mod r#gen;
 mod summary;
 
 /// Exit code: every record converted.
@@ -37,6 +38,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = args::Cli::parse();
     match cli.command {
         args::Command::Convert(a) => convert::run(a),
+        args::Command::Gen(a) => r#gen::run(a),
         args::Command::Schema(a) => {
             use std::io::Write;
             let only = match &a.table {

@@ -6,6 +6,9 @@
 //! [`flatten::Flattener`] (rows of the six lake tables, bad records rolled back) →
 //! [`flatten::FlatBatch`].
 //!
+//! [`generate`] goes the other way: a seeded generator of realistic call records in every
+//! container the reader understands, with the rows the lake must end up with as ground truth.
+//!
 //! ```
 //! use cqlake_ingest::{decode::{Decoder, Outcome, PageKind}, frame::{Framer, FrameKind}};
 //! use cqlake_schema::TableId;

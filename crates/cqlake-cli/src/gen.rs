@@ -1,0 +1,198 @@
+//! `cqlake gen`: settings → [`Generator`] → output → statistics.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use cqlake_ingest::generate::{Compression, Container, GenStats, Generator, Shape};
+use cqlake_schema::TableId;
+
+use crate::args::{GenArgs, GenCompress, GenContainer, GenShape};
+
+/// Where the corpus goes.
+enum Output {
+    Stdout,
+    File(PathBuf),
+    Dir(PathBuf),
+}
+
+/// `gen` arguments resolved into settings.
+struct GenSettings {
+    generator: Generator,
+    output: Output,
+    stats: Option<PathBuf>,
+}
+
+/// Parses a size: bytes, or a number with `KB`/`MB`/`GB`/`TB` (powers of 1000) or
+/// `KiB`/`MiB`/`GiB`/`TiB` (powers of 1024), case-insensitive, `B` optional.
+fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = num
+        .parse()
+        .with_context(|| format!("--size {text:?}: not a number with a unit like 500MB or 1GB"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit.strip_suffix('b').unwrap_or(&unit);
+    let scale: f64 = match unit {
+        "" => 1.0,
+        "k" => 1e3,
+        "m" => 1e6,
+        "g" => 1e9,
+        "t" => 1e12,
+        "ki" => 1024.0,
+        "mi" => 1024.0 * 1024.0,
+        "gi" => 1024.0 * 1024.0 * 1024.0,
+        "ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => bail!("--size {text:?}: unknown unit (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"),
+    };
+    let bytes = num * scale;
+    if !bytes.is_finite() || bytes < 1.0 {
+        bail!("--size {text:?}: must be at least one byte");
+    }
+    Ok(bytes as u64)
+}
+
+fn resolve(a: GenArgs) -> anyhow::Result<GenSettings> {
+    if !(0.0..=1.0).contains(&a.revisions) {
+        bail!("--revisions {}: must be between 0 and 1", a.revisions);
+    }
+    let mut g = Generator::new(a.seed)
+        .with_container(match a.container {
+            GenContainer::Ndjson => Container::Ndjson,
+            GenContainer::Array => Container::Array,
+            GenContainer::Concat => Container::Concat,
+            GenContainer::Page => Container::Page,
+            GenContainer::PrettyPage => Container::PrettyPage,
+            GenContainer::Expanded => Container::Expanded,
+        })
+        .with_shape(match a.shape {
+            GenShape::V1 => Shape::V1,
+            GenShape::Beta => Shape::Beta,
+            GenShape::Mixed => Shape::Mixed,
+        })
+        .with_revisions(a.revisions)
+        .with_bom(a.bom)
+        .with_compression(match a.compress {
+            GenCompress::None => Compression::None,
+            GenCompress::Gz => Compression::Gzip,
+            GenCompress::Zst => Compression::Zstd,
+        });
+    if let Some(n) = a.calls {
+        g = g.with_calls(n);
+    }
+    if let Some(s) = &a.size {
+        g = g.with_target_bytes(parse_size(s)?);
+    }
+    for (name, share) in [
+        ("--group-calls", a.group_calls),
+        ("--large-calls", a.large_calls),
+        ("--huge-calls", a.huge_calls),
+    ] {
+        if share.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+            bail!("{name}: must be between 0 and 1");
+        }
+    }
+    if let Some(s) = a.group_calls {
+        g = g.with_group_call_share(s);
+    }
+    if let Some(s) = a.large_calls {
+        g = g.with_large_call_share(s);
+    }
+    if let Some(s) = a.huge_calls {
+        g = g.with_huge_call_share(s);
+    }
+    if let Some(n) = a.sessions_per_page {
+        g = g.with_sessions_per_page(n);
+    }
+    if let Some(n) = a.participants_per_page {
+        g = g.with_participants_per_page(n);
+    }
+    let output = match a.output {
+        None => Output::Stdout,
+        Some(p) if p.is_dir() || p.as_os_str().to_string_lossy().ends_with('/') => Output::Dir(p),
+        Some(p) => Output::File(p),
+    };
+    Ok(GenSettings {
+        generator: g,
+        output,
+        stats: a.stats,
+    })
+}
+
+/// The statistics as one JSON object.
+fn stats_json(g: &Generator, s: &GenStats, seconds: f64) -> serde_json::Value {
+    let rows: serde_json::Map<String, serde_json::Value> = TableId::ALL
+        .iter()
+        .map(|t| (t.name().to_string(), s.rows(*t).into()))
+        .collect();
+    serde_json::json!({
+        "seed": g.seed(),
+        "container": g.container().name(),
+        "bytes": s.bytes,
+        "bytes_out": s.bytes_out,
+        "documents": s.documents,
+        "files": s.files,
+        "calls": s.calls,
+        "records": s.records,
+        "revisions": s.revisions,
+        "session_pages": s.session_pages,
+        "page_sessions": s.page_sessions,
+        "participant_pages": s.participant_pages,
+        "page_participants": s.page_participants,
+        "rows": rows,
+        "streams_by_label": s.streams_by_label,
+        "seconds": seconds,
+        "mb_per_s": s.bytes as f64 / 1e6 / seconds.max(1e-9),
+    })
+}
+
+pub fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
+    let s = resolve(args)?;
+    let started = Instant::now();
+    let g = &s.generator;
+    let stats = match &s.output {
+        Output::Stdout => {
+            let out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            g.write_to(out)?
+        }
+        Output::File(p) => {
+            let f =
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+            g.write_to(std::io::BufWriter::with_capacity(1 << 20, f))
+                .with_context(|| format!("writing {}", p.display()))?
+        }
+        Output::Dir(d) => g
+            .write_dir(d)
+            .with_context(|| format!("writing into {}", d.display()))?,
+    };
+    let json = stats_json(g, &stats, started.elapsed().as_secs_f64());
+    match &s.stats {
+        Some(p) => std::fs::write(p, format!("{json:#}\n"))
+            .with_context(|| format!("writing {}", p.display()))?,
+        None => writeln!(std::io::stderr(), "{json}")?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1GB").unwrap(), 1_000_000_000);
+        assert_eq!(parse_size("1gib").unwrap(), 1 << 30);
+        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("1.5 GB").unwrap(), 1_500_000_000);
+        assert_eq!(parse_size("64k").unwrap(), 64_000);
+        assert_eq!(parse_size("12345").unwrap(), 12_345);
+        assert!(parse_size("1XB").is_err());
+        assert!(parse_size("MB").is_err());
+        assert!(parse_size("0").is_err());
+    }
+}

@@ -1,1 +1,0 @@
-//! `cqlake gen`: a seeded generator of realistic call records (see [`Generator`]).
