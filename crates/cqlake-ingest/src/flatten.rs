@@ -267,6 +267,8 @@ struct TableBuf {
     /// For each row, the row of its call in this batch's `calls` (NONE for rows from a
     /// follow-up page whose call is elsewhere).
     call_row: Vec<u32>,
+    /// For each row, the input position of the record it came from.
+    order: Vec<u64>,
 }
 
 impl TableBuf {
@@ -284,6 +286,7 @@ impl TableBuf {
             extra_col: t.extra,
             extra: String::new(),
             call_row: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -293,6 +296,7 @@ impl TableBuf {
         }
         self.rows = rows;
         self.call_row.truncate(rows);
+        self.order.truncate(rows);
         self.extra.clear();
     }
 }
@@ -322,6 +326,9 @@ pub struct FlatBatch {
     pub batches: Vec<RecordBatch>,
     /// For each table, for each row, the row of its call in `batches[0]`, or `u32::MAX`.
     pub call_rows: Vec<Vec<u32>>,
+    /// For each table, for each row, the input position of its record (see
+    /// [`Flattener::set_order`]): rows of one record share it, and a later record has a larger one.
+    pub orders: Vec<Vec<u64>>,
     /// For each row of `calls`, which child tables the record covered.
     pub coverage: Vec<CallCoverage>,
 }
@@ -465,6 +472,7 @@ impl Flattener {
         let tb = &mut self.t[t];
         let row = tb.rows;
         tb.call_row.push(ctx.call_row);
+        tb.order.push(self.order);
         // call_id and call_start_date are the first two columns of every table.
         tb.cols[0].pad(row);
         tb.cols[0].push_str(ctx.call_id);
@@ -1030,6 +1038,7 @@ impl Flattener {
     pub fn finish(&mut self) -> FlatBatch {
         let mut batches: Vec<RecordBatch> = Vec::with_capacity(6);
         let mut call_rows = Vec::with_capacity(6);
+        let mut orders = Vec::with_capacity(6);
         for (id, tb) in TableId::ALL.iter().zip(self.t.iter_mut()) {
             let table = id.table();
             let rows = tb.rows;
@@ -1075,12 +1084,14 @@ impl Flattener {
                 RecordBatch::try_new(table.schema(), arrays).expect("batch matches its schema");
             batches.push(batch);
             call_rows.push(std::mem::take(&mut tb.call_row));
+            orders.push(std::mem::take(&mut tb.order));
             tb.rows = 0;
         }
         self.parents.clear();
         FlatBatch {
             batches,
             call_rows,
+            orders,
             coverage: std::mem::take(&mut self.coverage),
         }
     }

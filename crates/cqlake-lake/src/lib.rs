@@ -5,9 +5,12 @@
 //! compressed with zstd. [`LakeWriter`] applies flattened batches with one rule: for every call,
 //! the record with the highest `version` (then `lastModifiedDateTime`) wins, in every table. It
 //! groups batches, decides the winners against what the lake already holds, replaces the rows of
-//! calls it updates and appends the rest; the `calls` table is committed last, so a run killed
-//! part-way leaves every table readable and a re-run redoes exactly the calls whose `calls` row
-//! is still older.
+//! calls it updates and appends the rest; the `calls` table is committed last.
+//!
+//! Rows of follow-up pages (sessions and participants saved from `@odata.nextLink` pages) replace
+//! the lake's copy of the same session or participant and take their call's partition date and
+//! context. A group is atomic: a run killed part-way is rolled back when the lake is next opened
+//! for writing, and readers ([`register_lake`]) see only finished groups.
 //!
 //! [`ParquetWriter`] writes plain Parquet files instead, for a one-shot export.
 #![deny(missing_docs)]
@@ -16,9 +19,12 @@ mod delta;
 mod parquet_out;
 mod plan;
 
-pub use delta::{LakeWriter, WriteStats, open_tables, register_lake};
+pub use delta::{
+    DEFAULT_GROUP_BYTES, GROUP_KEY, LOCK_FILE, LakeWriter, VERSIONS_KEY, WriteStats, open_tables,
+    register_lake,
+};
 pub use parquet_out::ParquetWriter;
-pub use plan::{CallKey, Selection, select};
+pub use plan::{CallKey, CallRows, Replace, Selection, select, with_call_context};
 
 /// Errors of the lake crate.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +66,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Another writer holds the lake's lock.
+    #[error("{0}: another cqlake convert is writing to this lake; retry when it has finished")]
+    Busy(String),
     /// An Arrow error while assembling rows.
     #[error("{0}")]
     Arrow(#[from] arrow::error::ArrowError),
