@@ -7,8 +7,11 @@
 //! it was before the record, so a bad record never leaves half a call behind and never costs the
 //! records around it.
 
-use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::take;
+use arrow::datatypes::DataType;
 use cqlake_schema::{ColumnRole, GroupPlan, Key, Leaf, PropPlan, TableId, tables};
 use simd_json::{Node, StaticNode};
 use std::fmt::Write as _;
@@ -1037,6 +1040,14 @@ impl Flattener {
     /// Builds the batches of everything flattened so far and empties the flattener.
     pub fn finish(&mut self) -> FlatBatch {
         let mut batches: Vec<RecordBatch> = Vec::with_capacity(6);
+        // All-null columns (most of them, in a wide table) share one array per type and length.
+        let mut nulls: HashMap<(DataType, usize), ArrayRef> = HashMap::new();
+        let mut null_array = |dt: &DataType, len: usize| {
+            nulls
+                .entry((dt.clone(), len))
+                .or_insert_with(|| arrow::array::new_null_array(dt, len))
+                .clone()
+        };
         let mut call_rows = Vec::with_capacity(6);
         let mut orders = Vec::with_capacity(6);
         for (id, tb) in TableId::ALL.iter().zip(self.t.iter_mut()) {
@@ -1048,7 +1059,11 @@ impl Flattener {
                 .zip(&table.columns)
                 .map(|(c, def)| {
                     c.pad(rows);
-                    c.finish(&def.data_type)
+                    if c.is_all_null() && def.nullable {
+                        null_array(&def.data_type, c.clear_nulls())
+                    } else {
+                        c.finish(&def.data_type)
+                    }
                 })
                 .collect();
             if *id == TableId::Streams {
@@ -1075,9 +1090,12 @@ impl Flattener {
                         _ => 3,
                     };
                     let source = batches[parent.index()].column(column);
-                    arrays.push(
-                        take(source.as_ref(), &idx[which], None).expect("take from parent rows"),
-                    );
+                    // Most context columns are null in every parent row of a batch.
+                    arrays.push(if source.null_count() == source.len() {
+                        null_array(source.data_type(), idx[which].len())
+                    } else {
+                        take(source.as_ref(), &idx[which], None).expect("take from parent rows")
+                    });
                 }
             }
             let batch =

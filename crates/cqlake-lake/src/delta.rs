@@ -9,7 +9,7 @@
 //! recorded version (Delta's `RESTORE`), and [`register_lake`] reads every table at the recorded
 //! versions, so readers never see half a group.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -22,15 +22,29 @@ use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
-use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::Action;
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::protocol::DeltaOperation;
 use deltalake::protocol::SaveMode;
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::TryStreamExt;
 
 use crate::plan::{CallRows, Replace, recontext, select};
 use crate::{Error, Result, writer_properties};
 
-/// The default amount of Arrow data gathered before a group is committed.
-pub const DEFAULT_GROUP_BYTES: usize = 96 * 1024 * 1024;
+/// The default amount of Arrow data (not counting all-null columns) gathered before a group is
+/// committed.
+pub const DEFAULT_GROUP_BYTES: usize = 128 * 1024 * 1024;
+
+/// The bytes of `batch`'s columns that hold values (all-null columns share one buffer).
+fn data_bytes(batch: &RecordBatch) -> usize {
+    batch
+        .columns()
+        .iter()
+        .filter(|c| c.null_count() < c.len())
+        .map(|c| c.get_array_memory_size())
+        .sum()
+}
 
 /// The commit-info key that names the group a commit belongs to.
 pub const GROUP_KEY: &str = "cqlake.group";
@@ -273,11 +287,7 @@ impl LakeWriter {
 
     /// Adds a batch; commits a group when enough data is gathered.
     pub async fn push(&mut self, batch: FlatBatch) -> Result<()> {
-        self.pending_bytes += batch
-            .batches
-            .iter()
-            .map(RecordBatch::get_array_memory_size)
-            .sum::<usize>();
+        self.pending_bytes += batch.batches.iter().map(data_bytes).sum::<usize>();
         self.pending.push(batch);
         if self.pending_bytes >= self.group_bytes {
             self.commit().await?;
@@ -298,7 +308,8 @@ impl LakeWriter {
     /// The lake's `calls` rows of the calls in `group` and of the calls its follow-up page rows
     /// belong to, and the calls that have rows in the lake but no `calls` row (orphans).
     async fn lookup(&self, group: &[FlatBatch]) -> Result<(CallRows, HashSet<String>)> {
-        let mut ids: BTreeSet<&str> = BTreeSet::new();
+        let mut ids: HashSet<&str> = HashSet::new();
+        let mut page_ids: BTreeSet<&str> = BTreeSet::new();
         let mut dates: BTreeSet<i32> = BTreeSet::new();
         for fb in group {
             for t in TableId::ALL {
@@ -308,6 +319,9 @@ impl LakeWriter {
                 for (r, &cr) in fb.call_rows[t.index()].iter().enumerate() {
                     if t == TableId::Calls || cr == u32::MAX {
                         ids.insert(c.value(r));
+                        if cr == u32::MAX {
+                            page_ids.insert(c.value(r));
+                        }
                         let day = d.value(r);
                         // A page row's date is its own start date: its call may have started
                         // up to MAX_CALL_DAYS before.
@@ -324,12 +338,47 @@ impl LakeWriter {
         if ids.is_empty() {
             return Ok((CallRows::default(), HashSet::new()));
         }
-        let calls = self
-            .scan(TableId::Calls, in_calls(&ids, &dates), None)
-            .await?;
-        let lake = CallRows::new(&calls)?;
+        // Keys of the calls in the touched partitions, matched here rather than with an IN list
+        // (planning a list of thousands of ids costs more than reading five columns).
+        let key_cols = [
+            "call_id",
+            PARTITION_COLUMN,
+            "version",
+            "last_modified_date_time",
+            "end_date_time",
+        ];
+        let schema = TableId::Calls.table().schema();
+        let mut found = Vec::new();
+        for b in self
+            .scan(TableId::Calls, in_dates(&dates), Some(&key_cols))
+            .await?
+        {
+            let c = b.column(0).as_string::<i32>();
+            let mask: BooleanArray = (0..b.num_rows())
+                .map(|r| Some(ids.contains(c.value(r))))
+                .collect();
+            let hit = filter_record_batch(&b, &mask)?;
+            if hit.num_rows() > 0 {
+                found.push(widen(&hit, &schema)?);
+            }
+        }
+        // Whole rows only for calls whose follow-up pages need their context (a call record of
+        // the group may lose to the lake's, so the group's own copy is not enough).
+        let known = CallRows::new(&found)?;
+        let page_only: BTreeSet<&str> = page_ids
+            .iter()
+            .copied()
+            .filter(|id| known.row(id).is_some())
+            .collect();
+        if !page_only.is_empty() {
+            found.extend(
+                self.scan(TableId::Calls, in_calls(&page_only, &dates), None)
+                    .await?,
+            );
+        }
+        let lake = CallRows::new(&found)?;
         // Calls new to `calls` whose sessions or participants came earlier, in follow-up pages.
-        let new: BTreeSet<&str> = ids
+        let new: HashSet<&str> = ids
             .iter()
             .copied()
             .filter(|id| lake.row(id).is_none())
@@ -344,9 +393,14 @@ impl LakeWriter {
                 (TableId::Sessions, later),
                 (TableId::Participants, BTreeSet::from([0])),
             ] {
-                for b in self.scan(t, in_calls(&new, &d), Some(&["call_id"])).await? {
+                for b in self.scan(t, in_dates(&d), Some(&["call_id"])).await? {
                     let c = b.column(0).as_string::<i32>();
-                    orphans.extend((0..c.len()).map(|r| c.value(r).to_string()));
+                    orphans.extend(
+                        (0..c.len())
+                            .map(|r| c.value(r))
+                            .filter(|id| new.contains(id))
+                            .map(String::from),
+                    );
                 }
             }
         }
@@ -534,25 +588,97 @@ impl LakeWriter {
             self.tables[t.index()] = Some(written);
         }
         if do_append {
-            let table = self.tables[t.index()].take().expect("table open");
-            let batches = if appending.is_empty() {
-                vec![RecordBatch::new_empty(t.table().schema())]
-            } else {
-                appending
-            };
-            let written = table
-                .write(batches)
-                .with_partition_columns([PARTITION_COLUMN])
-                .with_writer_properties(writer_properties())
-                .with_save_mode(SaveMode::Append)
-                .with_commit_properties(commit(true))
-                .await
-                .map_err(delta_err(t))?;
-            self.tables[t.index()] = Some(written);
+            self.append(t, appending, commit(true)).await?;
         }
         meta.clear();
         Ok(total as u64)
     }
+}
+
+impl LakeWriter {
+    /// Appends `rows` to table `t` in one commit, writing one partition (date) at a time so
+    /// that one Parquet writer is open at once, whatever the number of dates.
+    async fn append(
+        &mut self,
+        t: TableId,
+        rows: Vec<RecordBatch>,
+        commit: CommitProperties,
+    ) -> Result<()> {
+        let schema = t.table().schema();
+        let all_null: Vec<&str> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(c, f)| {
+                f.is_nullable()
+                    && rows
+                        .iter()
+                        .all(|b| b.column(*c).null_count() == b.num_rows())
+            })
+            .map(|(_, f)| f.name().as_str())
+            .collect();
+        let props = crate::writer_properties_for(all_null.iter().copied());
+        let mut by_date: BTreeMap<i32, Vec<RecordBatch>> = BTreeMap::new();
+        for b in rows {
+            split_by_date(b, &mut by_date)?;
+        }
+        let table = self.tables[t.index()].as_mut().expect("table open");
+        let de = delta_err(t);
+        let mut adds = Vec::new();
+        if !by_date.is_empty() {
+            let mut w = RecordBatchWriter::for_table(table)
+                .map_err(&de)?
+                .with_writer_properties(props);
+            while let Some((_, batches)) = by_date.pop_first() {
+                for b in batches {
+                    w.write(b).await.map_err(&de)?;
+                }
+                adds.extend(w.flush().await.map_err(&de)?.into_iter().map(Action::Add));
+            }
+        }
+        let operation = DeltaOperation::Write {
+            mode: SaveMode::Append,
+            partition_by: Some(vec![PARTITION_COLUMN.to_string()]),
+            predicate: None,
+        };
+        CommitBuilder::from(commit)
+            .with_actions(adds)
+            .build(
+                Some(table.snapshot().map_err(&de)?),
+                table.log_store(),
+                operation,
+            )
+            .await
+            .map_err(&de)?;
+        table.load().await.map_err(&de)?;
+        Ok(())
+    }
+}
+
+/// Splits `batch` by its partition date into `out`.
+fn split_by_date(batch: RecordBatch, out: &mut BTreeMap<i32, Vec<RecordBatch>>) -> Result<()> {
+    let dates = batch
+        .column(1)
+        .as_primitive::<arrow::datatypes::Date32Type>();
+    let values = dates.values();
+    let Some(&first) = values.first() else {
+        return Ok(());
+    };
+    if values.iter().all(|d| *d == first) {
+        out.entry(first).or_default().push(batch);
+        return Ok(());
+    }
+    let mut rows: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+    for (r, d) in values.iter().enumerate() {
+        rows.entry(*d).or_default().push(r as u32);
+    }
+    for (d, idx) in rows {
+        let idx = arrow::array::UInt32Array::from(idx);
+        out.entry(d)
+            .or_default()
+            .push(arrow::compute::take_record_batch(&batch, &idx)?);
+    }
+    Ok(())
 }
 
 /// Casts the columns of a scanned batch (Delta scans return strings as views and may
@@ -582,6 +708,24 @@ fn date_list(dates: &BTreeSet<i32>) -> Vec<Expr> {
 
 fn str_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Expr> {
     ids.into_iter().map(lit).collect()
+}
+
+/// `call_start_date IN (dates)`.
+fn in_dates(dates: &BTreeSet<i32>) -> Expr {
+    col(PARTITION_COLUMN).in_list(date_list(dates), false)
+}
+
+/// A batch of some columns of a table, widened to the table's `schema` with null columns.
+fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| match batch.schema().index_of(f.name()) {
+            Ok(i) => batch.column(i).clone(),
+            Err(_) => arrow::array::new_null_array(f.data_type(), batch.num_rows()),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 /// `call_start_date IN (dates) AND call_id IN (ids)`.

@@ -80,14 +80,27 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The Parquet writer settings of every data file: zstd level 3, page statistics, dictionary
 /// encoding, row groups of at most [`ROW_GROUP_ROWS`] rows.
 pub fn writer_properties() -> parquet::file::properties::WriterProperties {
+    writer_properties_for(std::iter::empty())
+}
+
+/// [`writer_properties`], except that the columns named in `all_null` (null in every row of the
+/// file to write) are left uncompressed: they hold no values, and a zstd codec per column chunk
+/// costs more than the few bytes of levels it would save (the streams table has 879 columns).
+pub fn writer_properties_for<'a>(
+    all_null: impl IntoIterator<Item = &'a str>,
+) -> parquet::file::properties::WriterProperties {
     use parquet::basic::{Compression, ZstdLevel};
-    parquet::file::properties::WriterProperties::builder()
+    use parquet::schema::types::ColumnPath;
+    let mut b = parquet::file::properties::WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("valid zstd level"),
         ))
         .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for name in all_null {
+        b = b.set_column_compression(ColumnPath::from(name), Compression::UNCOMPRESSED);
+    }
+    b.build()
 }
 
 /// The largest Parquet row group, in rows.
