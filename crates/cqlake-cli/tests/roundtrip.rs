@@ -170,6 +170,14 @@ proptest! {
             );
         }
         let model: Vec<CallModel> = (0..calls).map(|i| generator.call(i)).collect();
-        prop_assert_eq!(lake_rows(&lake), model_rows(&model));
+        let (got, want) = (lake_rows(&lake), model_rows(&model));
+        let diff: Vec<String> = want
+            .iter()
+            .filter(|(k, v)| got.get(*k) != Some(*v))
+            .map(|(k, v)| format!("{k:?}: model {v:?}, lake {:?}", got.get(k)))
+            .chain(got.keys().filter(|k| !want.contains_key(*k)).map(|k| format!("{k:?}: not in the model")))
+            .take(3)
+            .collect();
+        prop_assert!(diff.is_empty(), "{} ({:?}):\n{}", diff.len(), container, diff.join("\n"));
     }
 }
