@@ -61,6 +61,20 @@ impl Summary {
                 "calls: {} replaced an older version in the lake, {} already there (same or newer version), {} superseded in this run",
                 w.replaced_calls, w.stale_calls, w.superseded_calls
             );
+            if w.orphan_records > 0 {
+                let _ = writeln!(
+                    o,
+                    "follow-up page records whose call record is not in the lake yet: {} (kept; their call_* columns fill in when the call record is converted)",
+                    w.orphan_records
+                );
+            }
+            if w.recovered_tables > 0 {
+                let _ = writeln!(
+                    o,
+                    "recovered: {} table(s) rolled back to the last finished group of an interrupted run",
+                    w.recovered_tables
+                );
+            }
         }
         let rows: Vec<String> = TableId::ALL
             .iter()
@@ -100,6 +114,8 @@ impl Summary {
             "replaced_calls": self.write.as_ref().map(|w| w.replaced_calls),
             "stale_calls": self.write.as_ref().map(|w| w.stale_calls),
             "superseded_calls": self.write.as_ref().map(|w| w.superseded_calls),
+            "orphan_records": self.write.as_ref().map(|w| w.orphan_records),
+            "recovered_tables": self.write.as_ref().map(|w| w.recovered_tables),
             "rows": rows,
             "rejects_file": self.rejects_file.as_ref().map(|p| p.display().to_string()),
         })

@@ -239,16 +239,9 @@ fn gen_expanded_with_chains_of_small_pages_converts_to_the_generated_rows() {
     );
 }
 
-// KNOWN convert gap: when a call with follow-up session pages is revised, the sessions of the
-// older record's follow-up pages stay in the lake next to the newer ones: `sessions` (and
-// `segments`, `media`, `streams`) hold the same (call_id, session_id) twice, and a session
-// only an older record had stays too. Seen with seed 10: 663 session rows in the lake where the
-// newest records hold 555 (the extra rows all come from superseded follow-up pages); calls
-// with follow-up pages but no revision convert exactly (see
-// `gen_expanded_with_follow_up_pages_converts_to_the_generated_rows`). Un-ignore when convert
-// replaces follow-up-page sessions of superseded records.
+// A call revised after its follow-up session pages: the newest record and its pages win, in
+// every table, with no session twice.
 #[test]
-#[ignore = "KNOWN convert gap: follow-up-page sessions of superseded records stay in the lake"]
 fn gen_expanded_revisions_with_follow_up_pages_convert_to_the_newest_rows() {
     // Revisions of calls with more than 60 sessions: each revision's document and follow-up
     // pages replace the older ones, and a revision may add a session.

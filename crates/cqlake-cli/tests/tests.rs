@@ -1,7 +1,10 @@
 //! End-to-end tests of the `cqlake` binary: convert real Graph examples and generated shapes,
 //! read the lake back (with DataFusion here, and with Python's deltalake and pyarrow), and check
-//! values, idempotence, version upserts and rejects.
+//! values, idempotence, version upserts, follow-up pages and rejects; a property test compares
+//! the lake with the generator's model.
 
 mod common;
 mod convert;
 mod r#gen;
+mod pages;
+mod roundtrip;

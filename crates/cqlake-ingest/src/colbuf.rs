@@ -5,14 +5,24 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray,
-    StringArray, TimestampMicrosecondArray,
+    StringArray, TimestampMicrosecondArray, new_null_array,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field};
 
-/// One column under construction.
+/// One column under construction. Nulls at its end are only counted until a value follows, so
+/// a column that stays null (most of a wide table's columns, for a given row) costs no memory
+/// and becomes a [`new_null_array`].
 #[derive(Debug)]
-pub enum ColBuf {
+pub struct ColBuf {
+    data: Data,
+    /// Nulls after the last value of `data`, not materialized yet.
+    pending: usize,
+}
+
+/// The materialized values of a column.
+#[derive(Debug)]
+enum Data {
     /// Utf8.
     Str {
         /// End offsets (the first offset, 0, is implicit).
@@ -83,22 +93,21 @@ fn nulls(valid: Vec<bool>) -> Option<NullBuffer> {
     }
 }
 
-impl ColBuf {
-    /// An empty column of Arrow type `dt`.
-    pub fn new(dt: &DataType) -> ColBuf {
+impl Data {
+    fn new(dt: &DataType) -> Data {
         match dt {
-            DataType::Utf8 => ColBuf::Str {
+            DataType::Utf8 => Data::Str {
                 ends: Vec::new(),
                 data: Vec::new(),
                 valid: Vec::new(),
             },
-            DataType::Int32 => ColBuf::I32(Prim::default()),
-            DataType::Int64 => ColBuf::I64(Prim::default()),
-            DataType::Float64 => ColBuf::F64(Prim::default()),
-            DataType::Boolean => ColBuf::Bool(Prim::default()),
-            DataType::Timestamp(_, _) => ColBuf::Ts(Prim::default()),
-            DataType::Date32 => ColBuf::Date(Prim::default()),
-            DataType::List(f) => ColBuf::List {
+            DataType::Int32 => Data::I32(Prim::default()),
+            DataType::Int64 => Data::I64(Prim::default()),
+            DataType::Float64 => Data::F64(Prim::default()),
+            DataType::Boolean => Data::Bool(Prim::default()),
+            DataType::Timestamp(_, _) => Data::Ts(Prim::default()),
+            DataType::Date32 => Data::Date(Prim::default()),
+            DataType::List(f) => Data::List {
                 ends: Vec::new(),
                 valid: Vec::new(),
                 inner: Box::new(ColBuf::new(f.data_type())),
@@ -109,33 +118,28 @@ impl ColBuf {
     }
 
     /// Number of values.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         match self {
-            ColBuf::Str { valid, .. } | ColBuf::List { valid, .. } => valid.len(),
-            ColBuf::I32(p) | ColBuf::Date(p) => p.valid.len(),
-            ColBuf::I64(p) | ColBuf::Ts(p) => p.valid.len(),
-            ColBuf::F64(p) => p.valid.len(),
-            ColBuf::Bool(p) => p.valid.len(),
+            Data::Str { valid, .. } | Data::List { valid, .. } => valid.len(),
+            Data::I32(p) | Data::Date(p) => p.valid.len(),
+            Data::I64(p) | Data::Ts(p) => p.valid.len(),
+            Data::F64(p) => p.valid.len(),
+            Data::Bool(p) => p.valid.len(),
         }
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Appends one null.
-    pub fn push_null(&mut self) {
+    fn push_null(&mut self) {
         match self {
-            ColBuf::Str { ends, data, valid } => {
+            Data::Str { ends, data, valid } => {
                 ends.push(data.len() as i32);
                 valid.push(false);
             }
-            ColBuf::I32(p) | ColBuf::Date(p) => p.push_null(),
-            ColBuf::I64(p) | ColBuf::Ts(p) => p.push_null(),
-            ColBuf::F64(p) => p.push_null(),
-            ColBuf::Bool(p) => p.push_null(),
-            ColBuf::List {
+            Data::I32(p) | Data::Date(p) => p.push_null(),
+            Data::I64(p) | Data::Ts(p) => p.push_null(),
+            Data::F64(p) => p.push_null(),
+            Data::Bool(p) => p.push_null(),
+            Data::List {
                 ends, valid, inner, ..
             } => {
                 ends.push(inner.len() as i32);
@@ -144,18 +148,10 @@ impl ColBuf {
         }
     }
 
-    /// Appends nulls until the column has `n` values.
-    #[inline]
-    pub fn pad(&mut self, n: usize) {
-        while self.len() < n {
-            self.push_null();
-        }
-    }
-
     /// Appends a string (the column must be Utf8).
     #[inline]
-    pub fn push_str(&mut self, s: &str) {
-        if let ColBuf::Str { ends, data, valid } = self {
+    fn push_str(&mut self, s: &str) {
+        if let Data::Str { ends, data, valid } = self {
             data.extend_from_slice(s.as_bytes());
             ends.push(data.len() as i32);
             valid.push(true);
@@ -166,52 +162,52 @@ impl ColBuf {
 
     /// Appends an i32.
     #[inline]
-    pub fn push_i32(&mut self, x: i32) {
+    fn push_i32(&mut self, x: i32) {
         match self {
-            ColBuf::I32(p) | ColBuf::Date(p) => p.push(x),
+            Data::I32(p) | Data::Date(p) => p.push(x),
             _ => unreachable!("push_i32 on a non-int32 column"),
         }
     }
 
     /// Appends an i64 (Int64 or timestamp).
     #[inline]
-    pub fn push_i64(&mut self, x: i64) {
+    fn push_i64(&mut self, x: i64) {
         match self {
-            ColBuf::I64(p) | ColBuf::Ts(p) => p.push(x),
+            Data::I64(p) | Data::Ts(p) => p.push(x),
             _ => unreachable!("push_i64 on a non-int64 column"),
         }
     }
 
     /// Appends an f64.
     #[inline]
-    pub fn push_f64(&mut self, x: f64) {
+    fn push_f64(&mut self, x: f64) {
         match self {
-            ColBuf::F64(p) => p.push(x),
+            Data::F64(p) => p.push(x),
             _ => unreachable!("push_f64 on a non-float column"),
         }
     }
 
     /// Appends a bool.
     #[inline]
-    pub fn push_bool(&mut self, x: bool) {
+    fn push_bool(&mut self, x: bool) {
         match self {
-            ColBuf::Bool(p) => p.push(x),
+            Data::Bool(p) => p.push(x),
             _ => unreachable!("push_bool on a non-boolean column"),
         }
     }
 
     /// The items of a list column.
-    pub fn list_items(&mut self) -> &mut ColBuf {
+    fn list_items(&mut self) -> &mut ColBuf {
         match self {
-            ColBuf::List { inner, .. } => inner,
+            Data::List { inner, .. } => inner,
             _ => unreachable!("list_items on a non-list column"),
         }
     }
 
     /// Closes a list whose items were appended to [`ColBuf::list_items`].
-    pub fn close_list(&mut self) {
+    fn close_list(&mut self) {
         match self {
-            ColBuf::List {
+            Data::List {
                 ends, valid, inner, ..
             } => {
                 ends.push(inner.len() as i32);
@@ -222,21 +218,21 @@ impl ColBuf {
     }
 
     /// Drops values past the first `n`.
-    pub fn truncate(&mut self, n: usize) {
+    fn truncate(&mut self, n: usize) {
         if self.len() <= n {
             return;
         }
         match self {
-            ColBuf::Str { ends, data, valid } => {
+            Data::Str { ends, data, valid } => {
                 ends.truncate(n);
                 valid.truncate(n);
                 data.truncate(ends.last().copied().unwrap_or(0) as usize);
             }
-            ColBuf::I32(p) | ColBuf::Date(p) => p.truncate(n),
-            ColBuf::I64(p) | ColBuf::Ts(p) => p.truncate(n),
-            ColBuf::F64(p) => p.truncate(n),
-            ColBuf::Bool(p) => p.truncate(n),
-            ColBuf::List {
+            Data::I32(p) | Data::Date(p) => p.truncate(n),
+            Data::I64(p) | Data::Ts(p) => p.truncate(n),
+            Data::F64(p) => p.truncate(n),
+            Data::Bool(p) => p.truncate(n),
+            Data::List {
                 ends, valid, inner, ..
             } => {
                 ends.truncate(n);
@@ -248,27 +244,27 @@ impl ColBuf {
     }
 
     /// Turns the values into an Arrow array (of type `dt`) and empties the buffer.
-    pub fn finish(&mut self, dt: &DataType) -> ArrayRef {
+    fn finish(&mut self, dt: &DataType) -> ArrayRef {
         match self {
-            ColBuf::Str { ends, data, valid } => {
+            Data::Str { ends, data, valid } => {
                 let offsets = offsets(std::mem::take(ends));
                 let values = std::mem::take(data);
                 let nb = nulls(std::mem::take(valid));
                 Arc::new(StringArray::new(offsets, values.into(), nb))
             }
-            ColBuf::I32(p) => {
+            Data::I32(p) => {
                 let (v, n) = p.take_parts();
                 Arc::new(Int32Array::new(ScalarBuffer::from(v), n))
             }
-            ColBuf::Date(p) => {
+            Data::Date(p) => {
                 let (v, n) = p.take_parts();
                 Arc::new(Date32Array::new(ScalarBuffer::from(v), n))
             }
-            ColBuf::I64(p) => {
+            Data::I64(p) => {
                 let (v, n) = p.take_parts();
                 Arc::new(Int64Array::new(ScalarBuffer::from(v), n))
             }
-            ColBuf::Ts(p) => {
+            Data::Ts(p) => {
                 let (v, n) = p.take_parts();
                 let tz = match dt {
                     DataType::Timestamp(_, tz) => tz.clone(),
@@ -278,15 +274,15 @@ impl ColBuf {
                     TimestampMicrosecondArray::new(ScalarBuffer::from(v), n).with_timezone_opt(tz),
                 )
             }
-            ColBuf::F64(p) => {
+            Data::F64(p) => {
                 let (v, n) = p.take_parts();
                 Arc::new(Float64Array::new(ScalarBuffer::from(v), n))
             }
-            ColBuf::Bool(p) => {
+            Data::Bool(p) => {
                 let (v, n) = p.take_parts();
                 Arc::new(BooleanArray::new(v.into_iter().collect(), n))
             }
-            ColBuf::List {
+            Data::List {
                 ends,
                 valid,
                 inner,
@@ -298,6 +294,129 @@ impl ColBuf {
                 Arc::new(ListArray::new(field.clone(), offsets, values, nb))
             }
         }
+    }
+}
+
+impl ColBuf {
+    /// An empty column of Arrow type `dt`.
+    pub fn new(dt: &DataType) -> ColBuf {
+        ColBuf {
+            data: Data::new(dt),
+            pending: 0,
+        }
+    }
+
+    /// Number of values.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.data.len() + self.pending
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when every value is null (or there are none).
+    pub fn is_all_null(&self) -> bool {
+        self.data.len() == 0
+    }
+
+    /// Empties a column whose values are all null; returns how many there were.
+    pub fn clear_nulls(&mut self) -> usize {
+        debug_assert!(self.is_all_null());
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Writes out the pending nulls: a value follows them.
+    #[inline]
+    fn materialize(&mut self) {
+        for _ in 0..std::mem::take(&mut self.pending) {
+            self.data.push_null();
+        }
+    }
+
+    /// Appends one null.
+    #[inline]
+    pub fn push_null(&mut self) {
+        self.pending += 1;
+    }
+
+    /// Appends nulls until the column has `n` values.
+    #[inline]
+    pub fn pad(&mut self, n: usize) {
+        let len = self.len();
+        if len < n {
+            self.pending += n - len;
+        }
+    }
+
+    /// Appends a string (the column must be Utf8).
+    #[inline]
+    pub fn push_str(&mut self, s: &str) {
+        self.materialize();
+        self.data.push_str(s);
+    }
+
+    /// Appends an i32 (Int32 or Date32).
+    #[inline]
+    pub fn push_i32(&mut self, x: i32) {
+        self.materialize();
+        self.data.push_i32(x);
+    }
+
+    /// Appends an i64 (Int64 or timestamp).
+    #[inline]
+    pub fn push_i64(&mut self, x: i64) {
+        self.materialize();
+        self.data.push_i64(x);
+    }
+
+    /// Appends an f64.
+    #[inline]
+    pub fn push_f64(&mut self, x: f64) {
+        self.materialize();
+        self.data.push_f64(x);
+    }
+
+    /// Appends a bool.
+    #[inline]
+    pub fn push_bool(&mut self, x: bool) {
+        self.materialize();
+        self.data.push_bool(x);
+    }
+
+    /// The items of a list column, to append the items of a list that [`ColBuf::close_list`]
+    /// then closes.
+    pub fn list_items(&mut self) -> &mut ColBuf {
+        self.materialize();
+        self.data.list_items()
+    }
+
+    /// Closes a list whose items were appended to [`ColBuf::list_items`].
+    pub fn close_list(&mut self) {
+        self.materialize();
+        self.data.close_list();
+    }
+
+    /// Drops values past the first `n`.
+    pub fn truncate(&mut self, n: usize) {
+        let len = self.data.len();
+        if n >= len {
+            self.pending = self.pending.min(n - len);
+        } else {
+            self.pending = 0;
+            self.data.truncate(n);
+        }
+    }
+
+    /// Turns the values into an Arrow array (of type `dt`) and empties the buffer.
+    pub fn finish(&mut self, dt: &DataType) -> ArrayRef {
+        if self.data.len() == 0 {
+            return new_null_array(dt, std::mem::take(&mut self.pending));
+        }
+        self.materialize();
+        self.data.finish(dt)
     }
 }
 

@@ -7,8 +7,11 @@
 //! it was before the record, so a bad record never leaves half a call behind and never costs the
 //! records around it.
 
-use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::take;
+use arrow::datatypes::DataType;
 use cqlake_schema::{ColumnRole, GroupPlan, Key, Leaf, PropPlan, TableId, tables};
 use simd_json::{Node, StaticNode};
 use std::fmt::Write as _;
@@ -267,6 +270,8 @@ struct TableBuf {
     /// For each row, the row of its call in this batch's `calls` (NONE for rows from a
     /// follow-up page whose call is elsewhere).
     call_row: Vec<u32>,
+    /// For each row, the input position of the record it came from.
+    order: Vec<u64>,
 }
 
 impl TableBuf {
@@ -284,6 +289,7 @@ impl TableBuf {
             extra_col: t.extra,
             extra: String::new(),
             call_row: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -293,6 +299,7 @@ impl TableBuf {
         }
         self.rows = rows;
         self.call_row.truncate(rows);
+        self.order.truncate(rows);
         self.extra.clear();
     }
 }
@@ -322,6 +329,9 @@ pub struct FlatBatch {
     pub batches: Vec<RecordBatch>,
     /// For each table, for each row, the row of its call in `batches[0]`, or `u32::MAX`.
     pub call_rows: Vec<Vec<u32>>,
+    /// For each table, for each row, the input position of its record (see
+    /// [`Flattener::set_order`]): rows of one record share it, and a later record has a larger one.
+    pub orders: Vec<Vec<u64>>,
     /// For each row of `calls`, which child tables the record covered.
     pub coverage: Vec<CallCoverage>,
 }
@@ -465,6 +475,7 @@ impl Flattener {
         let tb = &mut self.t[t];
         let row = tb.rows;
         tb.call_row.push(ctx.call_row);
+        tb.order.push(self.order);
         // call_id and call_start_date are the first two columns of every table.
         tb.cols[0].pad(row);
         tb.cols[0].push_str(ctx.call_id);
@@ -1029,7 +1040,16 @@ impl Flattener {
     /// Builds the batches of everything flattened so far and empties the flattener.
     pub fn finish(&mut self) -> FlatBatch {
         let mut batches: Vec<RecordBatch> = Vec::with_capacity(6);
+        // All-null columns (most of them, in a wide table) share one array per type and length.
+        let mut nulls: HashMap<(DataType, usize), ArrayRef> = HashMap::new();
+        let mut null_array = |dt: &DataType, len: usize| {
+            nulls
+                .entry((dt.clone(), len))
+                .or_insert_with(|| arrow::array::new_null_array(dt, len))
+                .clone()
+        };
         let mut call_rows = Vec::with_capacity(6);
+        let mut orders = Vec::with_capacity(6);
         for (id, tb) in TableId::ALL.iter().zip(self.t.iter_mut()) {
             let table = id.table();
             let rows = tb.rows;
@@ -1039,7 +1059,11 @@ impl Flattener {
                 .zip(&table.columns)
                 .map(|(c, def)| {
                     c.pad(rows);
-                    c.finish(&def.data_type)
+                    if c.is_all_null() && def.nullable {
+                        null_array(&def.data_type, c.clear_nulls())
+                    } else {
+                        c.finish(&def.data_type)
+                    }
                 })
                 .collect();
             if *id == TableId::Streams {
@@ -1066,21 +1090,26 @@ impl Flattener {
                         _ => 3,
                     };
                     let source = batches[parent.index()].column(column);
-                    arrays.push(
-                        take(source.as_ref(), &idx[which], None).expect("take from parent rows"),
-                    );
+                    // Most context columns are null in every parent row of a batch.
+                    arrays.push(if source.null_count() == source.len() {
+                        null_array(source.data_type(), idx[which].len())
+                    } else {
+                        take(source.as_ref(), &idx[which], None).expect("take from parent rows")
+                    });
                 }
             }
             let batch =
                 RecordBatch::try_new(table.schema(), arrays).expect("batch matches its schema");
             batches.push(batch);
             call_rows.push(std::mem::take(&mut tb.call_row));
+            orders.push(std::mem::take(&mut tb.order));
             tb.rows = 0;
         }
         self.parents.clear();
         FlatBatch {
             batches,
             call_rows,
+            orders,
             coverage: std::mem::take(&mut self.coverage),
         }
     }

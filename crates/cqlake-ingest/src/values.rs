@@ -50,15 +50,15 @@ pub fn parse_duration_ms(s: &str) -> Option<f64> {
         {
             return None;
         }
-        let value: f64 = num_text.replace(',', ".").parse().ok()?;
         let (rank, ms) = match (in_time, b[i]) {
-            (false, b'W') => (1, 7.0 * 86_400_000.0),
-            (false, b'D') => (2, 86_400_000.0),
-            (true, b'H') => (3, 3_600_000.0),
-            (true, b'M') => (4, 60_000.0),
-            (true, b'S') => (5, 1000.0),
+            (false, b'W') => (1, 7 * 86_400_000),
+            (false, b'D') => (2, 86_400_000),
+            (true, b'H') => (3, 3_600_000),
+            (true, b'M') => (4, 60_000),
+            (true, b'S') => (5, 1000),
             _ => return None,
         };
+        let value_ms = component_ms(num_text, ms)?;
         if rank <= last_rank {
             return None;
         }
@@ -67,7 +67,7 @@ pub fn parse_duration_ms(s: &str) -> Option<f64> {
             return None;
         }
         last_rank = rank;
-        total += value * ms;
+        total += value_ms;
         components += 1;
         i += 1;
     }
@@ -75,6 +75,38 @@ pub fn parse_duration_ms(s: &str) -> Option<f64> {
         return None;
     }
     Some(if neg { -total } else { total })
+}
+
+/// `text` (digits with at most one `.` or `,`) times `unit_ms`, in milliseconds, computed from
+/// the exact decimal: `1.013` seconds is exactly 1013 ms (not `1.013 * 1000.0`, which is
+/// 1012.9999999999999), so a value at a published threshold compares as published.
+fn component_ms(text: &str, unit_ms: u64) -> Option<f64> {
+    let (int, frac) = match text.find(['.', ',']) {
+        Some(p) => (&text[..p], &text[p + 1..]),
+        None => (text, ""),
+    };
+    // Digits beyond the 18th after the point are below any precision Graph reports.
+    let frac = &frac[..frac.len().min(18)];
+    let int = if int.is_empty() {
+        0
+    } else {
+        int.parse::<u128>().ok()?
+    };
+    let f = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<u128>().ok()?
+    };
+    let scale = 10u128.pow(frac.len() as u32);
+    let numerator = int
+        .checked_mul(scale)?
+        .checked_add(f)?
+        .checked_mul(unit_ms as u128)?;
+    Some(if numerator % scale == 0 {
+        (numerator / scale) as f64
+    } else {
+        numerator as f64 / scale as f64
+    })
 }
 
 fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
@@ -181,6 +213,13 @@ mod tests {
         assert_eq!(parse_duration_ms("P1DT1S"), Some(86_401_000.0));
         assert_eq!(parse_duration_ms("-PT5S"), Some(-5000.0));
         assert_eq!(parse_duration_ms("PT0S"), Some(0.0));
+        // Exact decimals: no binary rounding of `1.013 * 1000`, thresholds compare as published.
+        assert_eq!(parse_duration_ms("PT1.013S"), Some(1013.0));
+        assert_eq!(parse_duration_ms("PT0.03S"), Some(30.0));
+        assert_eq!(parse_duration_ms("PT0.5S"), Some(500.0));
+        assert_eq!(parse_duration_ms("PT0,016S"), Some(16.0));
+        assert_eq!(parse_duration_ms("PT0.0001S"), Some(0.1));
+        assert_eq!(parse_duration_ms("PT1.5M"), Some(90_000.0));
         for bad in [
             "", "PT", "P", "P1X", "PT-5S", "PT5", "T5S", "PT5S5S", "PT1.5M2S", "P1Y", "P1M",
             "PT1S1M", "pt1s",

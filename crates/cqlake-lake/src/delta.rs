@@ -1,52 +1,104 @@
-//! The Delta Lake side: opening and creating tables, committing groups, registering for SQL.
+//! The Delta Lake side: opening and creating tables, committing groups atomically across
+//! tables, recovering from a killed run, and registering a consistent snapshot for SQL.
+//!
+//! Delta Lake has no transaction across tables, so a group is made atomic by its last commit:
+//! every commit of a group carries the group's id in its commit info (`cqlake.group`), and the
+//! group's final commit, to `calls`, records the version every other table reached
+//! (`cqlake.versions`). A table that is ahead of the versions the latest `calls` commit records
+//! holds the commits of a group that never finished: [`LakeWriter::open`] restores it to the
+//! recorded version (Delta's `RESTORE`), and [`register_lake`] reads every table at the recorded
+//! versions, so readers never see half a group.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Date32Type, Int64Type, TimestampMicrosecondType};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::SchemaRef;
 use cqlake_ingest::flatten::FlatBatch;
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::prelude::SessionContext;
+use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
+use deltalake::kernel::Action;
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::protocol::DeltaOperation;
 use deltalake::protocol::SaveMode;
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use futures::TryStreamExt;
 
-use crate::plan::{CallKey, select};
+use crate::plan::{CallRows, Replace, recontext, select};
 use crate::{Error, Result, writer_properties};
 
-/// The default amount of Arrow data gathered before a group is committed.
-pub const DEFAULT_GROUP_BYTES: usize = 96 * 1024 * 1024;
+/// The default amount of Arrow data (not counting all-null columns) gathered before a group is
+/// committed.
+pub const DEFAULT_GROUP_BYTES: usize = 128 * 1024 * 1024;
+
+/// The bytes of `batch`'s columns that hold values (all-null columns share one buffer).
+fn data_bytes(batch: &RecordBatch) -> usize {
+    batch
+        .columns()
+        .iter()
+        .filter(|c| c.null_count() < c.len())
+        .map(|c| c.get_array_memory_size())
+        .sum()
+}
+
+/// The commit-info key that names the group a commit belongs to.
+pub const GROUP_KEY: &str = "cqlake.group";
+/// The commit-info key, on a group's `calls` commit, that records every table's version.
+pub const VERSIONS_KEY: &str = "cqlake.versions";
+/// The lock file that keeps two writers out of one lake.
+pub const LOCK_FILE: &str = "_cqlake.lock";
 
 /// What a [`LakeWriter`] did.
 #[derive(Debug, Default, Clone)]
 pub struct WriteStats {
-    /// Rows written, per table.
+    /// Rows written, per table (including rows rewritten to refresh their call context).
     pub rows: [u64; 6],
-    /// Calls whose rows replaced older versions already in the lake.
+    /// Calls whose rows replaced an older version already in the lake.
     pub replaced_calls: u64,
     /// Calls not written because the lake already had the same or a newer version.
     pub stale_calls: u64,
     /// Calls not written because a newer version came in the same run.
     pub superseded_calls: u64,
+    /// Sessions of follow-up pages written before their call record was in the lake (they have
+    /// no `call_*` context until it is).
+    pub orphan_records: u64,
     /// Commit groups written.
     pub groups: u64,
+    /// Tables restored at open because a killed run had left a group unfinished.
+    pub recovered_tables: u64,
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    }
+}
+
+fn delta_err(t: TableId) -> impl Fn(deltalake::DeltaTableError) -> Error {
+    move |e| Error::Delta {
+        table: t.name().into(),
+        source: e,
+    }
+}
+
+fn query_err(t: TableId) -> impl Fn(datafusion::error::DataFusionError) -> Error {
+    move |e| Error::Query {
+        table: t.name().into(),
+        source: e,
+    }
 }
 
 fn table_url(root: &Path, t: TableId) -> Result<url::Url> {
     let dir = root.join(t.name());
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
-        path: dir.display().to_string(),
-        source: e,
-    })?;
-    let dir = dir.canonicalize().map_err(|e| Error::Io {
-        path: dir.display().to_string(),
-        source: e,
-    })?;
-    deltalake::ensure_table_uri(dir.to_string_lossy()).map_err(|e| Error::Delta {
-        table: t.name().into(),
-        source: e,
-    })
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    let dir = dir.canonicalize().map_err(io_err(&dir))?;
+    deltalake::ensure_table_uri(dir.to_string_lossy()).map_err(delta_err(t))
 }
 
 /// Opens (creating where missing) the six tables of the lake at `root`.
@@ -54,11 +106,7 @@ pub async fn open_tables(root: &Path) -> Result<Vec<DeltaTable>> {
     let mut out = Vec::with_capacity(6);
     for t in TableId::ALL {
         let url = table_url(root, t)?;
-        let delta_err = |e| Error::Delta {
-            table: t.name().into(),
-            source: e,
-        };
-        let mut table = DeltaTable::try_from_url(url).await.map_err(delta_err)?;
+        let mut table = DeltaTable::try_from_url(url).await.map_err(delta_err(t))?;
         if table.version().is_none() {
             let empty = RecordBatch::new_empty(t.table().schema());
             table = table
@@ -67,34 +115,61 @@ pub async fn open_tables(root: &Path) -> Result<Vec<DeltaTable>> {
                 .with_partition_columns([PARTITION_COLUMN])
                 .with_table_name(t.name())
                 .await
-                .map_err(delta_err)?;
+                .map_err(delta_err(t))?;
         }
         out.push(table);
     }
     Ok(out)
 }
 
-/// Registers every table of the lake at `root` in `ctx` under its name.
+/// The versions of every table that the latest finished group recorded, from the newest
+/// `calls` commit that has them (in [`TableId::ALL`] order; `calls` itself at its current
+/// version). `None` for a table when no group has finished yet.
+async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
+    let mut out = [None; 6];
+    out[0] = calls.version();
+    let infos: Vec<_> = calls
+        .history(None)
+        .try_collect()
+        .await
+        .map_err(delta_err(TableId::Calls))?;
+    // Newest first.
+    for info in infos {
+        if let Some(v) = info.info.get(VERSIONS_KEY).and_then(|v| v.as_object()) {
+            for t in TableId::ALL.into_iter().skip(1) {
+                out[t.index()] = v.get(t.name()).and_then(|x| x.as_u64());
+            }
+            return Ok(out);
+        }
+    }
+    Ok(out)
+}
+
+/// Registers every table of the lake at `root` in `ctx` under its name, each at the version the
+/// latest finished group recorded, so a query sees whole groups only, even while a convert runs.
 pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
+    let calls_url = table_url(root, TableId::Calls)?;
+    let calls = deltalake::open_table(calls_url)
+        .await
+        .map_err(delta_err(TableId::Calls))?;
+    let versions = recorded_versions(&calls).await?;
     for t in TableId::ALL {
-        let url = table_url(root, t)?;
-        let delta_err = |e| Error::Delta {
-            table: t.name().into(),
-            source: e,
+        let table = if t == TableId::Calls {
+            calls.clone()
+        } else {
+            let url = table_url(root, t)?;
+            match versions[t.index()] {
+                Some(v) => deltalake::open_table_with_version(url, v).await,
+                None => deltalake::open_table(url).await,
+            }
+            .map_err(delta_err(t))?
         };
-        let table = deltalake::open_table(url).await.map_err(delta_err)?;
         table
             .update_datafusion_session(&ctx.state())
-            .map_err(delta_err)?;
-        let provider = table.table_provider().await.map_err(|e| Error::Query {
-            table: t.name().into(),
-            source: e,
-        })?;
+            .map_err(delta_err(t))?;
+        let provider = table.table_provider().await.map_err(query_err(t))?;
         ctx.register_table(t.name(), provider)
-            .map_err(|e| Error::Query {
-                table: t.name().into(),
-                source: e,
-            })?;
+            .map_err(query_err(t))?;
     }
     Ok(())
 }
@@ -102,30 +177,95 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
 /// Applies flattened batches to a Delta lake. See the [crate documentation](crate).
 pub struct LakeWriter {
     root: PathBuf,
+    _lock: File,
     tables: Vec<Option<DeltaTable>>,
     pending: Vec<FlatBatch>,
     pending_bytes: usize,
     group_bytes: usize,
+    run_id: String,
     stats: WriteStats,
 }
 
 impl LakeWriter {
-    /// Opens the lake at `root`, creating it and its tables where missing.
+    /// Opens the lake at `root`, creating it and its tables where missing. Takes the lake's
+    /// lock (a second writer gets [`Error::Busy`]) and rolls back a group that a killed run left
+    /// unfinished.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
-        std::fs::create_dir_all(&root).map_err(|e| Error::Io {
-            path: root.display().to_string(),
-            source: e,
-        })?;
-        let tables = open_tables(&root).await?.into_iter().map(Some).collect();
-        Ok(LakeWriter {
+        std::fs::create_dir_all(&root).map_err(io_err(&root))?;
+        let lock_path = root.join(LOCK_FILE);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Busy(root.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+        }
+        let mut tables = open_tables(&root).await?;
+        let mut stats = WriteStats::default();
+        let recorded = recorded_versions(&tables[0]).await?;
+        for t in TableId::ALL.into_iter().skip(1) {
+            let i = t.index();
+            // Before any group finished, a table's base is its creation (version 0).
+            let base = recorded[i].unwrap_or(0);
+            if tables[i].version().is_some_and(|v| v > base) {
+                let table = tables[i].clone();
+                tables[i] = table
+                    .restore()
+                    .with_version_to_restore(base)
+                    .await
+                    .map_err(delta_err(t))?
+                    .0;
+                stats.recovered_tables += 1;
+            }
+        }
+        let run_id = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let mut writer = LakeWriter {
             root,
-            tables,
+            _lock: lock,
+            tables: tables.into_iter().map(Some).collect(),
             pending: Vec::new(),
             pending_bytes: 0,
             group_bytes: DEFAULT_GROUP_BYTES,
-            stats: WriteStats::default(),
-        })
+            run_id,
+            stats,
+        };
+        if writer.stats.recovered_tables > 0 {
+            // The restores are commits too: record them as a finished (empty) group.
+            let versions = writer.versions();
+            let id = format!("{}-recovery", writer.run_id);
+            writer
+                .write(
+                    TableId::Calls,
+                    Vec::new(),
+                    &mut Replace::default(),
+                    &id,
+                    Some(versions),
+                )
+                .await?;
+        }
+        Ok(writer)
+    }
+
+    /// The current version of every table but `calls`, by name.
+    fn versions(&self) -> serde_json::Map<String, serde_json::Value> {
+        TableId::ALL
+            .into_iter()
+            .skip(1)
+            .map(|t| (t.name().into(), self.table(t).version().unwrap_or(0).into()))
+            .collect()
     }
 
     /// Arrow bytes gathered before a group is committed. Default [`DEFAULT_GROUP_BYTES`]. Larger
@@ -140,13 +280,14 @@ impl LakeWriter {
         &self.root
     }
 
+    /// Tables restored at open (a killed run's unfinished group rolled back).
+    pub fn recovered_tables(&self) -> u64 {
+        self.stats.recovered_tables
+    }
+
     /// Adds a batch; commits a group when enough data is gathered.
     pub async fn push(&mut self, batch: FlatBatch) -> Result<()> {
-        self.pending_bytes += batch
-            .batches
-            .iter()
-            .map(RecordBatch::get_array_memory_size)
-            .sum::<usize>();
+        self.pending_bytes += batch.batches.iter().map(data_bytes).sum::<usize>();
         self.pending.push(batch);
         if self.pending_bytes >= self.group_bytes {
             self.commit().await?;
@@ -160,236 +301,559 @@ impl LakeWriter {
         Ok(self.stats)
     }
 
-    async fn existing_keys(
-        &self,
-        ids: &BTreeSet<&str>,
-    ) -> Result<(HashMap<String, CallKey>, BTreeSet<i32>)> {
-        let mut keys = HashMap::new();
-        let mut dates = BTreeSet::new();
-        let calls = self.tables[0].as_ref().expect("table open");
-        if ids.is_empty() || calls.version().unwrap_or(0) == 0 {
-            return Ok((keys, dates));
-        }
-        let batches = scan_in(
-            calls,
-            TableId::Calls,
-            "call_id",
-            ids,
-            &[
-                "call_id",
-                "version",
-                "last_modified_date_time",
-                PARTITION_COLUMN,
-            ],
-        )
-        .await?;
-        for b in batches {
-            // Delta scans return strings as Utf8View and may wrap partition values: cast back.
-            let cast =
-                |i: usize, dt: &arrow::datatypes::DataType| arrow::compute::cast(b.column(i), dt);
-            let (c0, c3) = (
-                cast(0, &arrow::datatypes::DataType::Utf8)?,
-                cast(3, &arrow::datatypes::DataType::Date32)?,
-            );
-            let id = c0.as_string::<i32>();
-            let v = b.column(1).as_primitive::<Int64Type>();
-            let lm = b.column(2).as_primitive::<TimestampMicrosecondType>();
-            let d = c3.as_primitive::<Date32Type>();
-            for r in 0..b.num_rows() {
-                let k = CallKey {
-                    version: v.is_valid(r).then(|| v.value(r)),
-                    last_modified: lm.is_valid(r).then(|| lm.value(r)),
-                };
-                keys.insert(id.value(r).to_string(), k);
-                dates.insert(d.value(r));
+    fn table(&self, t: TableId) -> &DeltaTable {
+        self.tables[t.index()].as_ref().expect("table open")
+    }
+
+    /// The lake's `calls` rows of the calls in `group` and of the calls its follow-up page rows
+    /// belong to, and the calls that have rows in the lake but no `calls` row (orphans).
+    async fn lookup(&self, group: &[FlatBatch]) -> Result<(CallRows, HashSet<String>)> {
+        let mut ids: HashSet<&str> = HashSet::new();
+        let mut page_ids: BTreeSet<&str> = BTreeSet::new();
+        let mut dates: BTreeSet<i32> = BTreeSet::new();
+        for fb in group {
+            for t in TableId::ALL {
+                let b = &fb.batches[t.index()];
+                let c = b.column(0).as_string::<i32>();
+                let d = b.column(1).as_primitive::<arrow::datatypes::Date32Type>();
+                for (r, &cr) in fb.call_rows[t.index()].iter().enumerate() {
+                    if t == TableId::Calls || cr == u32::MAX {
+                        ids.insert(c.value(r));
+                        if cr == u32::MAX {
+                            page_ids.insert(c.value(r));
+                        }
+                        let day = d.value(r);
+                        // A page row's date is its own start date: its call may have started
+                        // up to MAX_CALL_DAYS before.
+                        let back = if t == TableId::Calls {
+                            1
+                        } else {
+                            crate::plan::MAX_CALL_DAYS
+                        };
+                        dates.extend(day - back..=day);
+                    }
+                }
             }
         }
-        Ok((keys, dates))
+        if ids.is_empty() {
+            return Ok((CallRows::default(), HashSet::new()));
+        }
+        // Keys of the calls in the touched partitions, matched here rather than with an IN list
+        // (planning a list of thousands of ids costs more than reading five columns).
+        let key_cols = [
+            "call_id",
+            PARTITION_COLUMN,
+            "version",
+            "last_modified_date_time",
+            "end_date_time",
+        ];
+        let schema = TableId::Calls.table().schema();
+        let mut found = Vec::new();
+        for b in self
+            .scan(TableId::Calls, in_dates(&dates), Some(&key_cols))
+            .await?
+        {
+            let c = b.column(0).as_string::<i32>();
+            let mask: BooleanArray = (0..b.num_rows())
+                .map(|r| Some(ids.contains(c.value(r))))
+                .collect();
+            let hit = filter_record_batch(&b, &mask)?;
+            if hit.num_rows() > 0 {
+                found.push(widen(&hit, &schema)?);
+            }
+        }
+        // Whole rows only for calls whose follow-up pages need their context (a call record of
+        // the group may lose to the lake's, so the group's own copy is not enough).
+        let known = CallRows::new(&found)?;
+        let page_only: BTreeSet<&str> = page_ids
+            .iter()
+            .copied()
+            .filter(|id| known.row(id).is_some())
+            .collect();
+        if !page_only.is_empty() {
+            found.extend(
+                self.scan(TableId::Calls, in_calls(&page_only, &dates), None)
+                    .await?,
+            );
+        }
+        let lake = CallRows::new(&found)?;
+        // Calls new to `calls` whose sessions or participants came earlier, in follow-up pages.
+        let new: HashSet<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| lake.row(id).is_none())
+            .collect();
+        let mut orphans = HashSet::new();
+        if !new.is_empty() {
+            let mut later = dates.clone();
+            if let (Some(&lo), Some(&hi)) = (dates.first(), dates.last()) {
+                later.extend(lo..=hi + crate::plan::MAX_CALL_DAYS);
+            }
+            for (t, d) in [
+                (TableId::Sessions, later),
+                (TableId::Participants, BTreeSet::from([0])),
+            ] {
+                for b in self.scan(t, in_dates(&d), Some(&["call_id"])).await? {
+                    let c = b.column(0).as_string::<i32>();
+                    orphans.extend(
+                        (0..c.len())
+                            .map(|r| c.value(r))
+                            .filter(|id| new.contains(id))
+                            .map(String::from),
+                    );
+                }
+            }
+        }
+        Ok((lake, orphans))
     }
 
-    /// Which of `ids` the `sessions` table already holds.
-    async fn known_sessions(
+    /// The rows of table `t` that match `filter`, in the table's schema (or only `columns`).
+    async fn scan(
         &self,
-        ids: &BTreeSet<&str>,
-    ) -> Result<std::collections::HashSet<String>> {
-        let mut out = std::collections::HashSet::new();
-        let sessions = self.tables[TableId::Sessions.index()]
-            .as_ref()
-            .expect("table open");
-        if ids.is_empty() || sessions.version().unwrap_or(0) == 0 {
-            return Ok(out);
+        t: TableId,
+        filter: Expr,
+        columns: Option<&[&str]>,
+    ) -> Result<Vec<RecordBatch>> {
+        let table = self.table(t);
+        if table.version().unwrap_or(0) == 0 {
+            return Ok(Vec::new());
         }
-        let batches = scan_in(
-            sessions,
-            TableId::Sessions,
-            "session_id",
-            ids,
-            &["session_id"],
-        )
-        .await?;
-        for b in batches {
-            let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
-            let c = c.as_string::<i32>();
-            out.extend((0..c.len()).map(|r| c.value(r).to_string()));
-        }
-        Ok(out)
+        let schema = t.table().schema();
+        let names: Vec<&str> = match columns {
+            Some(c) => c.to_vec(),
+            None => schema.fields().iter().map(|f| f.name().as_str()).collect(),
+        };
+        let target: SchemaRef = std::sync::Arc::new(
+            schema.project(
+                &names
+                    .iter()
+                    .map(|n| schema.index_of(n))
+                    .collect::<std::result::Result<Vec<_>, _>>()?,
+            )?,
+        );
+        let ctx = SessionContext::new();
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(delta_err(t))?;
+        let q = query_err(t);
+        let provider = table.table_provider().await.map_err(&q)?;
+        let batches = ctx
+            .read_table(provider)
+            .map_err(&q)?
+            .filter(filter)
+            .map_err(&q)?
+            .select_columns(&names)
+            .map_err(&q)?
+            .collect()
+            .await
+            .map_err(&q)?;
+        batches.iter().map(|b| conform(b, &target)).collect()
     }
 
-    /// Commits the pending group: children first, `calls` last.
+    /// Commits the pending group: every other table first, `calls` last with the versions.
     async fn commit(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let group = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
-        let ids: BTreeSet<&str> = group
-            .iter()
-            .flat_map(|fb| {
-                let c = fb.batches[0].column(0).as_string::<i32>();
-                (0..c.len()).map(move |r| c.value(r))
-            })
-            .collect();
-        let (existing, old_dates) = self.existing_keys(&ids).await?;
-        drop(ids);
-        let page_sessions: BTreeSet<&str> = group
-            .iter()
-            .flat_map(|fb| {
-                let t = TableId::Sessions.index();
-                let c = fb.batches[t].column(2).as_string::<i32>();
-                fb.call_rows[t]
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, cr)| **cr == u32::MAX)
-                    .map(move |(r, _)| c.value(r))
-            })
-            .collect();
-        let known = self.known_sessions(&page_sessions).await?;
-        drop(page_sessions);
-        let sel = select(&group, &existing, &known);
+        let (lake, orphans) = self.lookup(&group).await?;
+        let mut sel = select(&group, &lake, &orphans)?;
         drop(group);
+        drop(lake);
         self.stats.stale_calls += sel.stale_calls;
         self.stats.superseded_calls += sel.superseded_calls;
-        self.stats.replaced_calls += sel.replace_calls[0].len() as u64;
+        self.stats.replaced_calls += sel.replaced_calls;
+        self.stats.orphan_records += sel.orphan_records;
+        let group_id = format!("{}-{}", self.run_id, self.stats.groups);
         self.stats.groups += 1;
+
+        // Rows the group keeps but whose call context (or partition) changes: read, refresh,
+        // rewrite with the call.
+        for t in TableId::ALL.into_iter().skip(1) {
+            let i = t.index();
+            let ids: BTreeSet<&str> = sel.recontext[i].iter().map(String::as_str).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let old = self
+                .scan(t, in_calls(&ids, &sel.replace[i].dates), None)
+                .await?;
+            for b in &old {
+                let kept = recontext(t, b, &sel.replace[i], &sel.current)?;
+                if kept.num_rows() > 0 {
+                    sel.rows[i].push(kept);
+                }
+            }
+            sel.replace[i]
+                .calls
+                .extend(ids.into_iter().map(String::from));
+        }
+
         let order = [
             TableId::Streams,
             TableId::Media,
             TableId::Segments,
             TableId::Sessions,
             TableId::Participants,
-            TableId::Calls,
         ];
         for t in order {
             let i = t.index();
-            let rows = &sel.rows[i];
-            let n: usize = rows.iter().map(RecordBatch::num_rows).sum();
-            let replace = !sel.replace_calls[i].is_empty() || !sel.replace_sessions[i].is_empty();
-            if n == 0 && !replace {
-                continue;
-            }
-            let table = self.tables[i].take().expect("table open");
-            let delta_err = |e| Error::Delta {
-                table: t.name().into(),
-                source: e,
-            };
-            let builder = table
-                .write(if n == 0 {
-                    vec![RecordBatch::new_empty(t.table().schema())]
-                } else {
-                    rows.clone()
-                })
-                .with_partition_columns([PARTITION_COLUMN])
-                .with_writer_properties(writer_properties());
-            let builder = if replace {
-                builder
-                    .with_save_mode(SaveMode::Overwrite)
-                    .with_replace_where(replace_predicate(
-                        t,
-                        rows,
-                        &sel.replace_calls[i],
-                        &sel.replace_sessions[i],
-                        &old_dates,
-                    ))
-            } else {
-                builder.with_save_mode(SaveMode::Append)
-            };
-            let table = builder.await.map_err(delta_err)?;
-            self.tables[i] = Some(table);
-            self.stats.rows[i] += n as u64;
+            let rows = std::mem::take(&mut sel.rows[i]);
+            let n = self
+                .write(t, rows, &mut sel.replace[i], &group_id, None)
+                .await?;
+            self.stats.rows[i] += n;
         }
+        let versions = self.versions();
+        // `calls` last, always (even with nothing to write): this commit finishes the group.
+        let rows = std::mem::take(&mut sel.rows[0]);
+        let n = self
+            .write(
+                TableId::Calls,
+                rows,
+                &mut sel.replace[0],
+                &group_id,
+                Some(versions),
+            )
+            .await?;
+        self.stats.rows[0] += n;
+        Ok(())
+    }
+
+    /// Writes `rows` to table `t`: those that replace existing rows with one `replaceWhere`
+    /// commit, the rest with an append. `versions`, for `calls`, makes the last commit carry
+    /// them (and makes it happen even with nothing to write). Returns the rows written.
+    async fn write(
+        &mut self,
+        t: TableId,
+        rows: Vec<RecordBatch>,
+        replace: &mut Replace,
+        group_id: &str,
+        versions: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<u64> {
+        let total: usize = rows.iter().map(RecordBatch::num_rows).sum();
+        let (mut replacing, mut appending) = (Vec::new(), Vec::new());
+        if replace.is_empty() {
+            appending = rows;
+        } else {
+            for b in rows {
+                let m = replace.matches(t, &b);
+                let dates = b.column(1).as_primitive::<arrow::datatypes::Date32Type>();
+                for (r, hit) in m.iter().enumerate() {
+                    if *hit {
+                        replace.dates.insert(dates.value(r));
+                    }
+                }
+                let hit: BooleanArray = m.iter().map(|x| Some(*x)).collect();
+                let miss = arrow::compute::not(&hit)?;
+                let h = filter_record_batch(&b, &hit)?;
+                if h.num_rows() > 0 {
+                    replacing.push(h);
+                }
+                let a = filter_record_batch(&b, &miss)?;
+                if a.num_rows() > 0 {
+                    appending.push(a);
+                }
+            }
+        }
+        let mut meta = vec![(GROUP_KEY.to_string(), serde_json::json!(group_id))];
+        let finishing = versions.is_some();
+        let mut versions = versions;
+        let mut commit = |last: bool| {
+            let mut m = meta.clone();
+            if last && let Some(v) = versions.take() {
+                m.push((VERSIONS_KEY.to_string(), serde_json::Value::Object(v)));
+            }
+            CommitProperties::default().with_metadata(m)
+        };
+        let do_replace = !replace.is_empty();
+        let do_append = !appending.is_empty() || (finishing && !do_replace);
+        if do_replace {
+            let table = self.tables[t.index()].take().expect("table open");
+            let batches = if replacing.is_empty() {
+                vec![RecordBatch::new_empty(t.table().schema())]
+            } else {
+                replacing
+            };
+            let written = table
+                .write(batches)
+                .with_partition_columns([PARTITION_COLUMN])
+                .with_writer_properties(writer_properties())
+                .with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(replace_predicate(t, replace))
+                .with_commit_properties(commit(!do_append))
+                .await
+                .map_err(delta_err(t))?;
+            self.tables[t.index()] = Some(written);
+        }
+        if do_append {
+            self.append(t, appending, commit(true)).await?;
+        }
+        meta.clear();
+        Ok(total as u64)
+    }
+}
+
+impl LakeWriter {
+    /// Appends `rows` to table `t` in one commit, writing one partition (date) at a time so
+    /// that one Parquet writer is open at once, whatever the number of dates.
+    async fn append(
+        &mut self,
+        t: TableId,
+        rows: Vec<RecordBatch>,
+        commit: CommitProperties,
+    ) -> Result<()> {
+        let schema = t.table().schema();
+        let all_null: Vec<&str> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(c, f)| {
+                f.is_nullable()
+                    && rows
+                        .iter()
+                        .all(|b| b.column(*c).null_count() == b.num_rows())
+            })
+            .map(|(_, f)| f.name().as_str())
+            .collect();
+        let props = crate::writer_properties_for(all_null.iter().copied());
+        let mut by_date: BTreeMap<i32, Vec<RecordBatch>> = BTreeMap::new();
+        for b in rows {
+            split_by_date(b, &mut by_date)?;
+        }
+        let table = self.tables[t.index()].as_mut().expect("table open");
+        let de = delta_err(t);
+        let mut adds = Vec::new();
+        if !by_date.is_empty() {
+            let mut w = RecordBatchWriter::for_table(table)
+                .map_err(&de)?
+                .with_writer_properties(props);
+            while let Some((_, batches)) = by_date.pop_first() {
+                for b in batches {
+                    w.write(b).await.map_err(&de)?;
+                }
+                adds.extend(w.flush().await.map_err(&de)?.into_iter().map(Action::Add));
+            }
+        }
+        let operation = DeltaOperation::Write {
+            mode: SaveMode::Append,
+            partition_by: Some(vec![PARTITION_COLUMN.to_string()]),
+            predicate: None,
+        };
+        CommitBuilder::from(commit)
+            .with_actions(adds)
+            .build(
+                Some(table.snapshot().map_err(&de)?),
+                table.log_store(),
+                operation,
+            )
+            .await
+            .map_err(&de)?;
+        table.load().await.map_err(&de)?;
         Ok(())
     }
 }
 
-/// The rows of `table` whose `column` is in `ids`, projected to `columns`.
-async fn scan_in(
-    table: &DeltaTable,
-    t: TableId,
-    column: &str,
-    ids: &BTreeSet<&str>,
-    columns: &[&str],
-) -> Result<Vec<RecordBatch>> {
-    let q = |e| Error::Query {
-        table: t.name().into(),
-        source: e,
+/// Splits `batch` by its partition date into `out`.
+fn split_by_date(batch: RecordBatch, out: &mut BTreeMap<i32, Vec<RecordBatch>>) -> Result<()> {
+    let dates = batch
+        .column(1)
+        .as_primitive::<arrow::datatypes::Date32Type>();
+    let values = dates.values();
+    let Some(&first) = values.first() else {
+        return Ok(());
     };
-    let ctx = SessionContext::new();
-    table
-        .update_datafusion_session(&ctx.state())
-        .map_err(|e| Error::Delta {
-            table: t.name().into(),
-            source: e,
-        })?;
-    let df = ctx
-        .read_table(table.table_provider().await.map_err(q)?)
-        .map_err(q)?;
-    let list: Vec<Expr> = ids.iter().map(|s| lit(*s)).collect();
-    df.filter(col(column).in_list(list, false))
-        .map_err(q)?
-        .select_columns(columns)
-        .map_err(q)?
-        .collect()
-        .await
-        .map_err(q)
+    if values.iter().all(|d| *d == first) {
+        out.entry(first).or_default().push(batch);
+        return Ok(());
+    }
+    let mut rows: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+    for (r, d) in values.iter().enumerate() {
+        rows.entry(*d).or_default().push(r as u32);
+    }
+    for (d, idx) in rows {
+        let idx = arrow::array::UInt32Array::from(idx);
+        out.entry(d)
+            .or_default()
+            .push(arrow::compute::take_record_batch(&batch, &idx)?);
+    }
+    Ok(())
 }
 
-/// `call_start_date IN (dates) AND (call_id IN (calls) OR session_id IN (sessions))`, where the
-/// call ids are those replaced and those of every row written (except rows of follow-up pages,
-/// which replace only their own sessions), so every written row matches it.
-fn replace_predicate(
-    t: TableId,
-    rows: &[RecordBatch],
-    calls: &[String],
-    sessions: &[String],
-    old_dates: &BTreeSet<i32>,
-) -> Expr {
-    let mut dates = old_dates.clone();
-    let mut call_ids: BTreeSet<&str> = calls.iter().map(String::as_str).collect();
-    let page_sessions: BTreeSet<&str> = sessions.iter().map(String::as_str).collect();
-    for b in rows {
-        let ids = b.column(0).as_string::<i32>();
-        let d = b.column(1).as_primitive::<Date32Type>();
-        let sid = (t != TableId::Calls && t != TableId::Participants)
-            .then(|| b.column(2).as_string::<i32>());
-        for r in 0..b.num_rows() {
-            dates.insert(d.value(r));
-            let from_page = sid.is_some_and(|s| page_sessions.contains(s.value(r)));
-            if !from_page {
-                call_ids.insert(ids.value(r));
-            }
-        }
-    }
-    let date_list: Vec<Expr> = dates
+/// Casts the columns of a scanned batch (Delta scans return strings as views and may
+/// dictionary-encode partition values) to `schema`.
+fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
         .iter()
-        .map(|d| lit(datafusion::scalar::ScalarValue::Date32(Some(*d))))
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+fn date_list(dates: &BTreeSet<i32>) -> Vec<Expr> {
+    dates
+        .iter()
+        .map(|d| lit(ScalarValue::Date32(Some(*d))))
+        .collect()
+}
+
+fn str_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Expr> {
+    ids.into_iter().map(lit).collect()
+}
+
+/// `call_start_date IN (dates)`.
+fn in_dates(dates: &BTreeSet<i32>) -> Expr {
+    col(PARTITION_COLUMN).in_list(date_list(dates), false)
+}
+
+/// A batch of some columns of a table, widened to the table's `schema` with null columns.
+fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| match batch.schema().index_of(f.name()) {
+            Ok(i) => batch.column(i).clone(),
+            Err(_) => arrow::array::new_null_array(f.data_type(), batch.num_rows()),
+        })
         .collect();
-    let mut which = Expr::Literal(datafusion::scalar::ScalarValue::Boolean(Some(false)), None);
-    if !call_ids.is_empty() {
-        which = col("call_id").in_list(call_ids.iter().map(|s| lit(*s)).collect(), false);
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// `call_start_date IN (dates) AND call_id IN (ids)`.
+fn in_calls(ids: &BTreeSet<&str>, dates: &BTreeSet<i32>) -> Expr {
+    col(PARTITION_COLUMN)
+        .in_list(date_list(dates), false)
+        .and(col("call_id").in_list(str_list(ids.iter().copied()), false))
+}
+
+/// `call_start_date IN (dates) AND (call_id IN (calls) OR session_id IN (sessions) OR
+/// participant_id IN (participants))`.
+fn replace_predicate(t: TableId, r: &Replace) -> Expr {
+    let mut which: Option<Expr> = None;
+    let mut or = |e: Expr| {
+        which = Some(match which.take() {
+            Some(w) => w.or(e),
+            None => e,
+        })
+    };
+    if !r.calls.is_empty() {
+        or(col("call_id").in_list(str_list(r.calls.iter().map(String::as_str)), false));
     }
-    if !page_sessions.is_empty() {
-        which = which
-            .or(col("session_id").in_list(page_sessions.iter().map(|s| lit(*s)).collect(), false));
+    if !r.sessions.is_empty() && t.table().key_index(cqlake_schema::Key::SessionId).is_some() {
+        or(col("session_id").in_list(str_list(r.sessions.iter().map(String::as_str)), false));
     }
-    col(PARTITION_COLUMN).in_list(date_list, false).and(which)
+    if !r.participants.is_empty() && t == TableId::Participants {
+        or(col("participant_id")
+            .in_list(str_list(r.participants.iter().map(String::as_str)), false));
+    }
+    let which = which.unwrap_or_else(|| lit(false));
+    col(PARTITION_COLUMN)
+        .in_list(date_list(&r.dates), false)
+        .and(which)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqlake_ingest::decode::{Decoder, PageKind};
+    use cqlake_ingest::frame::FrameKind;
+
+    fn flat(ids: &[&str]) -> FlatBatch {
+        let mut d = Decoder::new();
+        for (n, id) in ids.iter().enumerate() {
+            d.flattener.set_order(n as u64);
+            let doc = format!(
+                r#"{{"id":"{id}","version":1,"startDateTime":"2024-05-01T10:00:00Z","sessions":[{{"id":"s-{id}","startDateTime":"2024-05-01T10:00:00Z","segments":[{{"id":"g-{id}","media":[{{"label":"main-audio","streams":[{{"streamId":"1"}}]}}]}}]}}]}}"#
+            );
+            d.decode(doc.as_bytes(), &FrameKind::Document, &PageKind::Unknown);
+        }
+        d.flattener.finish()
+    }
+
+    async fn count(lake: &Path, table: &str) -> String {
+        let ctx = SessionContext::new();
+        register_lake(&ctx, lake).await.unwrap();
+        let b = ctx
+            .sql(&format!("SELECT count(*) AS n FROM {table}"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        arrow::util::pretty::pretty_format_batches(&b)
+            .unwrap()
+            .to_string()
+            .lines()
+            .nth(3)
+            .unwrap()
+            .trim_matches(|c| c == '|' || c == ' ')
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn a_second_writer_is_refused_while_the_first_holds_the_lake() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = LakeWriter::open(dir.path()).await.unwrap();
+        let err = LakeWriter::open(dir.path()).await.err().expect("busy");
+        assert!(matches!(err, Error::Busy(_)), "{err}");
+        assert!(err.to_string().contains("retry"), "{err}");
+        drop(first);
+        LakeWriter::open(dir.path()).await.expect("free again");
+    }
+
+    #[tokio::test]
+    async fn an_unfinished_group_is_invisible_to_readers_and_rolled_back_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LakeWriter::open(dir.path()).await.unwrap();
+        w.push(flat(&["a"])).await.unwrap();
+        w.finish().await.unwrap();
+        assert_eq!(count(dir.path(), "streams").await, "1");
+        // A run killed after writing its streams but before its `calls` commit.
+        let fb = flat(&["b", "c"]);
+        let streams = open_tables(dir.path())
+            .await
+            .unwrap()
+            .remove(TableId::Streams.index());
+        streams
+            .write(vec![fb.batches[TableId::Streams.index()].clone()])
+            .with_partition_columns([PARTITION_COLUMN])
+            .with_save_mode(SaveMode::Append)
+            .await
+            .unwrap();
+        // Readers see the last finished group only.
+        assert_eq!(count(dir.path(), "streams").await, "1");
+        let w = LakeWriter::open(dir.path()).await.unwrap();
+        assert_eq!(w.recovered_tables(), 1);
+        drop(w);
+        // The table itself is back at the finished state, so the re-run converges.
+        let streams = open_tables(dir.path())
+            .await
+            .unwrap()
+            .remove(TableId::Streams.index());
+        let ctx = SessionContext::new();
+        streams.update_datafusion_session(&ctx.state()).unwrap();
+        let n = ctx
+            .read_table(streams.table_provider().await.unwrap())
+            .unwrap()
+            .count()
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let mut w = LakeWriter::open(dir.path()).await.unwrap();
+        assert_eq!(w.recovered_tables(), 0);
+        w.push(flat(&["b", "c"])).await.unwrap();
+        let stats = w.finish().await.unwrap();
+        assert_eq!(stats.rows[TableId::Streams.index()], 2);
+        assert_eq!(count(dir.path(), "streams").await, "3");
+        assert_eq!(count(dir.path(), "calls").await, "3");
+    }
 }

@@ -5,9 +5,12 @@
 //! compressed with zstd. [`LakeWriter`] applies flattened batches with one rule: for every call,
 //! the record with the highest `version` (then `lastModifiedDateTime`) wins, in every table. It
 //! groups batches, decides the winners against what the lake already holds, replaces the rows of
-//! calls it updates and appends the rest; the `calls` table is committed last, so a run killed
-//! part-way leaves every table readable and a re-run redoes exactly the calls whose `calls` row
-//! is still older.
+//! calls it updates and appends the rest; the `calls` table is committed last.
+//!
+//! Rows of follow-up pages (sessions and participants saved from `@odata.nextLink` pages) replace
+//! the lake's copy of the same session or participant and take their call's partition date and
+//! context. A group is atomic: a run killed part-way is rolled back when the lake is next opened
+//! for writing, and readers ([`register_lake`]) see only finished groups.
 //!
 //! [`ParquetWriter`] writes plain Parquet files instead, for a one-shot export.
 #![deny(missing_docs)]
@@ -16,9 +19,12 @@ mod delta;
 mod parquet_out;
 mod plan;
 
-pub use delta::{LakeWriter, WriteStats, open_tables, register_lake};
+pub use delta::{
+    DEFAULT_GROUP_BYTES, GROUP_KEY, LOCK_FILE, LakeWriter, VERSIONS_KEY, WriteStats, open_tables,
+    register_lake,
+};
 pub use parquet_out::ParquetWriter;
-pub use plan::{CallKey, Selection, select};
+pub use plan::{CallKey, CallRows, Replace, Selection, select, with_call_context};
 
 /// Errors of the lake crate.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +66,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Another writer holds the lake's lock.
+    #[error("{0}: another cqlake convert is writing to this lake; retry when it has finished")]
+    Busy(String),
     /// An Arrow error while assembling rows.
     #[error("{0}")]
     Arrow(#[from] arrow::error::ArrowError),
@@ -71,14 +80,27 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The Parquet writer settings of every data file: zstd level 3, page statistics, dictionary
 /// encoding, row groups of at most [`ROW_GROUP_ROWS`] rows.
 pub fn writer_properties() -> parquet::file::properties::WriterProperties {
+    writer_properties_for(std::iter::empty())
+}
+
+/// [`writer_properties`], except that the columns named in `all_null` (null in every row of the
+/// file to write) are left uncompressed: they hold no values, and a zstd codec per column chunk
+/// costs more than the few bytes of levels it would save (the streams table has 879 columns).
+pub fn writer_properties_for<'a>(
+    all_null: impl IntoIterator<Item = &'a str>,
+) -> parquet::file::properties::WriterProperties {
     use parquet::basic::{Compression, ZstdLevel};
-    parquet::file::properties::WriterProperties::builder()
+    use parquet::schema::types::ColumnPath;
+    let mut b = parquet::file::properties::WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("valid zstd level"),
         ))
         .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for name in all_null {
+        b = b.set_column_compression(ColumnPath::from(name), Compression::UNCOMPRESSED);
+    }
+    b.build()
 }
 
 /// The largest Parquet row group, in rows.

@@ -1,6 +1,6 @@
 //! Plain Parquet output: one directory per table, one file per table, no log.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use cqlake_ingest::flatten::FlatBatch;
 use cqlake_schema::TableId;
 use parquet::arrow::ArrowWriter;
 
-use crate::plan::select;
+use crate::plan::{CallRows, select};
 use crate::{Error, Result, writer_properties};
 
 /// Writes flattened batches as plain Parquet files under `<out>/<table>/part-NNNNN.parquet`.
@@ -60,9 +60,9 @@ impl ParquetWriter {
     pub fn push(&mut self, batch: FlatBatch) -> Result<()> {
         let sel = select(
             std::slice::from_ref(&batch),
-            &HashMap::new(),
-            &Default::default(),
-        );
+            &CallRows::default(),
+            &HashSet::new(),
+        )?;
         for t in TableId::ALL {
             for b in &sel.rows[t.index()] {
                 let w = match &mut self.writers[t.index()] {

@@ -86,3 +86,25 @@ pub fn markdown_reference() -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_readme_table_reference_is_the_generated_one() {
+        let readme = include_str!("../../../README.md");
+        let begin = "<!-- tables:begin -->\n";
+        let start = readme
+            .find(begin)
+            .expect("README has a tables:begin marker")
+            + begin.len();
+        let end = readme[start..]
+            .find("<!-- tables:end -->")
+            .expect("README has a tables:end marker")
+            + start;
+        let generated = super::markdown_reference();
+        assert!(
+            readme[start..end].trim_end() == generated.trim_end(),
+            "README.md's table reference is out of date: regenerate it with `cqlake schema --markdown`"
+        );
+    }
+}

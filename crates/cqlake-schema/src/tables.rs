@@ -283,9 +283,10 @@ fn leaf_type(leaf: Leaf) -> DataType {
     }
 }
 
-/// `List<item>` with a nullable item field named `item`.
+/// `List<item>` with a nullable item field named `element`, as Delta Lake and the Parquet LIST
+/// convention name it (so batches need no renaming on the way into a table).
 pub fn list_of(item: DataType) -> DataType {
-    DataType::List(Arc::new(Field::new("item", item, true)))
+    DataType::List(Arc::new(Field::new("element", item, true)))
 }
 
 struct Builder {
