@@ -340,9 +340,9 @@ fn gen_is_deterministic_and_prints_its_stats_to_stderr() {
 }
 
 #[test]
-fn gen_sample_data_reproduces_and_converts_to_the_counts_of_its_readme() {
+fn gen_sample_data_reproduces_and_converts_to_the_documented_counts() {
     let dir = tempfile::tempdir().unwrap();
-    // The README's command gives the committed file, byte for byte.
+    // The command in sample-data/GENERATED.md gives the committed file, byte for byte.
     let again = dir.path().join("calls.ndjson");
     generate(
         &[
@@ -366,7 +366,7 @@ fn gen_sample_data_reproduces_and_converts_to_the_counts_of_its_readme() {
     let committed = std::fs::read(sample("generated/calls.ndjson")).unwrap();
     assert!(
         std::fs::read(&again).unwrap() == committed,
-        "regenerate sample-data/generated with the commands of its README"
+        "regenerate sample-data/generated with the commands in sample-data/GENERATED.md"
     );
     let inputs = [
         sample("generated/calls.ndjson"),
