@@ -82,16 +82,7 @@ fn stages(c: &mut Criterion) {
         let batch = flatten_all(&units);
         g.bench_function("write-parquet", |b| {
             b.iter_batched(
-                || {
-                    let dir = tempfile::tempdir().expect("tempdir");
-                    let copy = FlatBatch {
-                        batches: batch.batches.clone(),
-                        call_rows: batch.call_rows.clone(),
-                        orders: batch.orders.clone(),
-                        coverage: batch.coverage.clone(),
-                    };
-                    (dir, copy)
-                },
+                || (tempfile::tempdir().expect("tempdir"), batch.clone()),
                 |(dir, copy)| {
                     let mut w = ParquetWriter::create(dir.path().join("out")).expect("create");
                     w.push(copy).expect("write");
@@ -106,16 +97,7 @@ fn stages(c: &mut Criterion) {
             .expect("runtime");
         g.bench_function("write-delta", |b| {
             b.iter_batched(
-                || {
-                    let dir = tempfile::tempdir().expect("tempdir");
-                    let copy = FlatBatch {
-                        batches: batch.batches.clone(),
-                        call_rows: batch.call_rows.clone(),
-                        orders: batch.orders.clone(),
-                        coverage: batch.coverage.clone(),
-                    };
-                    (dir, copy)
-                },
+                || (tempfile::tempdir().expect("tempdir"), batch.clone()),
                 |(dir, copy)| {
                     rt.block_on(async {
                         let mut w = LakeWriter::open(dir.path()).await.expect("open");

@@ -323,7 +323,7 @@ pub struct CallCoverage {
 
 /// The rows flattened from a run of records: one batch per table, and for every row the row of its
 /// call in `calls` (or `u32::MAX` for rows of a follow-up page).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FlatBatch {
     /// One batch per table, in [`TableId::ALL`] order.
     pub batches: Vec<RecordBatch>,
