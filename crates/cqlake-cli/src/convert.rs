@@ -104,7 +104,16 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let options = PipelineOptions::default().with_threads(s.threads);
     let mut first_reject: Option<String> = None;
     let strict = s.strict;
+    let mut records = 0u64;
     let mut deliver = |d: Delivery| -> source::Result<()> {
+        records += d.stats.records();
+        if let Some(b) = &bar {
+            let secs = started.elapsed().as_secs_f64().max(1e-3);
+            b.set_message(format!(
+                "{records} records, {:.0} records/s",
+                records as f64 / secs
+            ));
+        }
         for r in &d.rejects {
             rejects
                 .write(r)
