@@ -133,7 +133,7 @@ impl Key {
                 "participant_index",
                 DataType::Int32,
                 false,
-                "position in the participants array",
+                "position in the participants array, or in the follow-up page it came from",
             ),
             Key::ParticipantId => ("participant_id", DataType::Utf8, true, "participant.id"),
             Key::SessionId => ("session_id", DataType::Utf8, false, "session.id"),
