@@ -557,18 +557,17 @@ impl LakeWriter {
                 }
             }
         }
-        let mut meta = vec![(GROUP_KEY.to_string(), serde_json::json!(group_id))];
-        let finishing = versions.is_some();
-        let mut versions = versions;
-        let mut commit = |last: bool| {
-            let mut m = meta.clone();
-            if last && let Some(v) = versions.take() {
+        // Every commit names its group; the group's last commit also carries the versions.
+        let props = |versions: Option<serde_json::Map<String, serde_json::Value>>| {
+            let mut m = vec![(GROUP_KEY.to_string(), serde_json::json!(group_id))];
+            if let Some(v) = versions {
                 m.push((VERSIONS_KEY.to_string(), serde_json::Value::Object(v)));
             }
             CommitProperties::default().with_metadata(m)
         };
+        let mut versions = versions;
         let do_replace = !replace.is_empty();
-        let do_append = !appending.is_empty() || (finishing && !do_replace);
+        let do_append = !appending.is_empty() || (versions.is_some() && !do_replace);
         if do_replace {
             let table = self.tables[t.index()].take().expect("table open");
             let batches = if replacing.is_empty() {
@@ -582,20 +581,17 @@ impl LakeWriter {
                 .with_writer_properties(writer_properties())
                 .with_save_mode(SaveMode::Overwrite)
                 .with_replace_where(replace_predicate(t, replace))
-                .with_commit_properties(commit(!do_append))
+                .with_commit_properties(props(if do_append { None } else { versions.take() }))
                 .await
                 .map_err(delta_err(t))?;
             self.tables[t.index()] = Some(written);
         }
         if do_append {
-            self.append(t, appending, commit(true)).await?;
+            self.append(t, appending, props(versions.take())).await?;
         }
-        meta.clear();
         Ok(total as u64)
     }
-}
 
-impl LakeWriter {
     /// Appends `rows` to table `t` in one commit, writing one partition (date) at a time so
     /// that one Parquet writer is open at once, whatever the number of dates.
     async fn append(
