@@ -119,13 +119,22 @@ fn stages(c: &mut Criterion) {
                 || tempfile::tempdir().expect("tempdir"),
                 |lake| {
                     let mut w = rt.block_on(LakeWriter::open(lake.path())).expect("open");
-                    source::run(&inputs, &PipelineOptions::default(), &|_| {}, &mut |d| {
-                        if let Some(fb) = d.batch {
-                            rt.block_on(w.push(fb))
-                                .map_err(|e| source::Error::Sink(e.to_string()))?;
-                        }
-                        Ok(())
-                    })
+                    let preparer = w.preparer();
+                    let prepare = |b| preparer.prepare(b).map_err(|e| e.to_string());
+                    source::run(
+                        &inputs,
+                        &PipelineOptions::default(),
+                        &|_| {},
+                        &prepare,
+                        &mut |d| {
+                            if let Some(p) = d.batch {
+                                let p = p.map_err(source::Error::Sink)?;
+                                rt.block_on(w.push_prepared(p))
+                                    .map_err(|e| source::Error::Sink(e.to_string()))?;
+                            }
+                            Ok(())
+                        },
+                    )
                     .expect("pipeline");
                     rt.block_on(w.finish()).expect("finish")
                 },

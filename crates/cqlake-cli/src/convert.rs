@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use cqlake_ingest::flatten::FlatBatch;
 use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
-use cqlake_lake::{LakeWriter, ParquetWriter};
+use cqlake_lake::{LakeWriter, ParquetWriter, Prepared};
 
 use crate::args::{ConvertArgs, Format};
 use crate::summary::Summary;
@@ -71,6 +72,12 @@ enum Sink {
     Parquet(ParquetWriter),
 }
 
+/// A batch as the workers hand it on: encoded for the lake, or as flattened.
+enum Item {
+    Delta(cqlake_lake::Result<Prepared>),
+    Parquet(FlatBatch),
+}
+
 pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let s = resolve(args)?;
     let started = Instant::now();
@@ -105,7 +112,15 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let mut first_reject: Option<String> = None;
     let strict = s.strict;
     let mut records = 0u64;
-    let mut deliver = |d: Delivery| -> source::Result<()> {
+    let preparer = match &sink {
+        Sink::Delta(w) => Some(w.preparer()),
+        Sink::Parquet(_) => None,
+    };
+    let prepare = |b: FlatBatch| match &preparer {
+        Some(p) => Item::Delta(p.prepare(b)),
+        None => Item::Parquet(b),
+    };
+    let mut deliver = |d: Delivery<Item>| -> source::Result<()> {
         records += d.stats.records();
         if let Some(b) = &bar {
             let secs = started.elapsed().as_secs_f64().max(1e-3);
@@ -128,19 +143,19 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
                 describe_reject(&d.rejects[0])
             )));
         }
-        if let Some(batch) = d.batch {
-            match &mut sink {
-                Sink::Delta(w) => rt
-                    .block_on(w.push(batch))
-                    .map_err(|e| source::Error::Sink(format!("{e}")))?,
-                Sink::Parquet(w) => w
-                    .push(batch)
-                    .map_err(|e| source::Error::Sink(format!("{e}")))?,
+        let sink_err = |e: cqlake_lake::Error| source::Error::Sink(format!("{e}"));
+        match (d.batch, &mut sink) {
+            (Some(Item::Delta(p)), Sink::Delta(w)) => {
+                rt.block_on(w.push_prepared(p.map_err(sink_err)?))
+                    .map_err(sink_err)?;
             }
+            (Some(Item::Parquet(b)), Sink::Parquet(w)) => w.push(b).map_err(sink_err)?,
+            (None, _) => {}
+            _ => unreachable!("items are made for their sink"),
         }
         Ok(())
     };
-    let stats = source::run(&s.inputs, &options, &progress, &mut deliver)?;
+    let stats = source::run(&s.inputs, &options, &progress, &prepare, &mut deliver)?;
     let (rows, write) = match sink {
         Sink::Delta(w) => {
             let ws = rt.block_on(w.finish())?;

@@ -157,3 +157,56 @@ fn a_newer_version_with_a_next_link_keeps_the_sessions_of_its_pages() {
         vec![vec!["2"]]
     );
 }
+
+/// A call `id` on 2024-05-01 with participants `people` (ids; `None` for one with no id) in
+/// `participants_v2` and a next link.
+fn call_with_people(id: &str, people: &[Option<&str>]) -> String {
+    let people: Vec<String> = people
+        .iter()
+        .map(|p| match p {
+            Some(p) => format!(r#"{{"id":"{p}","identity":{{"user":{{"id":"{p}"}}}}}}"#),
+            None => r#"{"identity":{"user":{"displayName":"no id"}}}"#.to_string(),
+        })
+        .collect();
+    format!(
+        r#"{{"id":"{id}","version":1,"type":"groupCall","startDateTime":"2024-05-01T10:00:00Z","participants_v2":[{}],"participants_v2@odata.nextLink":"{CTX}('{id}')/participants_v2?$skiptoken=x"}}"#,
+        people.join(",")
+    )
+}
+
+#[test]
+fn a_participants_page_replaces_only_its_own_calls_participants() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    // The same person (p1) in two calls on one day, and someone without an id.
+    let calls = format!(
+        "{}\n{}\n",
+        call_with_people("c1", &[Some("p1"), None]),
+        call_with_people("c2", &[Some("p1"), Some("p2")])
+    );
+    let a = write(dir.path(), "calls.json", calls.as_bytes());
+    assert_eq!(convert(&[&a], &lake).0, 0);
+    // c2's follow-up page carries p1 again (and p3): c1's p1 and its id-less participant stay.
+    let page = format!(
+        r#"{{"@odata.context":"{CTX}('c2')/participants_v2","value":[{{"id":"p1"}},{{"id":"p3"}}]}}"#
+    );
+    let b = write(dir.path(), "page.json", page.as_bytes());
+    let (code, s) = convert(&[&b], &lake);
+    assert_eq!(code, 0, "{s}");
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT call_id, coalesce(participant_id, '-') FROM participants ORDER BY 1, 2"
+        ),
+        [
+            ["c1", "-"],
+            ["c1", "p1"],
+            ["c2", "p1"],
+            ["c2", "p2"],
+            ["c2", "p3"]
+        ]
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    );
+}

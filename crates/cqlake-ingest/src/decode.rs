@@ -5,6 +5,35 @@ use simd_json::{Buffers, Node, Tape};
 
 use crate::flatten::{Flattener, RecordError, find_str};
 use crate::frame::FrameKind;
+use crate::values::parse_timestamp_us;
+
+/// Where decoded records go: the flattener of a call's partition date, or the one for rows of
+/// follow-up pages (whose call and date are not known here).
+pub trait Route {
+    /// The flattener for a call record that starts on `date` (days since the Unix epoch), or
+    /// for one whose start date is missing or invalid (`None`; flattening rejects it).
+    fn call(&mut self, date: Option<i32>) -> &mut Flattener;
+    /// The flattener for sessions and participants of follow-up pages.
+    fn page(&mut self) -> &mut Flattener;
+}
+
+/// Every record to one flattener.
+struct Single<'a>(&'a mut Flattener);
+
+impl Route for Single<'_> {
+    fn call(&mut self, _: Option<i32>) -> &mut Flattener {
+        self.0
+    }
+    fn page(&mut self) -> &mut Flattener {
+        self.0
+    }
+}
+
+/// The partition date of the call record at the root of `nodes`, from its `startDateTime`.
+fn call_date(nodes: &[Node<'_>]) -> Option<i32> {
+    let us = find_str(nodes, 0, "startDateTime").and_then(parse_timestamp_us)?;
+    Some(us.div_euclid(86_400_000_000) as i32)
+}
 
 /// What the items of a collection page are, from its `@odata.context`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,29 +175,80 @@ impl Decoder {
         }
     }
 
-    /// Decodes one unit framed as `kind`; `page` is the kind of the page it belongs to.
+    /// Decodes one unit framed as `kind` into [`Decoder::flattener`]; `page` is the kind of
+    /// the page it belongs to.
     pub fn decode(&mut self, bytes: &[u8], kind: &FrameKind, page: &PageKind) -> Outcome {
-        self.scratch.clear();
-        self.scratch.extend_from_slice(bytes);
-        let mut tape = self
-            .tape
-            .take()
-            .expect("tape is returned after every use")
-            .reset();
-        let outcome = match simd_json::fill_tape(&mut self.scratch, &mut self.buffers, &mut tape) {
-            Err(e) => Outcome::Rejected(Rejection {
-                at: Some(e.index()),
-                path: None,
-                error: format!("invalid JSON: {:?}", e.error()),
-            }),
-            Ok(()) => dispatch(&mut self.flattener, &tape.0, kind, page),
-        };
-        self.tape = Some(tape.reset());
-        outcome
+        let Decoder {
+            buffers,
+            tape,
+            scratch,
+            flattener,
+        } = self;
+        parse_and_dispatch(
+            buffers,
+            tape,
+            scratch,
+            bytes,
+            kind,
+            page,
+            &mut Single(flattener),
+        )
+    }
+
+    /// Decodes one unit framed as `kind`, handing each record to the flattener `route` picks
+    /// ([`Decoder::flattener`] is not used).
+    pub fn decode_routed(
+        &mut self,
+        bytes: &[u8],
+        kind: &FrameKind,
+        page: &PageKind,
+        route: &mut dyn Route,
+    ) -> Outcome {
+        parse_and_dispatch(
+            &mut self.buffers,
+            &mut self.tape,
+            &mut self.scratch,
+            bytes,
+            kind,
+            page,
+            route,
+        )
     }
 }
 
-fn dispatch(fl: &mut Flattener, nodes: &[Node<'_>], kind: &FrameKind, page: &PageKind) -> Outcome {
+fn parse_and_dispatch(
+    buffers: &mut Buffers,
+    tape_slot: &mut Option<Tape<'static>>,
+    scratch: &mut Vec<u8>,
+    bytes: &[u8],
+    kind: &FrameKind,
+    page: &PageKind,
+    route: &mut dyn Route,
+) -> Outcome {
+    scratch.clear();
+    scratch.extend_from_slice(bytes);
+    let mut tape = tape_slot
+        .take()
+        .expect("tape is returned after every use")
+        .reset();
+    let outcome = match simd_json::fill_tape(scratch, buffers, &mut tape) {
+        Err(e) => Outcome::Rejected(Rejection {
+            at: Some(e.index()),
+            path: None,
+            error: format!("invalid JSON: {:?}", e.error()),
+        }),
+        Ok(()) => dispatch(route, &tape.0, kind, page),
+    };
+    *tape_slot = Some(tape.reset());
+    outcome
+}
+
+fn dispatch(
+    route: &mut dyn Route,
+    nodes: &[Node<'_>],
+    kind: &FrameKind,
+    page: &PageKind,
+) -> Outcome {
     let result = |r: Result<(), RecordError>, ok: Outcome| match r {
         Ok(()) => ok,
         Err(e) => Outcome::Rejected(e.into()),
@@ -180,16 +260,18 @@ fn dispatch(fl: &mut Flattener, nodes: &[Node<'_>], kind: &FrameKind, page: &Pag
             Outcome::PageEnd { next_link: next }
         }
         FrameKind::PageItem { index, .. } => match page {
-            PageKind::CallRecords => result(fl.push_call(nodes), Outcome::Call),
+            PageKind::CallRecords => result(push_call(route, nodes), Outcome::Call),
             PageKind::Sessions { call_id } => {
-                result(fl.push_session(nodes, call_id), Outcome::Session)
+                result(route.page().push_session(nodes, call_id), Outcome::Session)
             }
             PageKind::Participants { call_id } => result(
-                fl.push_participant(nodes, call_id, *index as usize, None),
+                route
+                    .page()
+                    .push_participant(nodes, call_id, *index as usize, None),
                 Outcome::Participant,
             ),
             PageKind::Other(name) => Outcome::NotCallRecord(name.clone()),
-            PageKind::Unknown => by_shape(fl, nodes),
+            PageKind::Unknown => by_shape(route, nodes),
         },
         _ => {
             // A whole document or an element of a top-level array.
@@ -213,17 +295,17 @@ fn dispatch(fl: &mut Flattener, nodes: &[Node<'_>], kind: &FrameKind, page: &Pag
             match find_str(nodes, 0, "@odata.context") {
                 Some(ctx) => match page_kind(Some(ctx)) {
                     PageKind::Sessions { call_id } => {
-                        result(fl.push_session(nodes, &call_id), Outcome::Session)
+                        result(route.page().push_session(nodes, &call_id), Outcome::Session)
                     }
                     PageKind::Participants { call_id } => result(
-                        fl.push_participant(nodes, &call_id, 0, None),
+                        route.page().push_participant(nodes, &call_id, 0, None),
                         Outcome::Participant,
                     ),
-                    PageKind::CallRecords => result(fl.push_call(nodes), Outcome::Call),
+                    PageKind::CallRecords => result(push_call(route, nodes), Outcome::Call),
                     PageKind::Other(name) => Outcome::NotCallRecord(name),
-                    PageKind::Unknown => by_shape(fl, nodes),
+                    PageKind::Unknown => by_shape(route, nodes),
                 },
-                None => by_shape(fl, nodes),
+                None => by_shape(route, nodes),
             }
         }
     }
@@ -241,8 +323,12 @@ const CALL_KEYS: [&str; 9] = [
     "participants_v2",
 ];
 
+fn push_call(route: &mut dyn Route, nodes: &[Node<'_>]) -> Result<(), RecordError> {
+    route.call(call_date(nodes)).push_call(nodes)
+}
+
 /// Recognises an object with no `@odata.context` by its keys.
-fn by_shape(fl: &mut Flattener, nodes: &[Node<'_>]) -> Outcome {
+fn by_shape(route: &mut dyn Route, nodes: &[Node<'_>]) -> Outcome {
     if !matches!(nodes.first(), Some(Node::Object { .. })) {
         return Outcome::Rejected(Rejection {
             at: None,
@@ -260,7 +346,7 @@ fn by_shape(fl: &mut Flattener, nodes: &[Node<'_>]) -> Outcome {
     }
     let session_like = has("segments") || (has("caller") && has("callee"));
     if !session_like && CALL_KEYS.iter().any(|k| has(k)) {
-        return match fl.push_call(nodes) {
+        return match push_call(route, nodes) {
             Ok(()) => Outcome::Call,
             Err(e) => Outcome::Rejected(e.into()),
         };

@@ -341,6 +341,68 @@ impl FlatBatch {
     pub fn rows(&self, t: TableId) -> usize {
         self.batches[t.index()].num_rows()
     }
+
+    /// Whether any row comes from a follow-up page (has no call row in this batch).
+    pub fn has_page_rows(&self) -> bool {
+        self.call_rows.iter().any(|rows| rows.contains(&NONE))
+    }
+
+    /// The rows of the calls where `keep[call row]` is true, and, when `pages`, the rows of
+    /// follow-up pages; call rows renumbered.
+    pub fn select_calls(&self, keep: &[bool], pages: bool) -> FlatBatch {
+        let mut renumber = vec![NONE; keep.len()];
+        let mut next = 0u32;
+        for (r, k) in keep.iter().enumerate() {
+            if *k {
+                renumber[r] = next;
+                next += 1;
+            }
+        }
+        let mut batches = Vec::with_capacity(6);
+        let mut call_rows = Vec::with_capacity(6);
+        let mut orders = Vec::with_capacity(6);
+        for t in 0..self.batches.len() {
+            let rows: Vec<u32> = (0..self.call_rows[t].len() as u32)
+                .filter(|&r| {
+                    let c = self.call_rows[t][r as usize];
+                    if c == NONE { pages } else { keep[c as usize] }
+                })
+                .collect();
+            call_rows.push(
+                rows.iter()
+                    .map(|&r| {
+                        let c = self.call_rows[t][r as usize];
+                        if c == NONE {
+                            NONE
+                        } else {
+                            renumber[c as usize]
+                        }
+                    })
+                    .collect(),
+            );
+            orders.push(rows.iter().map(|&r| self.orders[t][r as usize]).collect());
+            let b = &self.batches[t];
+            batches.push(if rows.len() == b.num_rows() {
+                b.clone()
+            } else {
+                arrow::compute::take_record_batch(b, &UInt32Array::from(rows))
+                    .expect("take rows of a batch")
+            });
+        }
+        let coverage = self
+            .coverage
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c.clone())
+            .collect();
+        FlatBatch {
+            batches,
+            call_rows,
+            orders,
+            coverage,
+        }
+    }
 }
 
 /// Flattens call records into table rows. See the [module documentation](self).

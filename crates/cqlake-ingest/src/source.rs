@@ -14,14 +14,20 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
-use crate::decode::{Decoder, Outcome, PageKind, odata_context, page_kind};
-use crate::flatten::FlatBatch;
+use std::collections::BTreeMap;
+
+use cqlake_schema::TableId;
+
+use crate::decode::{Decoder, Outcome, PageKind, Route, odata_context, page_kind};
+use crate::flatten::{FlatBatch, Flattener};
 use crate::frame::{FrameKind, Framer};
 
 /// The default size of a work unit handed to a worker.
 pub const DEFAULT_UNIT_BYTES: usize = 4 * 1024 * 1024;
 /// The default number of stream rows a worker gathers before it hands a batch to the writer.
 pub const DEFAULT_BATCH_ROWS: usize = 16 * 1024;
+/// The default number of rows (stream or call rows) a worker holds over all dates.
+pub const DEFAULT_MAX_ROWS: usize = 4 * DEFAULT_BATCH_ROWS;
 /// The most bytes of a bad unit kept in its rejection record.
 pub const EXCERPT_BYTES: usize = 512;
 
@@ -235,6 +241,7 @@ pub struct PipelineOptions {
     threads: usize,
     unit_bytes: usize,
     batch_rows: usize,
+    max_rows: usize,
     max_frame_bytes: usize,
 }
 
@@ -244,6 +251,7 @@ impl Default for PipelineOptions {
             threads: thread::available_parallelism().map_or(2, |n| n.get()),
             unit_bytes: DEFAULT_UNIT_BYTES,
             batch_rows: DEFAULT_BATCH_ROWS,
+            max_rows: DEFAULT_MAX_ROWS,
             max_frame_bytes: crate::frame::DEFAULT_MAX_FRAME_BYTES,
         }
     }
@@ -263,6 +271,12 @@ impl PipelineOptions {
     /// Stream rows per batch handed to the sink. Default [`DEFAULT_BATCH_ROWS`].
     pub fn with_batch_rows(mut self, n: usize) -> Self {
         self.batch_rows = n.max(1);
+        self
+    }
+    /// Rows a worker holds over all its dates before it hands on the largest date's rows
+    /// early. Default [`DEFAULT_MAX_ROWS`].
+    pub fn with_max_rows(mut self, n: usize) -> Self {
+        self.max_rows = n.max(1);
         self
     }
     /// Largest framed unit. Default [`crate::frame::DEFAULT_MAX_FRAME_BYTES`].
@@ -331,11 +345,12 @@ impl Stats {
     }
 }
 
-/// What a worker sends: a batch (maybe empty), the rejects and the counts behind it.
+/// What a worker sends: a prepared batch (or none), the rejects and the counts behind it.
 #[derive(Debug)]
-pub struct Delivery {
-    /// The flattened rows, if any.
-    pub batch: Option<FlatBatch>,
+pub struct Delivery<P = FlatBatch> {
+    /// The flattened rows of one partition date (or of follow-up pages), after the caller's
+    /// `prepare` step, if any.
+    pub batch: Option<P>,
     /// Rejected units.
     pub rejects: Vec<Reject>,
     /// Counts.
@@ -367,24 +382,31 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// Runs the pipeline over `inputs`, handing every delivery to `sink` in the calling thread.
 /// Stops at the first error of `sink` or of reading an input.
-pub fn run(
+///
+/// Each worker keeps one flattener per partition date (and one for rows of follow-up pages),
+/// so a batch holds the rows of one date: the writer can make one file per date and table
+/// from large row groups even when the input mixes dates. A date's rows are handed on when
+/// they reach the batch size, and the largest date's when all of a worker's dates together
+/// hold more than [`PipelineOptions::with_max_rows`]. `prepare` runs in the worker on every
+/// batch before it is sent (the lake encodes Parquet there, in parallel).
+pub fn run<P: Send>(
     inputs: &[Input],
     options: &PipelineOptions,
     progress: Progress<'_>,
-    sink: &mut dyn FnMut(Delivery) -> Result<()>,
+    prepare: &(dyn Fn(FlatBatch) -> P + Sync),
+    sink: &mut dyn FnMut(Delivery<P>) -> Result<()>,
 ) -> Result<Stats> {
     let workers = options.threads;
-    let (unit_tx, unit_rx) = sync_channel::<WorkUnit>(workers * 2);
+    let (unit_tx, unit_rx) = sync_channel::<WorkUnit>(workers);
     let unit_rx = Arc::new(std::sync::Mutex::new(unit_rx));
-    let (out_tx, out_rx) = sync_channel::<Delivery>(workers * 2);
+    let (out_tx, out_rx) = sync_channel::<Delivery<P>>(workers);
     let mut stats = Stats::default();
     thread::scope(|s| -> Result<()> {
         let reader = s.spawn(|| read_all(inputs, options, unit_tx, progress));
         for _ in 0..workers {
             let rx = unit_rx.clone();
             let tx = out_tx.clone();
-            let batch_rows = options.batch_rows;
-            s.spawn(move || work(rx, tx, batch_rows));
+            s.spawn(move || work(rx, tx, options, prepare));
         }
         drop(out_tx);
         let mut first_err = None;
@@ -408,14 +430,124 @@ pub fn run(
     Ok(stats)
 }
 
-fn work(
+/// A worker's flatteners: one per partition date, one for follow-up page rows.
+struct Batcher {
+    order: u64,
+    pages: Flattener,
+    dates: BTreeMap<i32, Flattener>,
+    /// Flatteners emptied earlier, reused for new dates.
+    spare: Vec<Flattener>,
+}
+
+impl Route for Batcher {
+    fn call(&mut self, date: Option<i32>) -> &mut Flattener {
+        let fl = match date {
+            Some(d) => self
+                .dates
+                .entry(d)
+                .or_insert_with(|| self.spare.pop().unwrap_or_default()),
+            None => &mut self.pages,
+        };
+        fl.set_order(self.order);
+        fl
+    }
+    fn page(&mut self) -> &mut Flattener {
+        self.pages.set_order(self.order);
+        &mut self.pages
+    }
+}
+
+/// The weight of a flattener's rows against the batch size: stream rows or call rows,
+/// whichever is more.
+fn weight(fl: &Flattener) -> usize {
+    fl.rows(TableId::Streams).max(fl.rows(TableId::Calls))
+}
+
+impl Batcher {
+    /// The flattened batches due: every date (or the pages) at `batch_rows`, then the largest
+    /// dates while all together exceed `max_rows`; everything when `all`.
+    fn due(&mut self, batch_rows: usize, max_rows: usize, all: bool) -> Vec<FlatBatch> {
+        let mut out = Vec::new();
+        let full: Vec<i32> = self
+            .dates
+            .iter()
+            .filter(|(_, f)| all || weight(f) >= batch_rows)
+            .map(|(d, _)| *d)
+            .collect();
+        for d in full {
+            out.push(self.take(d));
+        }
+        loop {
+            let total: usize = self.dates.values().map(weight).sum();
+            if total <= max_rows {
+                break;
+            }
+            let (&d, _) = self
+                .dates
+                .iter()
+                .max_by_key(|(_, f)| weight(f))
+                .expect("rows, so a date");
+            out.push(self.take(d));
+        }
+        let page_rows = TableId::ALL
+            .iter()
+            .map(|t| self.pages.rows(*t))
+            .max()
+            .unwrap_or(0);
+        if (all && page_rows > 0) || page_rows >= batch_rows {
+            out.push(self.pages.finish());
+        }
+        out
+    }
+
+    fn take(&mut self, date: i32) -> FlatBatch {
+        let mut fl = self.dates.remove(&date).expect("a date held");
+        let b = fl.finish();
+        self.spare.push(fl);
+        b
+    }
+}
+
+fn work<P>(
     rx: Arc<std::sync::Mutex<Receiver<WorkUnit>>>,
-    tx: SyncSender<Delivery>,
-    batch_rows: usize,
+    tx: SyncSender<Delivery<P>>,
+    options: &PipelineOptions,
+    prepare: &(dyn Fn(FlatBatch) -> P + Sync),
 ) {
     let mut decoder = Decoder::new();
+    let mut batcher = Batcher {
+        order: 0,
+        pages: Flattener::new(),
+        dates: BTreeMap::new(),
+        spare: Vec::new(),
+    };
     let mut rejects = Vec::new();
     let mut stats = Stats::default();
+    let send = |batches: Vec<FlatBatch>, rejects: &mut Vec<Reject>, stats: &mut Stats| -> bool {
+        let mut batches = batches
+            .into_iter()
+            .filter(|b| b.batches.iter().any(|x| x.num_rows() > 0));
+        let first = batches.next();
+        let d = Delivery {
+            batch: first.map(prepare),
+            rejects: std::mem::take(rejects),
+            stats: std::mem::take(stats),
+        };
+        if tx.send(d).is_err() {
+            return false;
+        }
+        for b in batches {
+            let d = Delivery {
+                batch: Some(prepare(b)),
+                rejects: Vec::new(),
+                stats: Stats::default(),
+            };
+            if tx.send(d).is_err() {
+                return false;
+            }
+        }
+        true
+    };
     loop {
         let unit = { rx.lock().expect("queue lock").recv() };
         let Ok(unit) = unit else { break };
@@ -425,8 +557,8 @@ fn work(
         rejects.extend(unit.rejects);
         for (n, f) in unit.frames.iter().enumerate() {
             let bytes = &unit.data[f.start..f.start + f.len];
-            decoder.flattener.set_order((unit.seq << 24) | n as u64);
-            match decoder.decode(bytes, &f.kind, &f.page) {
+            batcher.order = (unit.seq << 24) | n as u64;
+            match decoder.decode_routed(bytes, &f.kind, &f.page, &mut batcher) {
                 Outcome::Call => stats.calls += 1,
                 Outcome::Session => stats.page_sessions += 1,
                 Outcome::Participant => stats.page_participants += 1,
@@ -455,26 +587,13 @@ fn work(
                 }
             }
         }
-        if decoder.flattener.rows(cqlake_schema::TableId::Streams) >= batch_rows
-            || decoder.flattener.rows(cqlake_schema::TableId::Calls) >= batch_rows
-        {
-            let d = Delivery {
-                batch: Some(decoder.flattener.finish()),
-                rejects: std::mem::take(&mut rejects),
-                stats: std::mem::take(&mut stats),
-            };
-            if tx.send(d).is_err() {
-                return;
-            }
+        let due = batcher.due(options.batch_rows, options.max_rows, false);
+        if !due.is_empty() && !send(due, &mut rejects, &mut stats) {
+            return;
         }
     }
-    let batch = decoder.flattener.finish();
-    let batch = (batch.batches.iter().any(|b| b.num_rows() > 0)).then_some(batch);
-    let _ = tx.send(Delivery {
-        batch,
-        rejects,
-        stats,
-    });
+    let due = batcher.due(options.batch_rows, options.max_rows, true);
+    send(due, &mut rejects, &mut stats);
 }
 
 /// The first bytes of a unit as text, for a rejection record.

@@ -9,9 +9,11 @@
 //! recorded version (Delta's `RESTORE`), and [`register_lake`] reads every table at the recorded
 //! versions, so readers never see half a group.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
@@ -29,6 +31,8 @@ use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::TryStreamExt;
 
+use crate::encode::{RowGroup, encode, file_properties, file_schema};
+use crate::index::{Claim, Decision, KeyIndex};
 use crate::plan::{CallRows, Replace, recontext, select};
 use crate::{Error, Result, writer_properties};
 
@@ -45,6 +49,17 @@ fn data_bytes(batch: &RecordBatch) -> usize {
         .map(|c| c.get_array_memory_size())
         .sum()
 }
+
+/// The default amount of encoded Parquet held in open data files before they are committed.
+pub const DEFAULT_COMMIT_BYTES: usize = 1024 * 1024 * 1024;
+
+/// The most data files open at once (one per table and partition date) before a commit closes
+/// them.
+pub const MAX_OPEN_FILES: usize = 600;
+
+/// Columns of a data file with statistics in its `add` action (Delta Lake's default
+/// `dataSkippingNumIndexedCols`).
+const INDEXED_COLUMNS: usize = 32;
 
 /// The commit-info key that names the group a commit belongs to.
 pub const GROUP_KEY: &str = "cqlake.group";
@@ -123,8 +138,9 @@ pub async fn open_tables(root: &Path) -> Result<Vec<DeltaTable>> {
 }
 
 /// The versions of every table that the latest finished group recorded, from the newest
-/// `calls` commit that has them (in [`TableId::ALL`] order; `calls` itself at its current
-/// version). `None` for a table when no group has finished yet.
+/// `calls` commit that has them (in [`TableId::ALL`] order; `calls` itself at the version that
+/// commit records for it, or, in lakes written before it recorded one, its current version).
+/// `None` for a table when no group has finished yet.
 async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
     let mut out = [None; 6];
     out[0] = calls.version();
@@ -138,6 +154,9 @@ async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
         if let Some(v) = info.info.get(VERSIONS_KEY).and_then(|v| v.as_object()) {
             for t in TableId::ALL.into_iter().skip(1) {
                 out[t.index()] = v.get(t.name()).and_then(|x| x.as_u64());
+            }
+            if let Some(c) = v.get(TableId::Calls.name()).and_then(|x| x.as_u64()) {
+                out[0] = Some(c);
             }
             return Ok(out);
         }
@@ -154,7 +173,7 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
         .map_err(delta_err(TableId::Calls))?;
     let versions = recorded_versions(&calls).await?;
     for t in TableId::ALL {
-        let table = if t == TableId::Calls {
+        let table = if t == TableId::Calls && versions[0] == calls.version() {
             calls.clone()
         } else {
             let url = table_url(root, t)?;
@@ -175,21 +194,122 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
 }
 
 /// Applies flattened batches to a Delta lake. See the [crate documentation](crate).
+///
+/// Batches first go through a [`Preparer`] (in the pipeline's workers): the rows of calls new
+/// to the lake and to the run are encoded there into Parquet row groups, which the writer
+/// appends to one open data file per table and partition date; the rest (newer versions of
+/// calls already written, rows of follow-up pages) go down the group path, decided against
+/// the lake at the next commit. A commit closes the open files and appends them, then applies
+/// the group path, and finishes with a `calls` commit that records every table's version.
 pub struct LakeWriter {
     root: PathBuf,
     _lock: File,
     tables: Vec<Option<DeltaTable>>,
-    pending: Vec<FlatBatch>,
-    pending_bytes: usize,
+    index: Arc<KeyIndex>,
+    rt: tokio::runtime::Handle,
+    /// Open data files by table and date.
+    files: HashMap<(TableId, i32), OpenFile>,
+    files_made: u64,
+    open_bytes: usize,
+    commit_bytes: usize,
+    /// Batches for the group path, with the claim sequence they came with.
+    pending: Vec<(u64, FlatBatch)>,
     group_bytes: usize,
+    /// Calls whose next record with the same key merges with the run's first one.
+    merge: HashSet<String>,
+    /// Claim sequences received: all below `next_seq`, and these above it.
+    next_seq: u64,
+    received: BTreeSet<u64>,
     run_id: String,
     stats: WriteStats,
+}
+
+/// A data file being written.
+struct OpenFile {
+    writer: parquet::file::writer::SerializedFileWriter<BufWriter<File>>,
+    /// Path relative to the table's root.
+    rel: String,
+    path: PathBuf,
+}
+
+/// Prepares batches for a [`LakeWriter`] away from it (in parallel, in the pipeline's
+/// workers): decides which calls are new and encodes their rows. Cheap to clone.
+#[derive(Clone)]
+pub struct Preparer {
+    index: Arc<KeyIndex>,
+    rt: tokio::runtime::Handle,
+}
+
+/// A batch made ready for [`LakeWriter::push_prepared`] by a [`Preparer`].
+pub struct Prepared {
+    seq: u64,
+    row_groups: Vec<RowGroup>,
+    deferred: Option<FlatBatch>,
+    merge: Vec<String>,
+    stale: u64,
+    superseded: u64,
+}
+
+impl Preparer {
+    /// Claims the calls of `batch` and encodes the rows of those new to the lake and the run.
+    /// Every prepared batch must be pushed to the writer it came from (it holds a place in the
+    /// order the writer applies them in). Blocks: call it outside the runtime (from the
+    /// pipeline's workers).
+    pub fn prepare(&self, batch: FlatBatch) -> Result<Prepared> {
+        let claim = self.rt.block_on(self.index.claim(&batch))?;
+        prepare_claimed(batch, claim)
+    }
+}
+
+fn prepare_claimed(batch: FlatBatch, claim: Claim) -> Result<Prepared> {
+    let Claim { seq, decisions } = claim;
+    let pages = batch.has_page_rows();
+    let mut p = Prepared {
+        seq,
+        row_groups: Vec::new(),
+        deferred: None,
+        merge: Vec::new(),
+        stale: 0,
+        superseded: 0,
+    };
+    let ids = batch.batches[0].column(0).as_string::<i32>();
+    for (r, d) in decisions.iter().enumerate() {
+        match d {
+            Decision::Stale { superseded: true } => p.superseded += 1,
+            Decision::Stale { superseded: false } => p.stale += 1,
+            Decision::Group { merge: true } => p.merge.push(ids.value(r).to_string()),
+            _ => {}
+        }
+    }
+    let new: Vec<bool> = decisions.iter().map(|d| *d == Decision::New).collect();
+    let group: Vec<bool> = decisions
+        .iter()
+        .map(|d| matches!(d, Decision::Group { .. }))
+        .collect();
+    let streamed = if !pages && new.iter().all(|n| *n) {
+        Some(batch)
+    } else {
+        if pages || group.contains(&true) {
+            p.deferred = Some(batch.select_calls(&group, true));
+        }
+        new.contains(&true).then(|| batch.select_calls(&new, false))
+    };
+    if let Some(b) = streamed {
+        for t in TableId::ALL {
+            let rows = &b.batches[t.index()];
+            if rows.num_rows() > 0 {
+                p.row_groups.extend(encode(t, rows)?);
+            }
+        }
+    }
+    Ok(p)
 }
 
 impl LakeWriter {
     /// Opens the lake at `root`, creating it and its tables where missing. Takes the lake's
     /// lock (a second writer gets [`Error::Busy`]) and rolls back a group that a killed run left
-    /// unfinished.
+    /// unfinished. Must be called within a Tokio runtime, which preparing batches uses to read
+    /// the lake's keys.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(io_err(&root))?;
@@ -210,7 +330,7 @@ impl LakeWriter {
         let mut tables = open_tables(&root).await?;
         let mut stats = WriteStats::default();
         let recorded = recorded_versions(&tables[0]).await?;
-        for t in TableId::ALL.into_iter().skip(1) {
+        for t in TableId::ALL {
             let i = t.index();
             // Before any group finished, a table's base is its creation (version 0).
             let base = recorded[i].unwrap_or(0);
@@ -232,19 +352,27 @@ impl LakeWriter {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         );
+        let index = Arc::new(KeyIndex::new(tables.clone()));
         let mut writer = LakeWriter {
             root,
             _lock: lock,
             tables: tables.into_iter().map(Some).collect(),
+            index,
+            rt: tokio::runtime::Handle::current(),
+            files: HashMap::new(),
+            files_made: 0,
+            open_bytes: 0,
+            commit_bytes: DEFAULT_COMMIT_BYTES,
             pending: Vec::new(),
-            pending_bytes: 0,
             group_bytes: DEFAULT_GROUP_BYTES,
+            merge: HashSet::new(),
+            next_seq: 0,
+            received: BTreeSet::new(),
             run_id,
             stats,
         };
         if writer.stats.recovered_tables > 0 {
             // The restores are commits too: record them as a finished (empty) group.
-            let versions = writer.versions();
             let id = format!("{}-recovery", writer.run_id);
             writer
                 .write(
@@ -252,20 +380,39 @@ impl LakeWriter {
                     Vec::new(),
                     &mut Replace::default(),
                     &id,
-                    Some(versions),
+                    true,
                 )
                 .await?;
         }
         Ok(writer)
     }
 
-    /// The current version of every table but `calls`, by name.
+    /// What a group's last commit records: the version of every table, `calls` at the version
+    /// that commit will have.
     fn versions(&self) -> serde_json::Map<String, serde_json::Value> {
         TableId::ALL
             .into_iter()
-            .skip(1)
-            .map(|t| (t.name().into(), self.table(t).version().unwrap_or(0).into()))
+            .map(|t| {
+                let v = self.table(t).version().unwrap_or(0);
+                let v = if t == TableId::Calls { v + 1 } else { v };
+                (t.name().into(), v.into())
+            })
             .collect()
+    }
+
+    /// A [`Preparer`] for batches to push to this writer.
+    pub fn preparer(&self) -> Preparer {
+        Preparer {
+            index: self.index.clone(),
+            rt: self.rt.clone(),
+        }
+    }
+
+    /// Encoded Parquet held in open data files before they are committed. Default
+    /// [`DEFAULT_COMMIT_BYTES`].
+    pub fn with_commit_bytes(mut self, bytes: usize) -> Self {
+        self.commit_bytes = bytes.max(1);
+        self
     }
 
     /// Arrow bytes gathered before a group is committed. Default [`DEFAULT_GROUP_BYTES`]. Larger
@@ -285,24 +432,157 @@ impl LakeWriter {
         self.stats.recovered_tables
     }
 
-    /// Adds a batch; commits a group when enough data is gathered.
+    /// Prepares and adds a batch (see [`Preparer::prepare`]); commits when enough is gathered.
     pub async fn push(&mut self, batch: FlatBatch) -> Result<()> {
-        self.pending_bytes += batch.batches.iter().map(data_bytes).sum::<usize>();
-        self.pending.push(batch);
-        if self.pending_bytes >= self.group_bytes {
+        let claim = self.index.claim(&batch).await?;
+        let p = prepare_claimed(batch, claim)?;
+        self.push_prepared(p).await
+    }
+
+    /// Adds a prepared batch: appends its row groups to the open data files, keeps its other
+    /// rows for the group path; commits when enough is gathered.
+    pub async fn push_prepared(&mut self, p: Prepared) -> Result<()> {
+        self.received.insert(p.seq);
+        while self.received.remove(&self.next_seq) {
+            self.next_seq += 1;
+        }
+        self.stats.stale_calls += p.stale;
+        self.stats.superseded_calls += p.superseded;
+        self.merge.extend(p.merge);
+        for rg in p.row_groups {
+            self.append_row_group(rg)?;
+        }
+        if let Some(d) = p.deferred {
+            self.pending.push((p.seq, d));
+        }
+        let ready: usize = self
+            .pending
+            .iter()
+            .filter(|(seq, _)| *seq < self.next_seq)
+            .map(|(_, b)| b.batches.iter().map(data_bytes).sum::<usize>())
+            .sum();
+        if ready >= self.group_bytes
+            || self.open_bytes >= self.commit_bytes
+            || self.files.len() >= MAX_OPEN_FILES
+        {
             self.commit().await?;
         }
         Ok(())
     }
 
-    /// Commits what is pending and returns the totals.
+    /// Commits what is pending and returns the totals. Every prepared batch must have been
+    /// pushed.
     pub async fn finish(mut self) -> Result<WriteStats> {
         self.commit().await?;
         Ok(self.stats)
     }
 
+    fn append_row_group(&mut self, rg: RowGroup) -> Result<()> {
+        let key = (rg.table, rg.date);
+        if !self.files.contains_key(&key) {
+            let f = self.create_file(rg.table, rg.date)?;
+            self.files.insert(key, f);
+        }
+        let f = self.files.get_mut(&key).expect("opened above");
+        let perr = |e| Error::Parquet {
+            path: f.path.display().to_string(),
+            source: e,
+        };
+        let mut w = f.writer.next_row_group().map_err(perr)?;
+        for c in rg.chunks {
+            c.append_to_row_group(&mut w).map_err(perr)?;
+        }
+        w.close().map_err(perr)?;
+        self.open_bytes += rg.bytes;
+        self.stats.rows[rg.table.index()] += rg.rows as u64;
+        Ok(())
+    }
+
+    fn create_file(&mut self, t: TableId, date: i32) -> Result<OpenFile> {
+        let rel = format!(
+            "{PARTITION_COLUMN}={}/part-{:05}-{}.zstd.parquet",
+            date_string(date),
+            self.files_made,
+            self.run_id
+        );
+        self.files_made += 1;
+        let path = self.root.join(t.name()).join(&rel);
+        let dir = path.parent().expect("a partition directory");
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let file = File::create(&path).map_err(io_err(&path))?;
+        let perr = |e| Error::Parquet {
+            path: path.display().to_string(),
+            source: e,
+        };
+        let (writer, _) = parquet::arrow::ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, file),
+            file_schema(t).arrow.clone(),
+            Some(file_properties()),
+        )
+        .map_err(perr)?
+        .into_serialized_writer()
+        .map_err(perr)?;
+        Ok(OpenFile { writer, rel, path })
+    }
+
+    /// Closes the open data files and appends them, one commit per table, `calls` last; that
+    /// commit finishes the group when `finish_group`.
+    async fn commit_files(&mut self, group_id: &str, finish_group: bool) -> Result<()> {
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let mut by_table: BTreeMap<usize, Vec<(i32, OpenFile)>> = BTreeMap::new();
+        for ((t, d), f) in self.files.drain() {
+            by_table.entry(t.index()).or_default().push((d, f));
+        }
+        self.open_bytes = 0;
+        let order = [
+            TableId::Streams,
+            TableId::Media,
+            TableId::Segments,
+            TableId::Sessions,
+            TableId::Participants,
+            TableId::Calls,
+        ];
+        for t in order {
+            let files = by_table.remove(&t.index()).unwrap_or_default();
+            let last = t == TableId::Calls;
+            if files.is_empty() && !(last && finish_group) {
+                continue;
+            }
+            let mut adds = Vec::with_capacity(files.len());
+            for (date, f) in files {
+                let meta = f.writer.close().map_err(|e| Error::Parquet {
+                    path: f.path.display().to_string(),
+                    source: e,
+                })?;
+                let size = std::fs::metadata(&f.path).map_err(io_err(&f.path))?.len() as i64;
+                adds.push(Action::Add(crate::stats::add_action(
+                    f.rel,
+                    size,
+                    PARTITION_COLUMN,
+                    Some(date),
+                    &meta,
+                    INDEXED_COLUMNS,
+                )));
+            }
+            self.commit_adds(t, adds, group_id, last && finish_group)
+                .await?;
+        }
+        Ok(())
+    }
+
     fn table(&self, t: TableId) -> &DeltaTable {
         self.tables[t.index()].as_ref().expect("table open")
+    }
+
+    async fn scan_table(
+        &self,
+        t: TableId,
+        filter: Expr,
+        columns: Option<&[&str]>,
+    ) -> Result<Vec<RecordBatch>> {
+        scan(self.table(t), t, filter, columns).await
     }
 
     /// The lake's `calls` rows of the calls in `group` and of the calls its follow-up page rows
@@ -311,6 +591,8 @@ impl LakeWriter {
         let mut ids: HashSet<&str> = HashSet::new();
         let mut page_ids: BTreeSet<&str> = BTreeSet::new();
         let mut dates: BTreeSet<i32> = BTreeSet::new();
+        // Calls of participants pages, whose rows do not say when the call started.
+        let mut undated: BTreeSet<&str> = BTreeSet::new();
         for fb in group {
             for t in TableId::ALL {
                 let b = &fb.batches[t.index()];
@@ -323,6 +605,10 @@ impl LakeWriter {
                             page_ids.insert(c.value(r));
                         }
                         let day = d.value(r);
+                        if t == TableId::Participants {
+                            undated.insert(c.value(r));
+                            continue;
+                        }
                         // A page row's date is its own start date: its call may have started
                         // up to MAX_CALL_DAYS before.
                         let back = if t == TableId::Calls {
@@ -338,6 +624,18 @@ impl LakeWriter {
         if ids.is_empty() {
             return Ok((CallRows::default(), HashSet::new()));
         }
+        // The run knows where most calls start; the rest are looked for in every partition.
+        let mut unknown = BTreeSet::new();
+        for id in undated {
+            match self.index.date_of(id).await {
+                Some(d) => {
+                    dates.insert(d);
+                }
+                None => {
+                    unknown.insert(id);
+                }
+            }
+        }
         // Keys of the calls in the touched partitions, matched here rather than with an IN list
         // (planning a list of thousands of ids costs more than reading five columns).
         let key_cols = [
@@ -350,7 +648,7 @@ impl LakeWriter {
         let schema = TableId::Calls.table().schema();
         let mut found = Vec::new();
         for b in self
-            .scan(TableId::Calls, in_dates(&dates), Some(&key_cols))
+            .scan_table(TableId::Calls, in_dates(&dates), Some(&key_cols))
             .await?
         {
             let c = b.column(0).as_string::<i32>();
@@ -360,6 +658,17 @@ impl LakeWriter {
             let hit = filter_record_batch(&b, &mask)?;
             if hit.num_rows() > 0 {
                 found.push(widen(&hit, &schema)?);
+            }
+        }
+        if !unknown.is_empty() {
+            let all = col("call_id").in_list(str_list(unknown.iter().copied()), false);
+            for b in self
+                .scan_table(TableId::Calls, all, Some(&key_cols))
+                .await?
+            {
+                let d = b.column(1).as_primitive::<arrow::datatypes::Date32Type>();
+                dates.extend(d.values().iter().copied());
+                found.push(widen(&b, &schema)?);
             }
         }
         // Whole rows only for calls whose follow-up pages need their context (a call record of
@@ -372,7 +681,7 @@ impl LakeWriter {
             .collect();
         if !page_only.is_empty() {
             found.extend(
-                self.scan(TableId::Calls, in_calls(&page_only, &dates), None)
+                self.scan_table(TableId::Calls, in_calls(&page_only, &dates), None)
                     .await?,
             );
         }
@@ -393,7 +702,7 @@ impl LakeWriter {
                 (TableId::Sessions, later),
                 (TableId::Participants, BTreeSet::from([0])),
             ] {
-                for b in self.scan(t, in_dates(&d), Some(&["call_id"])).await? {
+                for b in self.scan_table(t, in_dates(&d), Some(&["call_id"])).await? {
                     let c = b.column(0).as_string::<i32>();
                     orphans.extend(
                         (0..c.len())
@@ -407,66 +716,32 @@ impl LakeWriter {
         Ok((lake, orphans))
     }
 
-    /// The rows of table `t` that match `filter`, in the table's schema (or only `columns`).
-    async fn scan(
-        &self,
-        t: TableId,
-        filter: Expr,
-        columns: Option<&[&str]>,
-    ) -> Result<Vec<RecordBatch>> {
-        let table = self.table(t);
-        if table.version().unwrap_or(0) == 0 {
-            return Ok(Vec::new());
-        }
-        let schema = t.table().schema();
-        let names: Vec<&str> = match columns {
-            Some(c) => c.to_vec(),
-            None => schema.fields().iter().map(|f| f.name().as_str()).collect(),
-        };
-        let target: SchemaRef = std::sync::Arc::new(
-            schema.project(
-                &names
-                    .iter()
-                    .map(|n| schema.index_of(n))
-                    .collect::<std::result::Result<Vec<_>, _>>()?,
-            )?,
-        );
-        let ctx = SessionContext::new();
-        table
-            .update_datafusion_session(&ctx.state())
-            .map_err(delta_err(t))?;
-        let q = query_err(t);
-        let provider = table.table_provider().await.map_err(&q)?;
-        let batches = ctx
-            .read_table(provider)
-            .map_err(&q)?
-            .filter(filter)
-            .map_err(&q)?
-            .select_columns(&names)
-            .map_err(&q)?
-            .collect()
-            .await
-            .map_err(&q)?;
-        batches.iter().map(|b| conform(b, &target)).collect()
-    }
-
-    /// Commits the pending group: every other table first, `calls` last with the versions.
+    /// Commits a group: the open data files, then the group path for the pending batches
+    /// whose earlier claims have all arrived, then `calls` with every table's version.
     async fn commit(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
+        let next = self.next_seq;
+        let (group, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|(seq, _)| *seq < next);
+        self.pending = later;
+        if self.files.is_empty() && group.is_empty() {
             return Ok(());
         }
-        let group = std::mem::take(&mut self.pending);
-        self.pending_bytes = 0;
+        let group_id = format!("{}-{}", self.run_id, self.stats.groups);
+        self.stats.groups += 1;
+        self.commit_files(&group_id, group.is_empty()).await?;
+        if group.is_empty() {
+            return Ok(());
+        }
+        let group: Vec<FlatBatch> = group.into_iter().map(|(_, b)| b).collect();
         let (lake, orphans) = self.lookup(&group).await?;
-        let mut sel = select(&group, &lake, &orphans)?;
+        let mut sel = select(&group, &lake, &orphans, &self.merge)?;
         drop(group);
         drop(lake);
         self.stats.stale_calls += sel.stale_calls;
         self.stats.superseded_calls += sel.superseded_calls;
         self.stats.replaced_calls += sel.replaced_calls;
         self.stats.orphan_records += sel.orphan_records;
-        let group_id = format!("{}-{}", self.run_id, self.stats.groups);
-        self.stats.groups += 1;
 
         // Rows the group keeps but whose call context (or partition) changes: read, refresh,
         // rewrite with the call.
@@ -476,9 +751,13 @@ impl LakeWriter {
             if ids.is_empty() {
                 continue;
             }
-            let old = self
-                .scan(t, in_calls(&ids, &sel.replace[i].dates), None)
-                .await?;
+            let old = scan(
+                self.table(t),
+                t,
+                in_calls(&ids, &sel.replace[i].dates),
+                None,
+            )
+            .await?;
             for b in &old {
                 let kept = recontext(t, b, &sel.replace[i], &sel.current)?;
                 if kept.num_rows() > 0 {
@@ -501,36 +780,30 @@ impl LakeWriter {
             let i = t.index();
             let rows = std::mem::take(&mut sel.rows[i]);
             let n = self
-                .write(t, rows, &mut sel.replace[i], &group_id, None)
+                .write(t, rows, &mut sel.replace[i], &group_id, false)
                 .await?;
             self.stats.rows[i] += n;
         }
-        let versions = self.versions();
         // `calls` last, always (even with nothing to write): this commit finishes the group.
         let rows = std::mem::take(&mut sel.rows[0]);
         let n = self
-            .write(
-                TableId::Calls,
-                rows,
-                &mut sel.replace[0],
-                &group_id,
-                Some(versions),
-            )
+            .write(TableId::Calls, rows, &mut sel.replace[0], &group_id, true)
             .await?;
         self.stats.rows[0] += n;
         Ok(())
     }
 
     /// Writes `rows` to table `t`: those that replace existing rows with one `replaceWhere`
-    /// commit, the rest with an append. `versions`, for `calls`, makes the last commit carry
-    /// them (and makes it happen even with nothing to write). Returns the rows written.
+    /// commit, the rest with an append. `finish_group`, for `calls`, makes the last commit
+    /// carry every table's version (and makes it happen even with nothing to write). Returns
+    /// the rows written.
     async fn write(
         &mut self,
         t: TableId,
         rows: Vec<RecordBatch>,
         replace: &mut Replace,
         group_id: &str,
-        versions: Option<serde_json::Map<String, serde_json::Value>>,
+        finish_group: bool,
     ) -> Result<u64> {
         let total: usize = rows.iter().map(RecordBatch::num_rows).sum();
         let (mut replacing, mut appending) = (Vec::new(), Vec::new());
@@ -557,18 +830,10 @@ impl LakeWriter {
                 }
             }
         }
-        // Every commit names its group; the group's last commit also carries the versions.
-        let props = |versions: Option<serde_json::Map<String, serde_json::Value>>| {
-            let mut m = vec![(GROUP_KEY.to_string(), serde_json::json!(group_id))];
-            if let Some(v) = versions {
-                m.push((VERSIONS_KEY.to_string(), serde_json::Value::Object(v)));
-            }
-            CommitProperties::default().with_metadata(m)
-        };
-        let mut versions = versions;
         let do_replace = !replace.is_empty();
-        let do_append = !appending.is_empty() || (versions.is_some() && !do_replace);
+        let do_append = !appending.is_empty() || (finish_group && !do_replace);
         if do_replace {
+            let props = self.commit_properties(group_id, finish_group && !do_append);
             let table = self.tables[t.index()].take().expect("table open");
             let batches = if replacing.is_empty() {
                 vec![RecordBatch::new_empty(t.table().schema())]
@@ -581,15 +846,27 @@ impl LakeWriter {
                 .with_writer_properties(writer_properties())
                 .with_save_mode(SaveMode::Overwrite)
                 .with_replace_where(replace_predicate(t, replace))
-                .with_commit_properties(props(if do_append { None } else { versions.take() }))
+                .with_commit_properties(props)
                 .await
                 .map_err(delta_err(t))?;
             self.tables[t.index()] = Some(written);
         }
         if do_append {
-            self.append(t, appending, props(versions.take())).await?;
+            self.append(t, appending, group_id, finish_group).await?;
         }
         Ok(total as u64)
+    }
+
+    /// Every commit names its group; the group's last commit also carries the versions.
+    fn commit_properties(&self, group_id: &str, finish_group: bool) -> CommitProperties {
+        let mut m = vec![(GROUP_KEY.to_string(), serde_json::json!(group_id))];
+        if finish_group {
+            m.push((
+                VERSIONS_KEY.to_string(),
+                serde_json::Value::Object(self.versions()),
+            ));
+        }
+        CommitProperties::default().with_metadata(m)
     }
 
     /// Appends `rows` to table `t` in one commit, writing one partition (date) at a time so
@@ -598,7 +875,8 @@ impl LakeWriter {
         &mut self,
         t: TableId,
         rows: Vec<RecordBatch>,
-        commit: CommitProperties,
+        group_id: &str,
+        finish_group: bool,
     ) -> Result<()> {
         let schema = t.table().schema();
         let all_null: Vec<&str> = schema
@@ -632,6 +910,20 @@ impl LakeWriter {
                 adds.extend(w.flush().await.map_err(&de)?.into_iter().map(Action::Add));
             }
         }
+        self.commit_adds(t, adds, group_id, finish_group).await
+    }
+
+    /// Commits `adds` to table `t` as one append.
+    async fn commit_adds(
+        &mut self,
+        t: TableId,
+        adds: Vec<Action>,
+        group_id: &str,
+        finish_group: bool,
+    ) -> Result<()> {
+        let commit = self.commit_properties(group_id, finish_group);
+        let table = self.tables[t.index()].as_mut().expect("table open");
+        let de = delta_err(t);
         let operation = DeltaOperation::Write {
             mode: SaveMode::Append,
             partition_by: Some(vec![PARTITION_COLUMN.to_string()]),
@@ -649,6 +941,55 @@ impl LakeWriter {
         table.load().await.map_err(&de)?;
         Ok(())
     }
+}
+
+/// The rows of table `t` that match `filter`, in the table's schema (or only `columns`).
+pub(crate) async fn scan(
+    table: &DeltaTable,
+    t: TableId,
+    filter: Expr,
+    columns: Option<&[&str]>,
+) -> Result<Vec<RecordBatch>> {
+    if table.version().unwrap_or(0) == 0 {
+        return Ok(Vec::new());
+    }
+    let schema = t.table().schema();
+    let names: Vec<&str> = match columns {
+        Some(c) => c.to_vec(),
+        None => schema.fields().iter().map(|f| f.name().as_str()).collect(),
+    };
+    let target: SchemaRef = std::sync::Arc::new(
+        schema.project(
+            &names
+                .iter()
+                .map(|n| schema.index_of(n))
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        )?,
+    );
+    let ctx = SessionContext::new();
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(delta_err(t))?;
+    let q = query_err(t);
+    let provider = table.table_provider().await.map_err(&q)?;
+    let batches = ctx
+        .read_table(provider)
+        .map_err(&q)?
+        .filter(filter)
+        .map_err(&q)?
+        .select_columns(&names)
+        .map_err(&q)?
+        .collect()
+        .await
+        .map_err(&q)?;
+    batches.iter().map(|b| conform(b, &target)).collect()
+}
+
+/// Commits the pending group: every other table first, `calls` last with the versions.
+/// `YYYY-MM-DD` of a Date32 value.
+fn date_string(days: i32) -> String {
+    arrow::temporal_conversions::date32_to_datetime(days)
+        .map_or_else(|| days.to_string(), |d| d.date().to_string())
 }
 
 /// Splits `batch` by its partition date into `out`.
@@ -731,8 +1072,23 @@ fn in_calls(ids: &BTreeSet<&str>, dates: &BTreeSet<i32>) -> Expr {
         .and(col("call_id").in_list(str_list(ids.iter().copied()), false))
 }
 
-/// `call_start_date IN (dates) AND (call_id IN (calls) OR session_id IN (sessions) OR
-/// participant_id IN (participants))`.
+/// `call_id = C AND column IN (ids of C)`, one per call of `pairs` (call id, id).
+fn by_call(pairs: &BTreeSet<(String, String)>, column: &str) -> Vec<Expr> {
+    let mut by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (c, id) in pairs {
+        by.entry(c.as_str()).or_default().push(id.as_str());
+    }
+    by.into_iter()
+        .map(|(c, ids)| {
+            col("call_id")
+                .eq(lit(c))
+                .and(col(column).in_list(str_list(ids), false))
+        })
+        .collect()
+}
+
+/// `call_start_date IN (dates) AND (call_id IN (calls) OR (call_id = C AND session_id IN
+/// (sessions of C)) OR (call_id = C AND participant_id IN (participants of C)) …) IS TRUE`.
 fn replace_predicate(t: TableId, r: &Replace) -> Expr {
     let mut which: Option<Expr> = None;
     let mut or = |e: Expr| {
@@ -745,13 +1101,18 @@ fn replace_predicate(t: TableId, r: &Replace) -> Expr {
         or(col("call_id").in_list(str_list(r.calls.iter().map(String::as_str)), false));
     }
     if !r.sessions.is_empty() && t.table().key_index(cqlake_schema::Key::SessionId).is_some() {
-        or(col("session_id").in_list(str_list(r.sessions.iter().map(String::as_str)), false));
+        for e in by_call(&r.sessions, "session_id") {
+            or(e);
+        }
     }
     if !r.participants.is_empty() && t == TableId::Participants {
-        or(col("participant_id")
-            .in_list(str_list(r.participants.iter().map(String::as_str)), false));
+        for e in by_call(&r.participants, "participant_id") {
+            or(e);
+        }
     }
-    let which = which.unwrap_or_else(|| lit(false));
+    // `IS TRUE`: a row with a null id is not replaced, and the rewrite keeps it (a bare `IN`
+    // is null there, and the rewrite would drop the row).
+    let which = which.map_or_else(|| lit(false), Expr::is_true);
     col(PARTITION_COLUMN)
         .in_list(date_list(&r.dates), false)
         .and(which)

@@ -16,12 +16,15 @@
 #![deny(missing_docs)]
 
 mod delta;
+mod encode;
+mod index;
 mod parquet_out;
 mod plan;
+mod stats;
 
 pub use delta::{
-    DEFAULT_GROUP_BYTES, GROUP_KEY, LOCK_FILE, LakeWriter, VERSIONS_KEY, WriteStats, open_tables,
-    register_lake,
+    DEFAULT_COMMIT_BYTES, DEFAULT_GROUP_BYTES, GROUP_KEY, LOCK_FILE, LakeWriter, MAX_OPEN_FILES,
+    Prepared, Preparer, VERSIONS_KEY, WriteStats, open_tables, register_lake,
 };
 pub use parquet_out::ParquetWriter;
 pub use plan::{CallKey, CallRows, Replace, Selection, select, with_call_context};
@@ -93,7 +96,7 @@ pub fn writer_properties_for<'a>(
     use parquet::schema::types::ColumnPath;
     let mut b = parquet::file::properties::WriterProperties::builder()
         .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("valid zstd level"),
+            ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level"),
         ))
         .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
@@ -102,6 +105,9 @@ pub fn writer_properties_for<'a>(
     }
     b.build()
 }
+
+/// The zstd level of data files.
+pub(crate) const ZSTD_LEVEL: i32 = 3;
 
 /// The largest Parquet row group, in rows.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;

@@ -62,6 +62,7 @@ impl ParquetWriter {
             std::slice::from_ref(&batch),
             &CallRows::default(),
             &HashSet::new(),
+            &HashSet::new(),
         )?;
         for t in TableId::ALL {
             for b in &sel.rows[t.index()] {

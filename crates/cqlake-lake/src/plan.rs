@@ -134,10 +134,11 @@ fn key_at(batch: &RecordBatch, r: usize) -> CallKey {
 pub struct Replace {
     /// Every row of these calls.
     pub calls: BTreeSet<String>,
-    /// Rows of these sessions (tables with a `session_id`).
-    pub sessions: BTreeSet<String>,
-    /// Rows with these `participant_id`s (the `participants` table).
-    pub participants: BTreeSet<String>,
+    /// Rows of these sessions (tables with a `session_id`), as (call id, session id).
+    pub sessions: BTreeSet<(String, String)>,
+    /// Rows of these participants (the `participants` table), as (call id, participant id):
+    /// a participant id names a person, who takes part in many calls.
+    pub participants: BTreeSet<(String, String)>,
     /// The partitions (`call_start_date`, days since the epoch) where they may lie.
     pub dates: BTreeSet<i32>,
 }
@@ -154,11 +155,17 @@ impl Replace {
         let ids = batch.column(0).as_string::<i32>();
         let sid = session_col(t).map(|c| batch.column(c).as_string::<i32>());
         let pid = (t == TableId::Participants).then(|| batch.column(4).as_string::<i32>());
+        let pair = |set: &BTreeSet<(String, String)>, r: usize, c: &arrow::array::StringArray| {
+            // Allocation-free lookup of (call, id) would need a borrowed tuple; sets are small.
+            c.is_valid(r) && set.contains(&(ids.value(r).to_string(), c.value(r).to_string()))
+        };
         (0..batch.num_rows())
             .map(|r| {
                 self.calls.contains(ids.value(r))
-                    || sid.is_some_and(|s| s.is_valid(r) && self.sessions.contains(s.value(r)))
-                    || pid.is_some_and(|p| p.is_valid(r) && self.participants.contains(p.value(r)))
+                    || (!self.sessions.is_empty()
+                        && sid.is_some_and(|s| pair(&self.sessions, r, s)))
+                    || (!self.participants.is_empty()
+                        && pid.is_some_and(|p| pair(&self.participants, r, p)))
             })
             .collect()
     }
@@ -225,11 +232,14 @@ fn tables_of(f: Family) -> &'static [TableId] {
 
 /// Picks, for every call in `group` and every table, the winning rows against `lake` (the
 /// `calls` rows the lake holds for the group's calls); `orphans` are calls the lake has rows of
-/// (from follow-up pages) but no `calls` row yet. See the [module documentation](self).
+/// (from follow-up pages) but no `calls` row yet; `merge` are calls whose lake row this run
+/// wrote, so that a record with the same key is another view of it (it replaces the tables it
+/// covers) rather than stale. See the [module documentation](self).
 pub fn select(
     group: &[FlatBatch],
     lake: &CallRows,
     orphans: &HashSet<String>,
+    merge: &HashSet<String>,
 ) -> Result<Selection, ArrowError> {
     let calls_t = TableId::Calls.index();
     // Best key per call, then per family the latest record with that key covering it.
@@ -291,7 +301,10 @@ pub fn select(
     // Where the current `calls` row of a call comes from: a group record or the lake.
     let mut fresh: HashMap<&str, (usize, usize)> = HashMap::new();
     for (&id, &key) in &best {
-        if lake.key(id).is_some_and(|old| old >= key) {
+        if lake
+            .key(id)
+            .is_some_and(|old| old > key || (old == key && !merge.contains(id)))
+        {
             sel.stale_calls += 1;
             continue;
         }
@@ -425,7 +438,9 @@ pub fn select(
                     let k = keep[fam][b][cr as usize];
                     if k && fam == Family::Sessions as usize && partial.contains(call) {
                         let s = recs.expect("session id").value(r);
-                        sel.replace[ti].sessions.insert(s.to_string());
+                        sel.replace[ti]
+                            .sessions
+                            .insert((call.to_string(), s.to_string()));
                     }
                     k
                 } else {
@@ -440,11 +455,11 @@ pub fn select(
                             if k {
                                 let rep = &mut sel.replace[ti];
                                 if t == TableId::Participants {
-                                    rep.participants.insert(rec.to_string());
+                                    rep.participants.insert((call.to_string(), rec.to_string()));
                                     // Written before their call was known: at the epoch.
                                     rep.dates.insert(0);
                                 } else {
-                                    rep.sessions.insert(rec.to_string());
+                                    rep.sessions.insert((call.to_string(), rec.to_string()));
                                 }
                                 rep.dates.insert(dates.value(r));
                                 rep.dates.extend(sel.current.dates(call));

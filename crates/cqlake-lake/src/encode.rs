@@ -1,0 +1,161 @@
+//! Encoding row groups of a data file away from the writer: a worker turns the rows of one
+//! partition date into finished Parquet column chunks, and the writer only appends them to
+//! the date's file. Data files leave the partition column out (Delta Lake's convention).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{Date32Type, SchemaRef};
+use cqlake_schema::{PARTITION_COLUMN, TableId};
+use parquet::arrow::ArrowSchemaConverter;
+use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
+use parquet::basic::Compression;
+use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
+use parquet::schema::types::{ColumnPath, SchemaDescPtr};
+
+use crate::{Error, Result};
+
+/// The shape of a table's data files.
+pub(crate) struct FileSchema {
+    /// The table's Arrow schema without the partition column.
+    pub arrow: SchemaRef,
+    /// The same as a Parquet schema.
+    pub descr: SchemaDescPtr,
+    /// Index of the partition column in the table's schema.
+    pub partition: usize,
+}
+
+/// The data-file schema of table `t`.
+pub(crate) fn file_schema(t: TableId) -> &'static FileSchema {
+    static SCHEMAS: OnceLock<Vec<FileSchema>> = OnceLock::new();
+    &SCHEMAS.get_or_init(|| {
+        TableId::ALL
+            .iter()
+            .map(|t| {
+                let full = t.table().schema();
+                let partition = full.index_of(PARTITION_COLUMN).expect("partition column");
+                let keep: Vec<usize> = (0..full.fields().len())
+                    .filter(|i| *i != partition)
+                    .collect();
+                let arrow = Arc::new(full.project(&keep).expect("projection"));
+                let descr = Arc::new(
+                    ArrowSchemaConverter::new()
+                        .convert(&arrow)
+                        .expect("the lake schema converts to Parquet"),
+                );
+                FileSchema {
+                    arrow,
+                    descr,
+                    partition,
+                }
+            })
+            .collect()
+    })[t.index()]
+}
+
+/// One encoded row group of table `table` for partition `date`.
+pub(crate) struct RowGroup {
+    /// The table.
+    pub table: TableId,
+    /// The partition date (days since the Unix epoch).
+    pub date: i32,
+    /// Rows.
+    pub rows: usize,
+    /// Finished column chunks, in schema order.
+    pub chunks: Vec<ArrowColumnChunk>,
+    /// Bytes of the encoded chunks.
+    pub bytes: usize,
+}
+
+/// Encodes the rows of `batch` (in table `t`'s full schema) into one row group per
+/// partition date.
+pub(crate) fn encode(t: TableId, batch: &RecordBatch) -> Result<Vec<RowGroup>> {
+    let fs = file_schema(t);
+    let dates = batch.column(fs.partition).as_primitive::<Date32Type>();
+    let mut by_date: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+    let values = dates.values();
+    let single = values.first().filter(|d| values.iter().all(|x| x == *d));
+    let mut out = Vec::new();
+    if let Some(&d) = single {
+        out.push(encode_one(t, fs, batch, d)?);
+        return Ok(out);
+    }
+    for (r, d) in values.iter().enumerate() {
+        by_date.entry(*d).or_default().push(r as u32);
+    }
+    for (d, rows) in by_date {
+        let part =
+            arrow::compute::take_record_batch(batch, &arrow::array::UInt32Array::from(rows))?;
+        out.push(encode_one(t, fs, &part, d)?);
+    }
+    Ok(out)
+}
+
+fn encode_one(t: TableId, fs: &FileSchema, batch: &RecordBatch, date: i32) -> Result<RowGroup> {
+    let perr = |e| Error::Parquet {
+        path: t.name().into(),
+        source: e,
+    };
+    let columns: Vec<_> = batch
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != fs.partition)
+        .map(|(_, c)| c)
+        .collect();
+    // Columns with no value in this row group get no codec: a zstd context per column chunk
+    // costs more than the few bytes of levels it would save (streams has 879 columns).
+    let mut props = base_properties();
+    for (f, c) in fs.arrow.fields().iter().zip(&columns) {
+        if c.null_count() == c.len() {
+            props = props.set_column_compression(
+                ColumnPath::from(f.name().as_str()),
+                Compression::UNCOMPRESSED,
+            );
+        }
+    }
+    let props: WriterPropertiesPtr = Arc::new(props.build());
+    #[allow(deprecated)] // the factory needs a file writer; this encodes without one
+    let mut writers =
+        parquet::arrow::arrow_writer::get_column_writers(&fs.descr, &props, &fs.arrow)
+            .map_err(perr)?;
+    let mut w = writers.iter_mut();
+    for (f, c) in fs.arrow.fields().iter().zip(columns) {
+        for leaf in compute_leaves(f, c).map_err(perr)? {
+            w.next()
+                .expect("a writer per leaf")
+                .write(&leaf)
+                .map_err(perr)?;
+        }
+    }
+    let chunks = writers
+        .into_iter()
+        .map(|w| w.close())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(perr)?;
+    let bytes = chunks
+        .iter()
+        .map(|c| c.close().metadata.compressed_size() as usize)
+        .sum();
+    Ok(RowGroup {
+        table: t,
+        date,
+        rows: batch.num_rows(),
+        chunks,
+        bytes,
+    })
+}
+
+fn base_properties() -> parquet::file::properties::WriterPropertiesBuilder {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            parquet::basic::ZstdLevel::try_new(crate::ZSTD_LEVEL).expect("valid zstd level"),
+        ))
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Page)
+}
+
+/// The properties data files are opened with (each column chunk records its own codec).
+pub(crate) fn file_properties() -> WriterProperties {
+    base_properties().build()
+}
