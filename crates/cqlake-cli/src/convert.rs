@@ -108,7 +108,10 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             b.set_position(bytes);
         }
     };
-    let options = PipelineOptions::default().with_threads(s.threads);
+    // Spill files (records of dates set aside, see `source::run`) go in the output directory.
+    let options = PipelineOptions::default()
+        .with_threads(s.threads)
+        .with_spill_dir(s.output.dir());
     let mut first_reject: Option<String> = None;
     let strict = s.strict;
     let mut records = 0u64;

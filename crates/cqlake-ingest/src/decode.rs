@@ -11,8 +11,9 @@ use crate::values::parse_timestamp_us;
 /// follow-up pages (whose call and date are not known here).
 pub trait Route {
     /// The flattener for a call record that starts on `date` (days since the Unix epoch), or
-    /// for one whose start date is missing or invalid (`None`; flattening rejects it).
-    fn call(&mut self, date: Option<i32>) -> &mut Flattener;
+    /// for one whose start date is missing or invalid (`None`; flattening rejects it). `None`
+    /// back sets the record aside, unflattened ([`Outcome::Deferred`]).
+    fn call(&mut self, date: Option<i32>) -> Option<&mut Flattener>;
     /// The flattener for sessions and participants of follow-up pages.
     fn page(&mut self) -> &mut Flattener;
 }
@@ -21,8 +22,8 @@ pub trait Route {
 struct Single<'a>(&'a mut Flattener);
 
 impl Route for Single<'_> {
-    fn call(&mut self, _: Option<i32>) -> &mut Flattener {
-        self.0
+    fn call(&mut self, _: Option<i32>) -> Option<&mut Flattener> {
+        Some(self.0)
     }
     fn page(&mut self) -> &mut Flattener {
         self.0
@@ -113,6 +114,12 @@ fn call_id_in_context(ctx: &str, what: &str) -> Option<String> {
 pub enum Outcome {
     /// A call record was flattened.
     Call,
+    /// A call record starting on `date` was set aside unflattened: the route had no flattener
+    /// for its date (see [`Route::call`]).
+    Deferred {
+        /// Its partition date.
+        date: i32,
+    },
     /// A session of a follow-up / List-sessions page was flattened.
     Session,
     /// A participant of a follow-up page was flattened.
@@ -260,7 +267,7 @@ fn dispatch(
             Outcome::PageEnd { next_link: next }
         }
         FrameKind::PageItem { index, .. } => match page {
-            PageKind::CallRecords => result(push_call(route, nodes), Outcome::Call),
+            PageKind::CallRecords => push_call(route, nodes),
             PageKind::Sessions { call_id } => {
                 result(route.page().push_session(nodes, call_id), Outcome::Session)
             }
@@ -301,7 +308,7 @@ fn dispatch(
                         route.page().push_participant(nodes, &call_id, 0, None),
                         Outcome::Participant,
                     ),
-                    PageKind::CallRecords => result(push_call(route, nodes), Outcome::Call),
+                    PageKind::CallRecords => push_call(route, nodes),
                     PageKind::Other(name) => Outcome::NotCallRecord(name),
                     PageKind::Unknown => by_shape(route, nodes),
                 },
@@ -323,8 +330,23 @@ const CALL_KEYS: [&str; 9] = [
     "participants_v2",
 ];
 
-fn push_call(route: &mut dyn Route, nodes: &[Node<'_>]) -> Result<(), RecordError> {
-    route.call(call_date(nodes)).push_call(nodes)
+/// Flattens a call record, or sets it aside when the route has no flattener for its date.
+fn push_call(route: &mut dyn Route, nodes: &[Node<'_>]) -> Outcome {
+    let date = call_date(nodes);
+    match (route.call(date), date) {
+        (Some(fl), _) => match fl.push_call(nodes) {
+            Ok(()) => Outcome::Call,
+            Err(e) => Outcome::Rejected(e.into()),
+        },
+        (None, Some(date)) => Outcome::Deferred { date },
+        // A route that defers even undated records: reject here what flattening would.
+        (None, None) => Outcome::Rejected(Rejection {
+            at: None,
+            path: Some("$.startDateTime".into()),
+            error: "the call record has no valid startDateTime (the lake is partitioned by it)"
+                .into(),
+        }),
+    }
 }
 
 /// Recognises an object with no `@odata.context` by its keys.
@@ -346,10 +368,7 @@ fn by_shape(route: &mut dyn Route, nodes: &[Node<'_>]) -> Outcome {
     }
     let session_like = has("segments") || (has("caller") && has("callee"));
     if !session_like && CALL_KEYS.iter().any(|k| has(k)) {
-        return match push_call(route, nodes) {
-            Ok(()) => Outcome::Call,
-            Err(e) => Outcome::Rejected(e.into()),
-        };
+        return push_call(route, nodes);
     }
     if session_like {
         return Outcome::Rejected(Rejection {

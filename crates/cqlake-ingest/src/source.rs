@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cqlake_schema::TableId;
 
@@ -26,8 +26,8 @@ use crate::frame::{FrameKind, Framer};
 pub const DEFAULT_UNIT_BYTES: usize = 4 * 1024 * 1024;
 /// The default number of stream rows a worker gathers before it hands a batch to the writer.
 pub const DEFAULT_BATCH_ROWS: usize = 16 * 1024;
-/// The default number of rows (stream or call rows) a worker holds over all dates.
-pub const DEFAULT_MAX_ROWS: usize = 4 * DEFAULT_BATCH_ROWS;
+/// The default number of dates a worker flattens at a time.
+pub const DEFAULT_MAX_DATES: usize = 2;
 /// The most bytes of a bad unit kept in its rejection record.
 pub const EXCERPT_BYTES: usize = 512;
 
@@ -241,8 +241,9 @@ pub struct PipelineOptions {
     threads: usize,
     unit_bytes: usize,
     batch_rows: usize,
-    max_rows: usize,
+    max_dates: usize,
     max_frame_bytes: usize,
+    spill_dir: Option<PathBuf>,
 }
 
 impl Default for PipelineOptions {
@@ -251,8 +252,9 @@ impl Default for PipelineOptions {
             threads: thread::available_parallelism().map_or(2, |n| n.get()),
             unit_bytes: DEFAULT_UNIT_BYTES,
             batch_rows: DEFAULT_BATCH_ROWS,
-            max_rows: DEFAULT_MAX_ROWS,
+            max_dates: DEFAULT_MAX_DATES,
             max_frame_bytes: crate::frame::DEFAULT_MAX_FRAME_BYTES,
+            spill_dir: None,
         }
     }
 }
@@ -273,10 +275,16 @@ impl PipelineOptions {
         self.batch_rows = n.max(1);
         self
     }
-    /// Rows a worker holds over all its dates before it hands on the largest date's rows
-    /// early. Default [`DEFAULT_MAX_ROWS`].
-    pub fn with_max_rows(mut self, n: usize) -> Self {
-        self.max_rows = n.max(1);
+    /// Dates a worker flattens at a time; call records of other dates are spilled and
+    /// flattened after all input is read. Default [`DEFAULT_MAX_DATES`].
+    pub fn with_max_dates(mut self, n: usize) -> Self {
+        self.max_dates = n.max(1);
+        self
+    }
+    /// Where spill files go (in a directory of their own, removed at the end). Default: the
+    /// system's temporary directory.
+    pub fn with_spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
         self
     }
     /// Largest framed unit. Default [`crate::frame::DEFAULT_MAX_FRAME_BYTES`].
@@ -381,14 +389,16 @@ struct WorkUnit {
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// Runs the pipeline over `inputs`, handing every delivery to `sink` in the calling thread.
-/// Stops at the first error of `sink` or of reading an input.
+/// Stops at the first error of `sink`, of reading an input or of the spill files.
 ///
-/// Each worker keeps one flattener per partition date (and one for rows of follow-up pages),
-/// so a batch holds the rows of one date: the writer can make one file per date and table
-/// from large row groups even when the input mixes dates. A date's rows are handed on when
-/// they reach the batch size, and the largest date's when all of a worker's dates together
-/// hold more than [`PipelineOptions::with_max_rows`]. `prepare` runs in the worker on every
-/// batch before it is sent (the lake encodes Parquet there, in parallel).
+/// A batch holds the rows of one partition date (or of follow-up pages), so the writer can make
+/// one file per date and table from large row groups even when the input mixes dates. Each
+/// worker flattens the records of at most [`PipelineOptions::with_max_dates`] dates at a time
+/// and hands a date's rows on when they reach the batch size (or when the date has gone cold,
+/// as in input sorted by time). Call records of other dates are set aside, unparsed, in spill
+/// files under [`PipelineOptions::with_spill_dir`]; once all input is read the workers flatten
+/// them one date at a time. `prepare` runs in the worker on every batch before it is sent (the
+/// lake encodes Parquet there, in parallel).
 pub fn run<P: Send>(
     inputs: &[Input],
     options: &PipelineOptions,
@@ -397,16 +407,35 @@ pub fn run<P: Send>(
     sink: &mut dyn FnMut(Delivery<P>) -> Result<()>,
 ) -> Result<Stats> {
     let workers = options.threads;
+    let spill_root = options.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&spill_root).map_err(|e| Error::Io {
+        path: spill_root.display().to_string(),
+        source: e,
+    })?;
+    let spill_dir = tempfile::Builder::new()
+        .prefix("_cqlake-spill-")
+        .tempdir_in(&spill_root)
+        .map_err(|e| Error::Io {
+            path: spill_root.display().to_string(),
+            source: e,
+        })?;
+    let shared = Shared {
+        spill_dir: spill_dir.path().to_path_buf(),
+        spilled: std::sync::Mutex::new(BTreeSet::new()),
+        barrier: std::sync::Barrier::new(workers),
+        failed: std::sync::Mutex::new(None),
+    };
     let (unit_tx, unit_rx) = sync_channel::<WorkUnit>(workers);
     let unit_rx = Arc::new(std::sync::Mutex::new(unit_rx));
     let (out_tx, out_rx) = sync_channel::<Delivery<P>>(workers);
     let mut stats = Stats::default();
     thread::scope(|s| -> Result<()> {
         let reader = s.spawn(|| read_all(inputs, options, unit_tx, progress));
-        for _ in 0..workers {
+        for id in 0..workers {
             let rx = unit_rx.clone();
             let tx = out_tx.clone();
-            s.spawn(move || work(rx, tx, options, prepare));
+            let shared = &shared;
+            s.spawn(move || work(id, rx, tx, options, prepare, shared));
         }
         drop(out_tx);
         let mut first_err = None;
@@ -425,31 +454,80 @@ pub fn run<P: Send>(
         if let Some(e) = first_err {
             return Err(e);
         }
+        if let Some(e) = shared.failed.lock().expect("error slot").take() {
+            return Err(e);
+        }
         read
     })?;
     Ok(stats)
 }
 
-/// A worker's flatteners: one per partition date, one for follow-up page rows.
+/// What the workers share: the spill directory and the dates spilled to it.
+struct Shared {
+    spill_dir: PathBuf,
+    spilled: std::sync::Mutex<BTreeSet<i32>>,
+    /// Every worker has read its last unit and closed its spill files.
+    barrier: std::sync::Barrier,
+    failed: std::sync::Mutex<Option<Error>>,
+}
+
+impl Shared {
+    fn spill_path(&self, worker: usize, date: i32) -> PathBuf {
+        self.spill_dir.join(format!("{date}-{worker}.spill"))
+    }
+
+    fn fail(&self, e: Error) {
+        self.failed.lock().expect("error slot").get_or_insert(e);
+    }
+}
+
+/// Records had no flattener for a date unless one was used within this many records.
+const COLD_RECORDS: u64 = 512;
+
+/// A worker's flatteners: one per partition date it is flattening, one for follow-up page rows.
 struct Batcher {
     order: u64,
+    /// Call records routed so far.
+    routed: u64,
+    max_dates: usize,
+    batch_rows: usize,
     pages: Flattener,
-    dates: BTreeMap<i32, Flattener>,
+    /// Flatteners by date, with the record count when each was last used.
+    dates: BTreeMap<i32, (Flattener, u64)>,
+    /// Batches of dates that went cold, to hand on.
+    ready: Vec<FlatBatch>,
     /// Flatteners emptied earlier, reused for new dates.
     spare: Vec<Flattener>,
 }
 
 impl Route for Batcher {
-    fn call(&mut self, date: Option<i32>) -> &mut Flattener {
-        let fl = match date {
-            Some(d) => self
-                .dates
-                .entry(d)
-                .or_insert_with(|| self.spare.pop().unwrap_or_default()),
-            None => &mut self.pages,
+    fn call(&mut self, date: Option<i32>) -> Option<&mut Flattener> {
+        self.routed += 1;
+        let Some(d) = date else {
+            self.pages.set_order(self.order);
+            return Some(&mut self.pages);
         };
+        if !self.dates.contains_key(&d) {
+            if self.dates.len() >= self.max_dates {
+                // The least recently used date gives its place up only when it has gone cold.
+                let (&lru, &(_, used)) = self
+                    .dates
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .expect("dates held");
+                if self.routed - used < COLD_RECORDS {
+                    return None;
+                }
+                let b = self.take(lru);
+                self.ready.push(b);
+            }
+            let fl = self.spare.pop().unwrap_or_default();
+            self.dates.insert(d, (fl, 0));
+        }
+        let (fl, used) = self.dates.get_mut(&d).expect("inserted above");
+        *used = self.routed;
         fl.set_order(self.order);
-        fl
+        Some(fl)
     }
     fn page(&mut self) -> &mut Flattener {
         self.pages.set_order(self.order);
@@ -464,29 +542,17 @@ fn weight(fl: &Flattener) -> usize {
 }
 
 impl Batcher {
-    /// The flattened batches due: every date (or the pages) at `batch_rows`, then the largest
-    /// dates while all together exceed `max_rows`; everything when `all`.
-    fn due(&mut self, batch_rows: usize, max_rows: usize, all: bool) -> Vec<FlatBatch> {
-        let mut out = Vec::new();
+    /// The flattened batches due: those of dates that went cold, every date (or the pages) at
+    /// the batch size; everything when `all`.
+    fn due(&mut self, all: bool) -> Vec<FlatBatch> {
+        let mut out = std::mem::take(&mut self.ready);
         let full: Vec<i32> = self
             .dates
             .iter()
-            .filter(|(_, f)| all || weight(f) >= batch_rows)
+            .filter(|(_, (f, _))| all || weight(f) >= self.batch_rows)
             .map(|(d, _)| *d)
             .collect();
         for d in full {
-            out.push(self.take(d));
-        }
-        loop {
-            let total: usize = self.dates.values().map(weight).sum();
-            if total <= max_rows {
-                break;
-            }
-            let (&d, _) = self
-                .dates
-                .iter()
-                .max_by_key(|(_, f)| weight(f))
-                .expect("rows, so a date");
             out.push(self.take(d));
         }
         let page_rows = TableId::ALL
@@ -494,32 +560,182 @@ impl Batcher {
             .map(|t| self.pages.rows(*t))
             .max()
             .unwrap_or(0);
-        if (all && page_rows > 0) || page_rows >= batch_rows {
+        if (all && page_rows > 0) || page_rows >= self.batch_rows {
             out.push(self.pages.finish());
         }
         out
     }
 
     fn take(&mut self, date: i32) -> FlatBatch {
-        let mut fl = self.dates.remove(&date).expect("a date held");
+        let (mut fl, _) = self.dates.remove(&date).expect("a date held");
         let b = fl.finish();
         self.spare.push(fl);
         b
     }
 }
 
+/// A worker's spill files, one per date, each a sequence of records: the source name, byte
+/// offset, line and input order of the record, and its bytes.
+struct Spill<'a> {
+    shared: &'a Shared,
+    worker: usize,
+    files: BTreeMap<i32, std::io::BufWriter<File>>,
+}
+
+impl Spill<'_> {
+    fn write(
+        &mut self,
+        date: i32,
+        source: &str,
+        offset: u64,
+        line: u64,
+        order: u64,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let path = self.shared.spill_path(self.worker, date);
+        let io_err = |e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        };
+        let w = match self.files.entry(date) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                self.shared
+                    .spilled
+                    .lock()
+                    .expect("spilled dates")
+                    .insert(date);
+                v.insert(std::io::BufWriter::with_capacity(
+                    64 * 1024,
+                    File::create(&path).map_err(io_err)?,
+                ))
+            }
+        };
+        let mut put = |b: &[u8]| std::io::Write::write_all(w, b).map_err(io_err);
+        put(&(source.len() as u32).to_le_bytes())?;
+        put(source.as_bytes())?;
+        put(&offset.to_le_bytes())?;
+        put(&line.to_le_bytes())?;
+        put(&order.to_le_bytes())?;
+        put(&(bytes.len() as u64).to_le_bytes())?;
+        put(bytes)
+    }
+
+    fn close(self) -> Result<()> {
+        for (date, mut w) in self.files {
+            std::io::Write::flush(&mut w).map_err(|e| Error::Io {
+                path: self
+                    .shared
+                    .spill_path(self.worker, date)
+                    .display()
+                    .to_string(),
+                source: e,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// One record read back from a spill file.
+struct Spilled {
+    source: Arc<str>,
+    offset: u64,
+    line: u64,
+    order: u64,
+    bytes: Vec<u8>,
+}
+
+fn read_spilled(r: &mut impl Read) -> io::Result<Option<Spilled>> {
+    let mut n4 = [0u8; 4];
+    match r.read_exact(&mut n4) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut name = vec![0u8; u32::from_le_bytes(n4) as usize];
+    r.read_exact(&mut name)?;
+    let mut u = [0u8; 8];
+    let mut next = |r: &mut dyn Read| -> io::Result<u64> {
+        r.read_exact(&mut u)?;
+        Ok(u64::from_le_bytes(u))
+    };
+    let offset = next(r)?;
+    let line = next(r)?;
+    let order = next(r)?;
+    let len = next(r)? as usize;
+    let mut bytes = vec![0u8; len];
+    r.read_exact(&mut bytes)?;
+    Ok(Some(Spilled {
+        source: Arc::from(String::from_utf8_lossy(&name).as_ref()),
+        offset,
+        line,
+        order,
+        bytes,
+    }))
+}
+
+/// Counts one decoded unit in `stats`, and a rejected one in `rejects` too.
+#[allow(clippy::too_many_arguments)]
+fn tally(
+    outcome: Outcome,
+    bytes: &[u8],
+    source: &Arc<str>,
+    offset: u64,
+    line: u64,
+    stats: &mut Stats,
+    rejects: &mut Vec<Reject>,
+) {
+    match outcome {
+        Outcome::Call => stats.calls += 1,
+        Outcome::Deferred { .. } => {}
+        Outcome::Session => stats.page_sessions += 1,
+        Outcome::Participant => stats.page_participants += 1,
+        Outcome::PageEnd { next_link } => {
+            stats.pages += 1;
+            stats.pages_with_next_link += u64::from(next_link);
+        }
+        Outcome::NotCallRecord(name) => *stats.not_call_records.entry(name).or_default() += 1,
+        Outcome::Rejected(r) => {
+            stats.rejected += 1;
+            let at = r.at.map(|at| at.min(bytes.len()));
+            rejects.push(Reject {
+                source: source.clone(),
+                offset: offset + at.unwrap_or(0) as u64,
+                line: line
+                    + at.map_or(0, |at| {
+                        memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64
+                    }),
+                path: r.path,
+                error: r.error,
+                excerpt: excerpt(bytes),
+            });
+        }
+    }
+}
+
 fn work<P>(
+    id: usize,
     rx: Arc<std::sync::Mutex<Receiver<WorkUnit>>>,
     tx: SyncSender<Delivery<P>>,
     options: &PipelineOptions,
     prepare: &(dyn Fn(FlatBatch) -> P + Sync),
+    shared: &Shared,
 ) {
     let mut decoder = Decoder::new();
     let mut batcher = Batcher {
         order: 0,
+        routed: 0,
+        max_dates: options.max_dates,
+        batch_rows: options.batch_rows,
         pages: Flattener::new(),
         dates: BTreeMap::new(),
+        ready: Vec::new(),
         spare: Vec::new(),
+    };
+    let mut spill = Spill {
+        shared,
+        worker: id,
+        files: BTreeMap::new(),
     };
     let mut rejects = Vec::new();
     let mut stats = Stats::default();
@@ -548,9 +764,13 @@ fn work<P>(
         }
         true
     };
+    let mut ok = true;
     loop {
         let unit = { rx.lock().expect("queue lock").recv() };
         let Ok(unit) = unit else { break };
+        if !ok {
+            continue; // drain so the reader finishes
+        }
         stats.bytes += unit.bytes;
         stats.files += unit.files;
         stats.rejected += unit.rejects.len() as u64;
@@ -558,42 +778,117 @@ fn work<P>(
         for (n, f) in unit.frames.iter().enumerate() {
             let bytes = &unit.data[f.start..f.start + f.len];
             batcher.order = (unit.seq << 24) | n as u64;
-            match decoder.decode_routed(bytes, &f.kind, &f.page, &mut batcher) {
-                Outcome::Call => stats.calls += 1,
-                Outcome::Session => stats.page_sessions += 1,
-                Outcome::Participant => stats.page_participants += 1,
-                Outcome::PageEnd { next_link } => {
-                    stats.pages += 1;
-                    stats.pages_with_next_link += u64::from(next_link);
-                }
-                Outcome::NotCallRecord(name) => {
-                    *stats.not_call_records.entry(name).or_default() += 1
-                }
-                Outcome::Rejected(r) => {
-                    stats.rejected += 1;
-                    let offset = f.offset + r.at.unwrap_or(0) as u64;
-                    let line = f.line
-                        + r.at.map_or(0, |at| {
-                            memchr::memchr_iter(b'\n', &bytes[..at.min(bytes.len())]).count() as u64
-                        });
-                    rejects.push(Reject {
-                        source: unit.source.clone(),
-                        offset,
-                        line,
-                        path: r.path,
-                        error: r.error,
-                        excerpt: excerpt(bytes),
-                    });
-                }
+            let outcome = decoder.decode_routed(bytes, &f.kind, &f.page, &mut batcher);
+            if let Outcome::Deferred { date } = outcome
+                && let Err(e) =
+                    spill.write(date, &unit.source, f.offset, f.line, batcher.order, bytes)
+            {
+                shared.fail(e);
+                ok = false;
+                break;
             }
+            tally(
+                outcome,
+                bytes,
+                &unit.source,
+                f.offset,
+                f.line,
+                &mut stats,
+                &mut rejects,
+            );
         }
-        let due = batcher.due(options.batch_rows, options.max_rows, false);
+        let due = batcher.due(false);
         if !due.is_empty() && !send(due, &mut rejects, &mut stats) {
-            return;
+            ok = false;
         }
     }
-    let due = batcher.due(options.batch_rows, options.max_rows, true);
-    send(due, &mut rejects, &mut stats);
+    if ok {
+        let due = batcher.due(true);
+        ok = send(due, &mut rejects, &mut stats);
+    }
+    if let Err(e) = spill.close() {
+        shared.fail(e);
+        ok = false;
+    }
+    // The spilled dates, one at a time, once every worker has closed its spill files.
+    shared.barrier.wait();
+    let mut fl = Flattener::new();
+    while ok {
+        let next = shared.spilled.lock().expect("spilled dates").pop_first();
+        let Some(date) = next else { break };
+        let frame = FrameKind::PageItem { page: 0, index: 0 };
+        for w in 0..options.threads {
+            let path = shared.spill_path(w, date);
+            let file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    shared.fail(Error::Io {
+                        path: path.display().to_string(),
+                        source: e,
+                    });
+                    ok = false;
+                    break;
+                }
+            };
+            let mut r = BufReader::with_capacity(256 * 1024, file);
+            loop {
+                let rec = match read_spilled(&mut r) {
+                    Ok(Some(rec)) => rec,
+                    Ok(None) => break,
+                    Err(e) => {
+                        shared.fail(Error::Io {
+                            path: path.display().to_string(),
+                            source: e,
+                        });
+                        ok = false;
+                        break;
+                    }
+                };
+                fl.set_order(rec.order);
+                let outcome = decoder.decode_routed(
+                    &rec.bytes,
+                    &frame,
+                    &PageKind::CallRecords,
+                    &mut OneDate(&mut fl),
+                );
+                tally(
+                    outcome,
+                    &rec.bytes,
+                    &rec.source,
+                    rec.offset,
+                    rec.line,
+                    &mut stats,
+                    &mut rejects,
+                );
+                if weight(&fl) >= options.batch_rows
+                    && !send(vec![fl.finish()], &mut rejects, &mut stats)
+                {
+                    ok = false;
+                    break;
+                }
+            }
+            let _ = std::fs::remove_file(&path);
+            if !ok {
+                break;
+            }
+        }
+        if ok {
+            ok = send(vec![fl.finish()], &mut rejects, &mut stats);
+        }
+    }
+}
+
+/// Every call record to one flattener (the spilled records of one date).
+struct OneDate<'a>(&'a mut Flattener);
+
+impl Route for OneDate<'_> {
+    fn call(&mut self, _: Option<i32>) -> Option<&mut Flattener> {
+        Some(self.0)
+    }
+    fn page(&mut self) -> &mut Flattener {
+        self.0
+    }
 }
 
 /// The first bytes of a unit as text, for a rejection record.
@@ -720,7 +1015,87 @@ fn new_unit(source: &Arc<str>) -> WorkUnit {
 
 #[cfg(test)]
 mod tests {
-    use super::wildcard;
+    use super::*;
+    use arrow::array::AsArray;
+
+    #[test]
+    fn records_of_dates_set_aside_are_flattened_after_the_input_with_their_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("calls.ndjson");
+        // One date at a time: the records of 2024-05-02 are spilled while 05-01 is being
+        // flattened; the one with a bad version is rejected when its date is flattened.
+        std::fs::write(
+            &path,
+            concat!(
+                r#"{"id":"a","version":1,"startDateTime":"2024-05-01T10:00:00Z"}"#,
+                "\n",
+                r#"{"id":"b","version":1,"startDateTime":"2024-05-02T10:00:00Z"}"#,
+                "\n",
+                r#"{"id":"c","version":"x","startDateTime":"2024-05-02T11:00:00Z"}"#,
+                "\n",
+                r#"{"id":"d","version":2,"startDateTime":"2024-05-01T12:00:00Z"}"#,
+                "\n",
+            ),
+        )
+        .unwrap();
+        let options = PipelineOptions::default()
+            .with_threads(1)
+            .with_max_dates(1)
+            .with_spill_dir(dir.path());
+        let mut batches: Vec<FlatBatch> = Vec::new();
+        let mut rejects = Vec::new();
+        let stats = run(
+            &[Input::File(path.clone())],
+            &options,
+            &|_| {},
+            &|b| b,
+            &mut |d| {
+                batches.extend(d.batch);
+                rejects.extend(d.rejects);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!((stats.calls, stats.rejected), (3, 1));
+        let mut by_date: Vec<(i32, Vec<String>)> = batches
+            .iter()
+            .map(|b| {
+                let calls = &b.batches[0];
+                let dates = calls
+                    .column(1)
+                    .as_primitive::<arrow::datatypes::Date32Type>();
+                let ids = calls.column(0).as_string::<i32>();
+                assert!(
+                    dates.values().iter().all(|d| *d == dates.value(0)),
+                    "one date a batch"
+                );
+                (
+                    dates.value(0),
+                    ids.iter().map(|i| i.unwrap().to_string()).collect(),
+                )
+            })
+            .collect();
+        by_date.sort();
+        assert_eq!(
+            by_date,
+            vec![
+                (19844, vec!["a".to_string(), "d".to_string()]),
+                (19845, vec!["b".to_string()])
+            ]
+        );
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(&*rejects[0].source, path.display().to_string());
+        assert_eq!(
+            (rejects[0].line, rejects[0].path.as_deref()),
+            (3, Some("$.version"))
+        );
+        // The spill directory is gone.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("calls.ndjson")]);
+    }
 
     #[test]
     fn wildcards() {

@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -226,7 +225,7 @@ pub struct LakeWriter {
 
 /// A data file being written.
 struct OpenFile {
-    writer: parquet::file::writer::SerializedFileWriter<BufWriter<File>>,
+    writer: parquet::file::writer::SerializedFileWriter<File>,
     /// Path relative to the table's root.
     rel: String,
     path: PathBuf,
@@ -515,7 +514,7 @@ impl LakeWriter {
             source: e,
         };
         let (writer, _) = parquet::arrow::ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file),
+            file,
             file_schema(t).arrow.clone(),
             Some(file_properties()),
         )

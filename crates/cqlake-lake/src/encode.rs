@@ -20,8 +20,9 @@ use crate::{Error, Result};
 pub(crate) struct FileSchema {
     /// The table's Arrow schema without the partition column.
     pub arrow: SchemaRef,
-    /// The same as a Parquet schema.
-    pub descr: SchemaDescPtr,
+    /// Each column of `arrow` alone, as Arrow and Parquet schemas: columns are encoded one at
+    /// a time, so that one column writer (and its zstd contexts) is alive at once.
+    pub columns: Vec<(SchemaRef, SchemaDescPtr)>,
     /// Index of the partition column in the table's schema.
     pub partition: usize,
 }
@@ -39,14 +40,20 @@ pub(crate) fn file_schema(t: TableId) -> &'static FileSchema {
                     .filter(|i| *i != partition)
                     .collect();
                 let arrow = Arc::new(full.project(&keep).expect("projection"));
-                let descr = Arc::new(
-                    ArrowSchemaConverter::new()
-                        .convert(&arrow)
-                        .expect("the lake schema converts to Parquet"),
-                );
+                let columns = (0..arrow.fields().len())
+                    .map(|i| {
+                        let one = Arc::new(arrow.project(&[i]).expect("projection"));
+                        let descr = Arc::new(
+                            ArrowSchemaConverter::new()
+                                .convert(&one)
+                                .expect("the lake schema converts to Parquet"),
+                        );
+                        (one, descr)
+                    })
+                    .collect();
                 FileSchema {
                     arrow,
-                    descr,
+                    columns,
                     partition,
                 }
             })
@@ -116,24 +123,19 @@ fn encode_one(t: TableId, fs: &FileSchema, batch: &RecordBatch, date: i32) -> Re
         }
     }
     let props: WriterPropertiesPtr = Arc::new(props.build());
-    #[allow(deprecated)] // the factory needs a file writer; this encodes without one
-    let mut writers =
-        parquet::arrow::arrow_writer::get_column_writers(&fs.descr, &props, &fs.arrow)
-            .map_err(perr)?;
-    let mut w = writers.iter_mut();
-    for (f, c) in fs.arrow.fields().iter().zip(columns) {
-        for leaf in compute_leaves(f, c).map_err(perr)? {
-            w.next()
-                .expect("a writer per leaf")
-                .write(&leaf)
-                .map_err(perr)?;
+    let mut chunks = Vec::with_capacity(fs.arrow.fields().len());
+    for ((one, descr), c) in fs.columns.iter().zip(columns) {
+        #[allow(deprecated)] // the factory needs a file writer; this encodes without one
+        let writers =
+            parquet::arrow::arrow_writer::get_column_writers(descr, &props, one).map_err(perr)?;
+        let mut leaves = compute_leaves(one.field(0), c).map_err(perr)?.into_iter();
+        for mut w in writers {
+            if let Some(leaf) = leaves.next() {
+                w.write(&leaf).map_err(perr)?;
+            }
+            chunks.push(w.close().map_err(perr)?);
         }
     }
-    let chunks = writers
-        .into_iter()
-        .map(|w| w.close())
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(perr)?;
     let bytes = chunks
         .iter()
         .map(|c| c.close().metadata.compressed_size() as usize)
@@ -152,7 +154,7 @@ fn base_properties() -> parquet::file::properties::WriterPropertiesBuilder {
         .set_compression(Compression::ZSTD(
             parquet::basic::ZstdLevel::try_new(crate::ZSTD_LEVEL).expect("valid zstd level"),
         ))
-        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Page)
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
 }
 
 /// The properties data files are opened with (each column chunk records its own codec).
