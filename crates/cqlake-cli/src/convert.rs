@@ -92,6 +92,8 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         )),
         Output::Parquet(dir) => Sink::Parquet(ParquetWriter::create(dir.clone())?),
     };
+    // Spill directories a killed run left behind (the lake's lock is ours now).
+    remove_stale_spills(s.output.dir());
     let mut rejects = RejectLog::new(s.output.dir().join("_rejects"));
     let bar = s.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -189,6 +191,21 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     } else {
         crate::EXIT_OK
     }))
+}
+
+/// Removes `_cqlake-spill-*` directories in `dir` (spill files of a run that did not finish).
+fn remove_stale_spills(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with(source::SPILL_PREFIX)
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 fn describe_reject(r: &Reject) -> String {

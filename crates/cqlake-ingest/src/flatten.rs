@@ -647,6 +647,7 @@ impl Flattener {
             ..CallCoverage::default()
         };
         let plan = &tables()[CALLS].plan;
+        let mut hint = 0;
         for (k, v) in members(nodes, 0) {
             let path = root.key(k);
             match k {
@@ -672,7 +673,7 @@ impl Flattener {
                 "sessions@odata.nextLink" => cov.sessions_next_link = true,
                 "participants_v2@odata.nextLink" => cov.participants_next_link = true,
                 _ if is_annotation(k) => {}
-                _ => self.member(CALLS, plan, nodes, k, v, &path)?,
+                _ => self.member(CALLS, plan, nodes, k, v, &path, &mut hint)?,
             }
         }
         self.close_row(CALLS);
@@ -728,12 +729,13 @@ impl Flattener {
         let path = path.row();
         let plan = &tables()[SESSIONS].plan;
         let mut segments = None;
+        let mut hint = 0;
         for (k, v) in members(nodes, i) {
             match k {
                 "id" => {}
                 "segments" => segments = Some(v),
                 _ if is_annotation(k) => {}
-                _ => self.member(SESSIONS, plan, nodes, k, v, &path.key(k))?,
+                _ => self.member(SESSIONS, plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
         }
         self.close_row(SESSIONS);
@@ -762,12 +764,13 @@ impl Flattener {
         let path = path.row();
         let plan = &tables()[SEGMENTS].plan;
         let mut media = None;
+        let mut hint = 0;
         for (k, v) in members(nodes, i) {
             match k {
                 "id" => {}
                 "media" => media = Some(v),
                 _ if is_annotation(k) => {}
-                _ => self.member(SEGMENTS, plan, nodes, k, v, &path.key(k))?,
+                _ => self.member(SEGMENTS, plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
         }
         self.close_row(SEGMENTS);
@@ -807,11 +810,12 @@ impl Flattener {
         let path = path.row();
         let plan = &tables()[MEDIA].plan;
         let mut streams = None;
+        let mut hint = 0;
         for (k, v) in members(nodes, i) {
             match k {
                 "streams" => streams = Some(v),
                 _ if is_annotation(k) => {}
-                _ => self.member(MEDIA, plan, nodes, k, v, &path.key(k))?,
+                _ => self.member(MEDIA, plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
         }
         self.close_row(MEDIA);
@@ -858,11 +862,12 @@ impl Flattener {
         self.parents.push(parents);
         let path = path.row();
         let plan = &tables()[STREAMS].plan;
+        let mut hint = 0;
         for (k, v) in members(nodes, i) {
             if is_annotation(k) {
                 continue;
             }
-            self.member(STREAMS, plan, nodes, k, v, &path.key(k))?;
+            self.member(STREAMS, plan, nodes, k, v, &path.key(k), &mut hint)?;
         }
         self.close_row(STREAMS);
         Ok(())
@@ -896,10 +901,12 @@ impl Flattener {
             let PropPlan::Object(identity) = &plan.props[0] else {
                 unreachable!("participant.identity is an object")
             };
+            let mut hint = 0;
             for (k, v) in members(nodes, i) {
-                self.member(PARTICIPANTS, identity, nodes, k, v, &path.key(k))?;
+                self.member(PARTICIPANTS, identity, nodes, k, v, &path.key(k), &mut hint)?;
             }
         } else {
+            let mut hint = 0;
             for (k, v) in members(nodes, i) {
                 match k {
                     "id" => match nodes[v] {
@@ -915,7 +922,7 @@ impl Flattener {
                         }
                     },
                     _ if is_annotation(k) => {}
-                    _ => self.member(PARTICIPANTS, plan, nodes, k, v, &path.key(k))?,
+                    _ => self.member(PARTICIPANTS, plan, nodes, k, v, &path.key(k), &mut hint)?,
                 }
             }
         }
@@ -924,6 +931,9 @@ impl Flattener {
     }
 
     /// One key of an object of type `plan.group`.
+    /// `hint`: where in the group's properties to look first (Graph writes an object's keys in
+    /// the order of its type, so the next key is usually the next property).
+    #[allow(clippy::too_many_arguments)]
     fn member(
         &mut self,
         t: usize,
@@ -932,8 +942,9 @@ impl Flattener {
         k: &str,
         v: usize,
         path: &Path<'_>,
+        hint: &mut usize,
     ) -> Res {
-        let Some((idx, _)) = plan.group.prop(k) else {
+        let Some((idx, _)) = plan.group.prop_hinted(k, hint) else {
             self.add_extra(t, path, nodes, v);
             return Ok(());
         };
@@ -941,8 +952,9 @@ impl Flattener {
             PropPlan::Leaf { leaf, column } => self.leaf(t, *column, *leaf, nodes, v, path),
             PropPlan::Object(child) => match nodes[v] {
                 Node::Object { .. } => {
+                    let mut hint = 0;
                     for (ck, cv) in members(nodes, v) {
-                        self.member(t, child, nodes, ck, cv, &path.key(ck))?;
+                        self.member(t, child, nodes, ck, cv, &path.key(ck), &mut hint)?;
                     }
                     Ok(())
                 }
@@ -1009,9 +1021,10 @@ impl Flattener {
                     ),
                 ));
             }
+            let mut hint = 0;
             for (k, kv) in members(nodes, e) {
                 let kp = ep.key(k);
-                match group.prop(k) {
+                match group.prop_hinted(k, &mut hint) {
                     Some((pi, prop)) => {
                         let cqlake_schema::graph::PropKind::Leaf(leaf) = prop.kind else {
                             unreachable!()

@@ -26,6 +26,8 @@ use crate::frame::{FrameKind, Framer};
 pub const DEFAULT_UNIT_BYTES: usize = 4 * 1024 * 1024;
 /// The default number of stream rows a worker gathers before it hands a batch to the writer.
 pub const DEFAULT_BATCH_ROWS: usize = 16 * 1024;
+/// The name prefix of a run's spill directory (see [`run`]).
+pub const SPILL_PREFIX: &str = "_cqlake-spill-";
 /// The default number of dates a worker flattens at a time.
 pub const DEFAULT_MAX_DATES: usize = 2;
 /// The most bytes of a bad unit kept in its rejection record.
@@ -413,7 +415,7 @@ pub fn run<P: Send>(
         source: e,
     })?;
     let spill_dir = tempfile::Builder::new()
-        .prefix("_cqlake-spill-")
+        .prefix(SPILL_PREFIX)
         .tempdir_in(&spill_root)
         .map_err(|e| Error::Io {
             path: spill_root.display().to_string(),
@@ -500,6 +502,32 @@ struct Batcher {
     spare: Vec<Flattener>,
 }
 
+impl Batcher {
+    /// Whether date `d` has a flattener, making it one if there is room (or a cold date to
+    /// give its place up).
+    fn slot(&mut self, d: i32) -> bool {
+        if self.dates.contains_key(&d) {
+            return true;
+        }
+        if self.dates.len() >= self.max_dates {
+            // The least recently used date gives its place up only when it has gone cold.
+            let (&lru, &(_, used)) = self
+                .dates
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .expect("dates held");
+            if self.routed - used < COLD_RECORDS {
+                return false;
+            }
+            let b = self.take(lru);
+            self.ready.push(b);
+        }
+        let fl = self.spare.pop().unwrap_or_default();
+        self.dates.insert(d, (fl, self.routed));
+        true
+    }
+}
+
 impl Route for Batcher {
     fn call(&mut self, date: Option<i32>) -> Option<&mut Flattener> {
         self.routed += 1;
@@ -507,24 +535,10 @@ impl Route for Batcher {
             self.pages.set_order(self.order);
             return Some(&mut self.pages);
         };
-        if !self.dates.contains_key(&d) {
-            if self.dates.len() >= self.max_dates {
-                // The least recently used date gives its place up only when it has gone cold.
-                let (&lru, &(_, used)) = self
-                    .dates
-                    .iter()
-                    .min_by_key(|(_, (_, used))| *used)
-                    .expect("dates held");
-                if self.routed - used < COLD_RECORDS {
-                    return None;
-                }
-                let b = self.take(lru);
-                self.ready.push(b);
-            }
-            let fl = self.spare.pop().unwrap_or_default();
-            self.dates.insert(d, (fl, 0));
+        if !self.slot(d) {
+            return None;
         }
-        let (fl, used) = self.dates.get_mut(&d).expect("inserted above");
+        let (fl, used) = self.dates.get_mut(&d).expect("a slot");
         *used = self.routed;
         fl.set_order(self.order);
         Some(fl)
@@ -587,8 +601,7 @@ impl Spill<'_> {
         &mut self,
         date: i32,
         source: &str,
-        offset: u64,
-        line: u64,
+        f: &UnitFrame,
         order: u64,
         bytes: &[u8],
     ) -> Result<()> {
@@ -612,11 +625,28 @@ impl Spill<'_> {
             }
         };
         let mut put = |b: &[u8]| std::io::Write::write_all(w, b).map_err(io_err);
+        let (kind, a, b) = match f.kind {
+            FrameKind::Document => (0u8, 0, 0),
+            FrameKind::ArrayItem { index } => (1, index, 0),
+            FrameKind::PageItem { page, index } => (2, page, index),
+            // Only units that may be call records are spilled.
+            _ => (0, 0, 0),
+        };
+        let (page_tag, page_arg) = match &*f.page {
+            PageKind::CallRecords => (0u8, ""),
+            PageKind::Sessions { call_id } => (1, call_id.as_str()),
+            PageKind::Participants { call_id } => (2, call_id.as_str()),
+            PageKind::Unknown => (3, ""),
+            PageKind::Other(name) => (4, name.as_str()),
+        };
         put(&(source.len() as u32).to_le_bytes())?;
         put(source.as_bytes())?;
-        put(&offset.to_le_bytes())?;
-        put(&line.to_le_bytes())?;
-        put(&order.to_le_bytes())?;
+        for n in [f.offset, f.line, order, a, b] {
+            put(&n.to_le_bytes())?;
+        }
+        put(&[kind, page_tag])?;
+        put(&(page_arg.len() as u32).to_le_bytes())?;
+        put(page_arg.as_bytes())?;
         put(&(bytes.len() as u64).to_le_bytes())?;
         put(bytes)
     }
@@ -642,6 +672,8 @@ struct Spilled {
     offset: u64,
     line: u64,
     order: u64,
+    kind: FrameKind,
+    page: PageKind,
     bytes: Vec<u8>,
 }
 
@@ -652,26 +684,70 @@ fn read_spilled(r: &mut impl Read) -> io::Result<Option<Spilled>> {
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     }
-    let mut name = vec![0u8; u32::from_le_bytes(n4) as usize];
-    r.read_exact(&mut name)?;
-    let mut u = [0u8; 8];
-    let mut next = |r: &mut dyn Read| -> io::Result<u64> {
-        r.read_exact(&mut u)?;
-        Ok(u64::from_le_bytes(u))
+    let text = |r: &mut dyn Read, n: usize| -> io::Result<String> {
+        let mut b = vec![0u8; n];
+        r.read_exact(&mut b)?;
+        Ok(String::from_utf8_lossy(&b).into_owned())
     };
-    let offset = next(r)?;
-    let line = next(r)?;
-    let order = next(r)?;
-    let len = next(r)? as usize;
-    let mut bytes = vec![0u8; len];
+    let source = text(r, u32::from_le_bytes(n4) as usize)?;
+    let mut nums = [0u64; 5];
+    for n in &mut nums {
+        let mut u = [0u8; 8];
+        r.read_exact(&mut u)?;
+        *n = u64::from_le_bytes(u);
+    }
+    let [offset, line, order, a, b] = nums;
+    let mut tags = [0u8; 2];
+    r.read_exact(&mut tags)?;
+    r.read_exact(&mut n4)?;
+    let arg = text(r, u32::from_le_bytes(n4) as usize)?;
+    let kind = match tags[0] {
+        1 => FrameKind::ArrayItem { index: a },
+        2 => FrameKind::PageItem { page: a, index: b },
+        _ => FrameKind::Document,
+    };
+    let page = match tags[1] {
+        0 => PageKind::CallRecords,
+        1 => PageKind::Sessions { call_id: arg },
+        2 => PageKind::Participants { call_id: arg },
+        4 => PageKind::Other(arg),
+        _ => PageKind::Unknown,
+    };
+    let mut u = [0u8; 8];
+    r.read_exact(&mut u)?;
+    let mut bytes = vec![0u8; u64::from_le_bytes(u) as usize];
     r.read_exact(&mut bytes)?;
     Ok(Some(Spilled {
-        source: Arc::from(String::from_utf8_lossy(&name).as_ref()),
+        source: Arc::from(source),
         offset,
         line,
         order,
+        kind,
+        page,
         bytes,
     }))
+}
+
+/// The date of a call record's `startDateTime` found without parsing: the first
+/// `"startDateTime"` key of the unit. (Graph writes the call's own before its sessions'; when
+/// it is not, the record is only spilled under another date, and flattened all the same.)
+fn quick_call_date(bytes: &[u8]) -> Option<i32> {
+    const KEY: &[u8] = b"\"startDateTime\"";
+    let at = memchr::memmem::find(bytes, KEY)? + KEY.len();
+    let rest = &bytes[at..];
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[colon] != b':' {
+        return None;
+    }
+    let rest = &rest[colon + 1..];
+    let q = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[q] != b'"' {
+        return None;
+    }
+    let rest = &rest[q + 1..];
+    let end = memchr::memchr(b'"', &rest[..rest.len().min(40)])?;
+    let us = crate::values::parse_timestamp_us(std::str::from_utf8(&rest[..end]).ok()?)?;
+    Some(us.div_euclid(86_400_000_000) as i32)
 }
 
 /// Counts one decoded unit in `stats`, and a rejected one in `rejects` too.
@@ -778,10 +854,22 @@ fn work<P>(
         for (n, f) in unit.frames.iter().enumerate() {
             let bytes = &unit.data[f.start..f.start + f.len];
             batcher.order = (unit.seq << 24) | n as u64;
-            let outcome = decoder.decode_routed(bytes, &f.kind, &f.page, &mut batcher);
+            // A call record of a date without a flattener is set aside before it is parsed.
+            let maybe_call = matches!(
+                f.kind,
+                FrameKind::Document | FrameKind::ArrayItem { .. } | FrameKind::PageItem { .. }
+            ) && matches!(*f.page, PageKind::CallRecords | PageKind::Unknown);
+            let early = if maybe_call {
+                quick_call_date(bytes).filter(|d| !batcher.slot(*d))
+            } else {
+                None
+            };
+            let outcome = match early {
+                Some(date) => Outcome::Deferred { date },
+                None => decoder.decode_routed(bytes, &f.kind, &f.page, &mut batcher),
+            };
             if let Outcome::Deferred { date } = outcome
-                && let Err(e) =
-                    spill.write(date, &unit.source, f.offset, f.line, batcher.order, bytes)
+                && let Err(e) = spill.write(date, &unit.source, f, batcher.order, bytes)
             {
                 shared.fail(e);
                 ok = false;
@@ -816,7 +904,6 @@ fn work<P>(
     while ok {
         let next = shared.spilled.lock().expect("spilled dates").pop_first();
         let Some(date) = next else { break };
-        let frame = FrameKind::PageItem { page: 0, index: 0 };
         for w in 0..options.threads {
             let path = shared.spill_path(w, date);
             let file = match File::open(&path) {
@@ -846,12 +933,8 @@ fn work<P>(
                     }
                 };
                 fl.set_order(rec.order);
-                let outcome = decoder.decode_routed(
-                    &rec.bytes,
-                    &frame,
-                    &PageKind::CallRecords,
-                    &mut OneDate(&mut fl),
-                );
+                let outcome =
+                    decoder.decode_routed(&rec.bytes, &rec.kind, &rec.page, &mut OneDate(&mut fl));
                 tally(
                     outcome,
                     &rec.bytes,

@@ -1156,6 +1156,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn calls_rows_committed_without_their_group_are_rolled_back_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LakeWriter::open(dir.path()).await.unwrap();
+        w.push(flat(&["a"])).await.unwrap();
+        w.finish().await.unwrap();
+        // A run killed after appending its new calls but before the commit that finishes its
+        // group (the group path had work after the appends).
+        let calls = open_tables(dir.path())
+            .await
+            .unwrap()
+            .remove(TableId::Calls.index());
+        calls
+            .write(vec![flat(&["b"]).batches[TableId::Calls.index()].clone()])
+            .with_partition_columns([PARTITION_COLUMN])
+            .with_save_mode(SaveMode::Append)
+            .await
+            .unwrap();
+        assert_eq!(
+            count(dir.path(), "calls").await,
+            "1",
+            "readers see finished groups"
+        );
+        let w = LakeWriter::open(dir.path()).await.unwrap();
+        assert_eq!(w.recovered_tables(), 1);
+        drop(w);
+        let mut w = LakeWriter::open(dir.path()).await.unwrap();
+        w.push(flat(&["b"])).await.unwrap();
+        let stats = w.finish().await.unwrap();
+        // `b` is new again (not stale against the rolled-back row), and whole.
+        assert_eq!(stats.rows[TableId::Streams.index()], 1);
+        assert_eq!(count(dir.path(), "calls").await, "2");
+        assert_eq!(count(dir.path(), "streams").await, "2");
+    }
+
+    #[tokio::test]
     async fn a_second_writer_is_refused_while_the_first_holds_the_lake() {
         let dir = tempfile::tempdir().unwrap();
         let first = LakeWriter::open(dir.path()).await.unwrap();

@@ -61,6 +61,9 @@ pub(crate) fn file_schema(t: TableId) -> &'static FileSchema {
     })[t.index()]
 }
 
+/// Column chunks with fewer values than this are left uncompressed.
+const FEW_VALUES: usize = 256;
+
 /// One encoded row group of table `table` for partition `date`.
 pub(crate) struct RowGroup {
     /// The table.
@@ -111,11 +114,12 @@ fn encode_one(t: TableId, fs: &FileSchema, batch: &RecordBatch, date: i32) -> Re
         .filter(|(i, _)| *i != fs.partition)
         .map(|(_, c)| c)
         .collect();
-    // Columns with no value in this row group get no codec: a zstd context per column chunk
-    // costs more than the few bytes of levels it would save (streams has 879 columns).
+    // Columns with (almost) no value in this row group get no codec: a zstd context per
+    // column chunk costs more than the few bytes of levels and dictionary it would save
+    // (streams has 879 columns, most of them sparse).
     let mut props = base_properties();
     for (f, c) in fs.arrow.fields().iter().zip(&columns) {
-        if c.null_count() == c.len() {
+        if c.len() - c.null_count() < FEW_VALUES {
             props = props.set_column_compression(
                 ColumnPath::from(f.name().as_str()),
                 Compression::UNCOMPRESSED,

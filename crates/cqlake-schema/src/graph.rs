@@ -67,6 +67,19 @@ impl Group {
     pub fn prop(&self, key: &str) -> Option<(usize, &Prop)> {
         self.props.iter().enumerate().find(|(_, p)| p.json == key)
     }
+
+    /// [`Group::prop`], trying the property at `hint` first, and leaving `hint` at the one after
+    /// the property found (keys in the order of the type are found at the first try).
+    pub fn prop_hinted(&self, key: &str, hint: &mut usize) -> Option<(usize, &Prop)> {
+        let found = match self.props.get(*hint) {
+            Some(p) if p.json == key => Some((*hint, p)),
+            _ => self.prop(key),
+        };
+        if let Some((i, _)) = found {
+            *hint = i + 1;
+        }
+        found
+    }
 }
 
 const fn leaf(json: &'static str, col: &'static str, leaf: Leaf) -> Prop {
