@@ -25,7 +25,7 @@ use crate::frame::{FrameKind, Framer};
 /// The default size of a work unit handed to a worker.
 pub const DEFAULT_UNIT_BYTES: usize = 4 * 1024 * 1024;
 /// The default number of stream rows a worker gathers before it hands a batch to the writer.
-pub const DEFAULT_BATCH_ROWS: usize = 16 * 1024;
+pub const DEFAULT_BATCH_ROWS: usize = 8 * 1024;
 /// The name prefix of a run's spill directory (see [`run`]).
 pub const SPILL_PREFIX: &str = "_cqlake-spill-";
 /// The default number of dates a worker flattens at a time.

@@ -56,6 +56,13 @@ pub const DEFAULT_COMMIT_BYTES: usize = 1024 * 1024 * 1024;
 /// them.
 pub const MAX_OPEN_FILES: usize = 600;
 
+/// Row groups after which a data file is closed and another begun (a file holds the metadata
+/// of its row groups, for every column, until it is closed).
+const MAX_ROW_GROUPS_PER_FILE: usize = 16;
+
+/// Prepared batches after which a data file no row group was appended to is closed.
+const IDLE_BATCHES: u64 = 32;
+
 /// Columns of a data file with statistics in its `add` action (Delta Lake's default
 /// `dataSkippingNumIndexedCols`).
 const INDEXED_COLUMNS: usize = 32;
@@ -208,7 +215,11 @@ pub struct LakeWriter {
     rt: tokio::runtime::Handle,
     /// Open data files by table and date.
     files: HashMap<(TableId, i32), OpenFile>,
+    /// Data files closed since the last commit, as `add` actions by table.
+    closed: Vec<Vec<Action>>,
     files_made: u64,
+    /// Prepared batches pushed so far (the clock of [`IDLE_BATCHES`]).
+    pushed: u64,
     open_bytes: usize,
     commit_bytes: usize,
     /// Batches for the group path, with the claim sequence they came with.
@@ -226,6 +237,10 @@ pub struct LakeWriter {
 /// A data file being written.
 struct OpenFile {
     writer: parquet::file::writer::SerializedFileWriter<File>,
+    date: i32,
+    row_groups: usize,
+    /// The value of [`LakeWriter::pushed`] when a row group was last appended.
+    used: u64,
     /// Path relative to the table's root.
     rel: String,
     path: PathBuf,
@@ -359,7 +374,9 @@ impl LakeWriter {
             index,
             rt: tokio::runtime::Handle::current(),
             files: HashMap::new(),
+            closed: vec![Vec::new(); 6],
             files_made: 0,
+            pushed: 0,
             open_bytes: 0,
             commit_bytes: DEFAULT_COMMIT_BYTES,
             pending: Vec::new(),
@@ -448,8 +465,12 @@ impl LakeWriter {
         self.stats.stale_calls += p.stale;
         self.stats.superseded_calls += p.superseded;
         self.merge.extend(p.merge);
+        self.pushed += 1;
         for rg in p.row_groups {
             self.append_row_group(rg)?;
+        }
+        if self.pushed.is_multiple_of(IDLE_BATCHES) {
+            self.close_idle_files()?;
         }
         if let Some(d) = p.deferred {
             self.pending.push((p.seq, d));
@@ -492,8 +513,50 @@ impl LakeWriter {
             c.append_to_row_group(&mut w).map_err(perr)?;
         }
         w.close().map_err(perr)?;
+        f.row_groups += 1;
+        f.used = self.pushed;
+        let full = f.row_groups >= MAX_ROW_GROUPS_PER_FILE;
         self.open_bytes += rg.bytes;
         self.stats.rows[rg.table.index()] += rg.rows as u64;
+        if full {
+            let f = self.files.remove(&key).expect("open");
+            self.close_file(rg.table, f)?;
+        }
+        Ok(())
+    }
+
+    /// Closes a data file; its `add` action waits for the next commit.
+    fn close_file(&mut self, t: TableId, f: OpenFile) -> Result<()> {
+        let meta = f.writer.close().map_err(|e| Error::Parquet {
+            path: f.path.display().to_string(),
+            source: e,
+        })?;
+        let size = std::fs::metadata(&f.path).map_err(io_err(&f.path))?.len() as i64;
+        self.closed[t.index()].push(Action::Add(crate::stats::add_action(
+            f.rel,
+            size,
+            PARTITION_COLUMN,
+            Some(f.date),
+            &meta,
+            INDEXED_COLUMNS,
+        )));
+        Ok(())
+    }
+
+    /// Closes the files no row group was appended to in the last [`IDLE_BATCHES`] batches
+    /// (a file holds the metadata of its row groups until it is closed).
+    fn close_idle_files(&mut self) -> Result<()> {
+        let now = self.pushed;
+        let idle: Vec<(TableId, i32)> = self
+            .files
+            .iter()
+            .filter(|(_, f)| now - f.used > IDLE_BATCHES)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in idle {
+            let f = self.files.remove(&key).expect("open");
+            self.close_file(key.0, f)?;
+        }
         Ok(())
     }
 
@@ -521,20 +584,27 @@ impl LakeWriter {
         .map_err(perr)?
         .into_serialized_writer()
         .map_err(perr)?;
-        Ok(OpenFile { writer, rel, path })
+        Ok(OpenFile {
+            writer,
+            date,
+            row_groups: 0,
+            used: self.pushed,
+            rel,
+            path,
+        })
     }
 
     /// Closes the open data files and appends them, one commit per table, `calls` last; that
     /// commit finishes the group when `finish_group`.
     async fn commit_files(&mut self, group_id: &str, finish_group: bool) -> Result<()> {
-        if self.files.is_empty() {
-            return Ok(());
-        }
-        let mut by_table: BTreeMap<usize, Vec<(i32, OpenFile)>> = BTreeMap::new();
-        for ((t, d), f) in self.files.drain() {
-            by_table.entry(t.index()).or_default().push((d, f));
+        let open: Vec<((TableId, i32), OpenFile)> = self.files.drain().collect();
+        for ((t, _), f) in open {
+            self.close_file(t, f)?;
         }
         self.open_bytes = 0;
+        if self.closed.iter().all(Vec::is_empty) {
+            return Ok(());
+        }
         let order = [
             TableId::Streams,
             TableId::Media,
@@ -544,26 +614,10 @@ impl LakeWriter {
             TableId::Calls,
         ];
         for t in order {
-            let files = by_table.remove(&t.index()).unwrap_or_default();
+            let adds = std::mem::take(&mut self.closed[t.index()]);
             let last = t == TableId::Calls;
-            if files.is_empty() && !(last && finish_group) {
+            if adds.is_empty() && !(last && finish_group) {
                 continue;
-            }
-            let mut adds = Vec::with_capacity(files.len());
-            for (date, f) in files {
-                let meta = f.writer.close().map_err(|e| Error::Parquet {
-                    path: f.path.display().to_string(),
-                    source: e,
-                })?;
-                let size = std::fs::metadata(&f.path).map_err(io_err(&f.path))?.len() as i64;
-                adds.push(Action::Add(crate::stats::add_action(
-                    f.rel,
-                    size,
-                    PARTITION_COLUMN,
-                    Some(date),
-                    &meta,
-                    INDEXED_COLUMNS,
-                )));
             }
             self.commit_adds(t, adds, group_id, last && finish_group)
                 .await?;
@@ -723,7 +777,7 @@ impl LakeWriter {
             .into_iter()
             .partition(|(seq, _)| *seq < next);
         self.pending = later;
-        if self.files.is_empty() && group.is_empty() {
+        if self.files.is_empty() && self.closed.iter().all(Vec::is_empty) && group.is_empty() {
             return Ok(());
         }
         let group_id = format!("{}-{}", self.run_id, self.stats.groups);
@@ -1188,6 +1242,36 @@ mod tests {
         assert_eq!(stats.rows[TableId::Streams.index()], 1);
         assert_eq!(count(dir.path(), "calls").await, "2");
         assert_eq!(count(dir.path(), "streams").await, "2");
+    }
+
+    #[tokio::test]
+    async fn a_data_file_is_closed_after_its_row_group_limit_and_the_rest_go_to_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LakeWriter::open(dir.path()).await.unwrap();
+        let n = MAX_ROW_GROUPS_PER_FILE + 4;
+        for i in 0..n {
+            // One call per batch: one row group per batch and table, all on one date.
+            w.push(flat(&[&format!("c{i}")])).await.unwrap();
+        }
+        let stats = w.finish().await.unwrap();
+        assert_eq!(stats.rows[TableId::Streams.index()], n as u64);
+        let files: Vec<_> =
+            std::fs::read_dir(dir.path().join("streams/call_start_date=2024-05-01"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+        assert_eq!(files.len(), 2, "{files:?}");
+        let mut groups: Vec<usize> = files
+            .iter()
+            .map(|f| {
+                parquet::file::reader::SerializedFileReader::new(File::open(f).unwrap())
+                    .map(|r| parquet::file::reader::FileReader::metadata(&r).num_row_groups())
+                    .unwrap()
+            })
+            .collect();
+        groups.sort();
+        assert_eq!(groups, vec![4, MAX_ROW_GROUPS_PER_FILE]);
+        assert_eq!(count(dir.path(), "streams").await, n.to_string());
     }
 
     #[tokio::test]
