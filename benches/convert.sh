@@ -2,7 +2,7 @@
 # Measures `cqlake convert` end to end on generated corpora: MB/s of input JSON and peak RSS,
 # into the full Delta lake (six tables). The figures of the convert issue come from this script.
 #
-#   bash benches/convert.sh            # 1 GB NDJSON and a 200 MB pretty-printed page, 3 runs each
+#   bash benches/convert.sh            # 1 GB NDJSON, a 200 MB pretty-printed page, a 2 GB JSON array; 3 runs each
 #   CQLAKE_BENCH_SCALE=0.1 bash benches/convert.sh   # a tenth of the sizes, for a quick look
 #
 # Corpora and lakes go to $CQLAKE_BENCH_DIR (default /tmp/cqlake-bench); the release build to
@@ -28,7 +28,7 @@ corpus() { # name container megabytes
 }
 
 printf '%-12s %8s %8s %9s %9s %10s %12s\n' corpus "MB" threads "median_s" "MB/s" "peak_RSS" "stream_rows"
-for spec in "ndjson ndjson 1000" "pretty-page pretty-page 200"; do
+for spec in "ndjson ndjson 1000" "pretty-page pretty-page 200" "array array 2000"; do
   set -- $spec
   f=$(corpus "$1" "$2" "$3")
   size=$(stat -c %s "$f")

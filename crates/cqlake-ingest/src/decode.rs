@@ -232,13 +232,16 @@ fn parse_and_dispatch(
     page: &PageKind,
     route: &mut dyn Route,
 ) -> Outcome {
+    // The parser unescapes in place and reads past the end: a padded copy, parsed without
+    // the second copy `fill_tape` would make.
     scratch.clear();
     scratch.extend_from_slice(bytes);
+    scratch.resize(bytes.len() + simd_json::INPUT_PADDING, 0);
     let mut tape = tape_slot
         .take()
         .expect("tape is returned after every use")
         .reset();
-    let outcome = match simd_json::fill_tape(scratch, buffers, &mut tape) {
+    let outcome = match simd_json::fill_tape_padded(scratch, bytes.len(), buffers, &mut tape) {
         Err(e) => Outcome::Rejected(Rejection {
             at: Some(e.index()),
             path: None,
