@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 use cqlake_ingest::flatten::FlatBatch;
 use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
-use cqlake_lake::{LakeWriter, ParquetWriter, Prepared};
+use cqlake_lake::{LakeWriter, ParquetWriter, Prepared, PreparedRows};
 
 use crate::args::{ConvertArgs, Format};
 use crate::summary::Summary;
@@ -72,10 +72,10 @@ enum Sink {
     Parquet(ParquetWriter),
 }
 
-/// A batch as the workers hand it on: encoded for the lake, or as flattened.
+/// A batch as the workers hand it on, encoded for its sink.
 enum Item {
     Delta(cqlake_lake::Result<Prepared>),
-    Parquet(FlatBatch),
+    Parquet(cqlake_lake::Result<PreparedRows>),
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
@@ -123,7 +123,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     };
     let prepare = |b: FlatBatch| match &preparer {
         Some(p) => Item::Delta(p.prepare(b)),
-        None => Item::Parquet(b),
+        None => Item::Parquet(ParquetWriter::prepare(b)),
     };
     let mut deliver = |d: Delivery<Item>| -> source::Result<()> {
         records += d.stats.records();
@@ -154,7 +154,9 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
                 rt.block_on(w.push_prepared(p.map_err(sink_err)?))
                     .map_err(sink_err)?;
             }
-            (Some(Item::Parquet(b)), Sink::Parquet(w)) => w.push(b).map_err(sink_err)?,
+            (Some(Item::Parquet(p)), Sink::Parquet(w)) => {
+                w.push_prepared(p.map_err(sink_err)?).map_err(sink_err)?
+            }
             (None, _) => {}
             _ => unreachable!("items are made for their sink"),
         }

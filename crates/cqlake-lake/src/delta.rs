@@ -9,7 +9,7 @@
 //! recorded version (Delta's `RESTORE`), and [`register_lake`] reads every table at the recorded
 //! versions, so readers never see half a group.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,7 +30,8 @@ use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::TryStreamExt;
 
-use crate::encode::{RowGroup, encode, file_properties, file_schema};
+use crate::encode::{RowGroup, encode};
+use crate::files::DataFiles;
 use crate::index::{Claim, Decision, KeyIndex};
 use crate::plan::{CallRows, Replace, recontext, select};
 use crate::{Error, Result, writer_properties};
@@ -55,13 +56,6 @@ pub const DEFAULT_COMMIT_BYTES: usize = 1024 * 1024 * 1024;
 /// The most data files open at once (one per table and partition date) before a commit closes
 /// them.
 pub const MAX_OPEN_FILES: usize = 600;
-
-/// Row groups after which a data file is closed and another begun (a file holds the metadata
-/// of its row groups, for every column, until it is closed).
-const MAX_ROW_GROUPS_PER_FILE: usize = 16;
-
-/// Prepared batches after which a data file no row group was appended to is closed.
-const IDLE_BATCHES: u64 = 32;
 
 /// Columns of a data file with statistics in its `add` action (Delta Lake's default
 /// `dataSkippingNumIndexedCols`).
@@ -213,37 +207,17 @@ pub struct LakeWriter {
     tables: Vec<Option<DeltaTable>>,
     index: Arc<KeyIndex>,
     rt: tokio::runtime::Handle,
-    /// Open data files by table and date.
-    files: HashMap<(TableId, i32), OpenFile>,
-    /// Data files closed since the last commit, as `add` actions by table.
-    closed: Vec<Vec<Action>>,
-    files_made: u64,
-    /// Prepared batches pushed so far (the clock of [`IDLE_BATCHES`]).
-    pushed: u64,
-    open_bytes: usize,
+    /// Data files being written; closed ones become `add` actions.
+    files: DataFiles<(TableId, Action)>,
     commit_bytes: usize,
     /// Batches for the group path, with the claim sequence they came with.
     pending: Vec<(u64, FlatBatch)>,
     group_bytes: usize,
-    /// Calls whose next record with the same key merges with the run's first one.
-    merge: HashSet<String>,
     /// Claim sequences received: all below `next_seq`, and these above it.
     next_seq: u64,
     received: BTreeSet<u64>,
     run_id: String,
     stats: WriteStats,
-}
-
-/// A data file being written.
-struct OpenFile {
-    writer: parquet::file::writer::SerializedFileWriter<File>,
-    date: i32,
-    row_groups: usize,
-    /// The value of [`LakeWriter::pushed`] when a row group was last appended.
-    used: u64,
-    /// Path relative to the table's root.
-    rel: String,
-    path: PathBuf,
 }
 
 /// Prepares batches for a [`LakeWriter`] away from it (in parallel, in the pipeline's
@@ -259,7 +233,6 @@ pub struct Prepared {
     seq: u64,
     row_groups: Vec<RowGroup>,
     deferred: Option<FlatBatch>,
-    merge: Vec<String>,
     stale: u64,
     superseded: u64,
 }
@@ -282,16 +255,13 @@ fn prepare_claimed(batch: FlatBatch, claim: Claim) -> Result<Prepared> {
         seq,
         row_groups: Vec::new(),
         deferred: None,
-        merge: Vec::new(),
         stale: 0,
         superseded: 0,
     };
-    let ids = batch.batches[0].column(0).as_string::<i32>();
-    for (r, d) in decisions.iter().enumerate() {
+    for d in &decisions {
         match d {
             Decision::Stale { superseded: true } => p.superseded += 1,
             Decision::Stale { superseded: false } => p.stale += 1,
-            Decision::Group { merge: true } => p.merge.push(ids.value(r).to_string()),
             _ => {}
         }
     }
@@ -368,20 +338,27 @@ impl LakeWriter {
         );
         let index = Arc::new(KeyIndex::new(tables.clone()));
         let mut writer = LakeWriter {
-            root,
+            root: root.clone(),
             _lock: lock,
             tables: tables.into_iter().map(Some).collect(),
             index,
             rt: tokio::runtime::Handle::current(),
-            files: HashMap::new(),
-            closed: vec![Vec::new(); 6],
-            files_made: 0,
-            pushed: 0,
-            open_bytes: 0,
+            files: DataFiles::new(root.clone(), run_id.clone(), |c| {
+                (
+                    c.table,
+                    Action::Add(crate::stats::add_action(
+                        c.rel.clone(),
+                        c.size,
+                        PARTITION_COLUMN,
+                        Some(c.date),
+                        c.meta,
+                        INDEXED_COLUMNS,
+                    )),
+                )
+            }),
             commit_bytes: DEFAULT_COMMIT_BYTES,
             pending: Vec::new(),
             group_bytes: DEFAULT_GROUP_BYTES,
-            merge: HashSet::new(),
             next_seq: 0,
             received: BTreeSet::new(),
             run_id,
@@ -464,14 +441,11 @@ impl LakeWriter {
         }
         self.stats.stale_calls += p.stale;
         self.stats.superseded_calls += p.superseded;
-        self.merge.extend(p.merge);
-        self.pushed += 1;
         for rg in p.row_groups {
-            self.append_row_group(rg)?;
+            self.stats.rows[rg.table.index()] += rg.rows as u64;
+            self.files.append(rg)?;
         }
-        if self.pushed.is_multiple_of(IDLE_BATCHES) {
-            self.close_idle_files()?;
-        }
+        self.files.tick()?;
         if let Some(d) = p.deferred {
             self.pending.push((p.seq, d));
         }
@@ -482,8 +456,8 @@ impl LakeWriter {
             .map(|(_, b)| b.batches.iter().map(data_bytes).sum::<usize>())
             .sum();
         if ready >= self.group_bytes
-            || self.open_bytes >= self.commit_bytes
-            || self.files.len() >= MAX_OPEN_FILES
+            || self.files.open_bytes() >= self.commit_bytes
+            || self.files.open_files() >= MAX_OPEN_FILES
         {
             self.commit().await?;
         }
@@ -497,113 +471,16 @@ impl LakeWriter {
         Ok(self.stats)
     }
 
-    fn append_row_group(&mut self, rg: RowGroup) -> Result<()> {
-        let key = (rg.table, rg.date);
-        if !self.files.contains_key(&key) {
-            let f = self.create_file(rg.table, rg.date)?;
-            self.files.insert(key, f);
-        }
-        let f = self.files.get_mut(&key).expect("opened above");
-        let perr = |e| Error::Parquet {
-            path: f.path.display().to_string(),
-            source: e,
-        };
-        let mut w = f.writer.next_row_group().map_err(perr)?;
-        for c in rg.chunks {
-            c.append_to_row_group(&mut w).map_err(perr)?;
-        }
-        w.close().map_err(perr)?;
-        f.row_groups += 1;
-        f.used = self.pushed;
-        let full = f.row_groups >= MAX_ROW_GROUPS_PER_FILE;
-        self.open_bytes += rg.bytes;
-        self.stats.rows[rg.table.index()] += rg.rows as u64;
-        if full {
-            let f = self.files.remove(&key).expect("open");
-            self.close_file(rg.table, f)?;
-        }
-        Ok(())
-    }
-
-    /// Closes a data file; its `add` action waits for the next commit.
-    fn close_file(&mut self, t: TableId, f: OpenFile) -> Result<()> {
-        let meta = f.writer.close().map_err(|e| Error::Parquet {
-            path: f.path.display().to_string(),
-            source: e,
-        })?;
-        let size = std::fs::metadata(&f.path).map_err(io_err(&f.path))?.len() as i64;
-        self.closed[t.index()].push(Action::Add(crate::stats::add_action(
-            f.rel,
-            size,
-            PARTITION_COLUMN,
-            Some(f.date),
-            &meta,
-            INDEXED_COLUMNS,
-        )));
-        Ok(())
-    }
-
-    /// Closes the files no row group was appended to in the last [`IDLE_BATCHES`] batches
-    /// (a file holds the metadata of its row groups until it is closed).
-    fn close_idle_files(&mut self) -> Result<()> {
-        let now = self.pushed;
-        let idle: Vec<(TableId, i32)> = self
-            .files
-            .iter()
-            .filter(|(_, f)| now - f.used > IDLE_BATCHES)
-            .map(|(k, _)| *k)
-            .collect();
-        for key in idle {
-            let f = self.files.remove(&key).expect("open");
-            self.close_file(key.0, f)?;
-        }
-        Ok(())
-    }
-
-    fn create_file(&mut self, t: TableId, date: i32) -> Result<OpenFile> {
-        let rel = format!(
-            "{PARTITION_COLUMN}={}/part-{:05}-{}.zstd.parquet",
-            date_string(date),
-            self.files_made,
-            self.run_id
-        );
-        self.files_made += 1;
-        let path = self.root.join(t.name()).join(&rel);
-        let dir = path.parent().expect("a partition directory");
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let file = File::create(&path).map_err(io_err(&path))?;
-        let perr = |e| Error::Parquet {
-            path: path.display().to_string(),
-            source: e,
-        };
-        let (writer, _) = parquet::arrow::ArrowWriter::try_new(
-            file,
-            file_schema(t).arrow.clone(),
-            Some(file_properties()),
-        )
-        .map_err(perr)?
-        .into_serialized_writer()
-        .map_err(perr)?;
-        Ok(OpenFile {
-            writer,
-            date,
-            row_groups: 0,
-            used: self.pushed,
-            rel,
-            path,
-        })
-    }
-
     /// Closes the open data files and appends them, one commit per table, `calls` last; that
     /// commit finishes the group when `finish_group`.
     async fn commit_files(&mut self, group_id: &str, finish_group: bool) -> Result<()> {
-        let open: Vec<((TableId, i32), OpenFile)> = self.files.drain().collect();
-        for ((t, _), f) in open {
-            self.close_file(t, f)?;
-        }
-        self.open_bytes = 0;
-        if self.closed.iter().all(Vec::is_empty) {
+        let closed = self.files.close_all()?;
+        if closed.is_empty() {
             return Ok(());
+        }
+        let mut adds: Vec<Vec<Action>> = vec![Vec::new(); 6];
+        for (t, add) in closed {
+            adds[t.index()].push(add);
         }
         let order = [
             TableId::Streams,
@@ -614,7 +491,7 @@ impl LakeWriter {
             TableId::Calls,
         ];
         for t in order {
-            let adds = std::mem::take(&mut self.closed[t.index()]);
+            let adds = std::mem::take(&mut adds[t.index()]);
             let last = t == TableId::Calls;
             if adds.is_empty() && !(last && finish_group) {
                 continue;
@@ -777,7 +654,7 @@ impl LakeWriter {
             .into_iter()
             .partition(|(seq, _)| *seq < next);
         self.pending = later;
-        if self.files.is_empty() && self.closed.iter().all(Vec::is_empty) && group.is_empty() {
+        if self.files.is_empty() && group.is_empty() {
             return Ok(());
         }
         let group_id = format!("{}-{}", self.run_id, self.stats.groups);
@@ -788,7 +665,16 @@ impl LakeWriter {
         }
         let group: Vec<FlatBatch> = group.into_iter().map(|(_, b)| b).collect();
         let (lake, orphans) = self.lookup(&group).await?;
-        let mut sel = select(&group, &lake, &orphans, &self.merge)?;
+        // Calls this run wrote earlier: a record with the same key adds what their copy
+        // lacked, and rows of follow-up pages yield to a copy that carried all of them.
+        let ids: BTreeSet<&str> = group
+            .iter()
+            .flat_map(|fb| fb.batches.iter())
+            .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten())
+            .collect();
+        let written = self.index.written(ids).await;
+        let mut sel = select(&group, &lake, &orphans, &written)?;
+        self.index.wrote(&std::mem::take(&mut sel.written)).await;
         drop(group);
         drop(lake);
         self.stats.stale_calls += sel.stale_calls;
@@ -1039,12 +925,6 @@ pub(crate) async fn scan(
 }
 
 /// Commits the pending group: every other table first, `calls` last with the versions.
-/// `YYYY-MM-DD` of a Date32 value.
-fn date_string(days: i32) -> String {
-    arrow::temporal_conversions::date32_to_datetime(days)
-        .map_or_else(|| days.to_string(), |d| d.date().to_string())
-}
-
 /// Splits `batch` by its partition date into `out`.
 fn split_by_date(batch: RecordBatch, out: &mut BTreeMap<i32, Vec<RecordBatch>>) -> Result<()> {
     let dates = batch
@@ -1248,7 +1128,7 @@ mod tests {
     async fn a_data_file_is_closed_after_its_row_group_limit_and_the_rest_go_to_another() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = LakeWriter::open(dir.path()).await.unwrap();
-        let n = MAX_ROW_GROUPS_PER_FILE + 4;
+        let n = crate::files::MAX_ROW_GROUPS_PER_FILE + 4;
         for i in 0..n {
             // One call per batch: one row group per batch and table, all on one date.
             w.push(flat(&[&format!("c{i}")])).await.unwrap();
@@ -1270,7 +1150,7 @@ mod tests {
             })
             .collect();
         groups.sort();
-        assert_eq!(groups, vec![4, MAX_ROW_GROUPS_PER_FILE]);
+        assert_eq!(groups, vec![4, crate::files::MAX_ROW_GROUPS_PER_FILE]);
         assert_eq!(count(dir.path(), "streams").await, n.to_string());
     }
 

@@ -34,9 +34,10 @@ pub(crate) enum Decision {
     },
     /// Decided against the lake at the next commit (the group path).
     Group {
-        /// The run already has a record with the same key: a second view of the call whose
-        /// tables merge with the first's rather than lose to them.
-        merge: bool,
+        /// The run already has a record with the same key (another view of the call: basic,
+        /// `$expand=sessions`, `participants_v2`): it adds the tables that first copy lacked,
+        /// whatever order the two were claimed in (see [`KeyIndex::written`]).
+        same_key: bool,
     },
 }
 
@@ -46,12 +47,50 @@ pub(crate) struct Claim {
     pub decisions: Vec<Decision>,
 }
 
+/// What a run wrote of a call, by table family (calls; participants; sessions with their
+/// segments, media and streams): the input position of the record each family came from, and
+/// whether that record carried all of the family (no `@odata.nextLink` for more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Written {
+    /// Input position of the record whose rows are in the lake, per family (`None`: none).
+    pub orders: [Option<u64>; 3],
+    /// That record carried all of the family's rows.
+    pub complete: [bool; 3],
+}
+
+impl Written {
+    /// What a record with `coverage` wrote.
+    pub fn of(c: &cqlake_ingest::flatten::CallCoverage) -> Written {
+        let o = Some(c.order);
+        Written {
+            orders: [o, o.filter(|_| c.participants), o.filter(|_| c.sessions)],
+            complete: [
+                true,
+                c.participants && !c.participants_next_link,
+                c.sessions && !c.sessions_next_link,
+            ],
+        }
+    }
+
+    /// Adds what a later write of the same call replaced.
+    pub fn update(&mut self, w: &Written) {
+        for f in 0..3 {
+            if w.orders[f].is_some() {
+                self.orders[f] = w.orders[f];
+                self.complete[f] = w.complete[f];
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Entry {
     key: CallKey,
     in_run: bool,
     /// The partition date of the call's winning record.
     date: i32,
+    /// What the run wrote of the call (at its current key), once it is in the lake.
+    written: Option<Written>,
 }
 
 #[derive(Default)]
@@ -128,13 +167,16 @@ impl KeyIndex {
                     superseded: e.in_run,
                 },
                 Some(e) if key == e.key && !e.in_run => Decision::Stale { superseded: false },
-                Some(e) => Decision::Group {
-                    merge: key == e.key,
-                },
-                None if st.paged.contains(&h) => Decision::Group { merge: false },
+                Some(e) if key == e.key => Decision::Group { same_key: true },
+                Some(_) => Decision::Group { same_key: false },
+                None if st.paged.contains(&h) => Decision::Group { same_key: false },
                 None => Decision::New,
             };
-            if !matches!(d, Decision::Stale { .. }) {
+            if matches!(d, Decision::New | Decision::Group { same_key: false }) {
+                // A new call's rows are in the lake before any later record of it is applied.
+                let written = (d == Decision::New)
+                    .then(|| batch.coverage.get(r).map(Written::of))
+                    .flatten();
                 let date = dates.value(r);
                 st.calls.insert(
                     h,
@@ -142,6 +184,7 @@ impl KeyIndex {
                         key,
                         in_run: true,
                         date,
+                        written,
                     },
                 );
             }
@@ -161,6 +204,33 @@ impl KeyIndex {
             }
         }
         Ok(Claim { seq, decisions })
+    }
+
+    /// The calls among `ids` whose lake copy this run wrote, with what it wrote.
+    pub(crate) async fn written<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> HashMap<String, Written> {
+        let st = self.state.lock().await;
+        ids.into_iter()
+            .filter_map(|id| {
+                let e = st.calls.get(&self.hash(id))?;
+                Some((id.to_string(), e.written?))
+            })
+            .collect()
+    }
+
+    /// Records what the group path wrote of these calls.
+    pub(crate) async fn wrote(&self, calls: &HashMap<String, Written>) {
+        let mut st = self.state.lock().await;
+        for (id, w) in calls {
+            if let Some(e) = st.calls.get_mut(&self.hash(id)) {
+                match &mut e.written {
+                    Some(old) => old.update(w),
+                    None => e.written = Some(*w),
+                }
+            }
+        }
     }
 
     /// The partition date of call `id`, if the run has claimed it or read its key.
@@ -201,6 +271,7 @@ impl KeyIndex {
                 let day = b.column(3).as_primitive::<Date32Type>();
                 for r in 0..b.num_rows() {
                     let e = Entry {
+                        written: None,
                         key: CallKey {
                             version: ver.is_valid(r).then(|| ver.value(r)),
                             last_modified: lm.is_valid(r).then(|| lm.value(r)),

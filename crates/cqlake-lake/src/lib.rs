@@ -17,6 +17,7 @@
 
 mod delta;
 mod encode;
+mod files;
 mod index;
 mod parquet_out;
 mod plan;
@@ -26,7 +27,8 @@ pub use delta::{
     DEFAULT_COMMIT_BYTES, DEFAULT_GROUP_BYTES, GROUP_KEY, LOCK_FILE, LakeWriter, MAX_OPEN_FILES,
     Prepared, Preparer, VERSIONS_KEY, WriteStats, open_tables, register_lake,
 };
-pub use parquet_out::ParquetWriter;
+pub use index::Written;
+pub use parquet_out::{ParquetWriter, PreparedRows};
 pub use plan::{CallKey, CallRows, Replace, Selection, select, with_call_context};
 
 /// Errors of the lake crate.
@@ -105,6 +107,12 @@ pub fn writer_properties_for<'a>(
         b = b.set_column_compression(ColumnPath::from(name), Compression::UNCOMPRESSED);
     }
     b.build()
+}
+
+/// `YYYY-MM-DD` of a Date32 value.
+pub(crate) fn date_string(days: i32) -> String {
+    arrow::temporal_conversions::date32_to_datetime(days)
+        .map_or_else(|| days.to_string(), |d| d.date().to_string())
 }
 
 /// The zstd level of data files.

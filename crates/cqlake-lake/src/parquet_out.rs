@@ -1,25 +1,32 @@
-//! Plain Parquet output: one directory per table, one file per table, no log.
+//! Plain Parquet output: the lake's layout (one directory per table, partitioned by
+//! `call_start_date` in `name=value` directories, zstd), without a log.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::path::PathBuf;
 
 use cqlake_ingest::flatten::FlatBatch;
 use cqlake_schema::TableId;
-use parquet::arrow::ArrowWriter;
 
+use crate::encode::{RowGroup, encode};
+use crate::files::DataFiles;
 use crate::plan::{CallRows, select};
-use crate::{Error, Result, writer_properties};
+use crate::{Error, Result};
 
-/// Writes flattened batches as plain Parquet files under `<out>/<table>/part-NNNNN.parquet`.
+/// Writes flattened batches as plain Parquet files under
+/// `<out>/<table>/call_start_date=YYYY-MM-DD/part-*.parquet` (Hive-style partitions, which
+/// DuckDB, Polars, pyarrow and Spark read as a column).
 ///
-/// Within a run, the newest record of each call wins among the batches written together; a
-/// plain Parquet export has no log to replace earlier files with, so use the Delta lake for
-/// repeated, overlapping exports.
+/// Within a run, the newest record of each call wins among the records of one batch; a plain
+/// Parquet export has no log to replace earlier files with, so use the Delta lake for repeated,
+/// overlapping exports.
 pub struct ParquetWriter {
-    root: PathBuf,
-    writers: Vec<Option<ArrowWriter<File>>>,
+    files: DataFiles<()>,
     rows: [u64; 6],
+}
+
+/// A batch encoded for a [`ParquetWriter`] (see [`ParquetWriter::prepare`]).
+pub struct PreparedRows {
+    row_groups: Vec<RowGroup>,
 }
 
 impl ParquetWriter {
@@ -28,81 +35,62 @@ impl ParquetWriter {
         let root = out.into();
         for t in TableId::ALL {
             let dir = root.join(t.name());
-            std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
+            let io = |e| Error::Io {
                 path: dir.display().to_string(),
                 source: e,
-            })?;
-            let busy = std::fs::read_dir(&dir)
-                .map_err(|e| Error::Io {
-                    path: dir.display().to_string(),
-                    source: e,
-                })?
-                .next()
-                .is_some();
-            if busy {
-                return Err(Error::Io {
-                    path: dir.display().to_string(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::AlreadyExists,
-                        "directory is not empty; choose a new --out",
-                    ),
-                });
+            };
+            std::fs::create_dir_all(&dir).map_err(io)?;
+            if std::fs::read_dir(&dir).map_err(io)?.next().is_some() {
+                return Err(io(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "directory is not empty; choose a new --out",
+                )));
             }
         }
+        let run_id = std::process::id().to_string();
         Ok(ParquetWriter {
-            root,
-            writers: (0..6).map(|_| None).collect(),
+            files: DataFiles::new(root, run_id, |_| ()),
             rows: [0; 6],
         })
     }
 
-    /// Writes one batch.
-    pub fn push(&mut self, batch: FlatBatch) -> Result<()> {
+    /// Keeps the newest record of each call in `batch` and encodes its rows; runs anywhere (the
+    /// pipeline's workers).
+    pub fn prepare(batch: FlatBatch) -> Result<PreparedRows> {
         let sel = select(
             std::slice::from_ref(&batch),
             &CallRows::default(),
             &HashSet::new(),
-            &HashSet::new(),
+            &Default::default(),
         )?;
+        let mut row_groups = Vec::new();
         for t in TableId::ALL {
             for b in &sel.rows[t.index()] {
-                let w = match &mut self.writers[t.index()] {
-                    Some(w) => w,
-                    slot => {
-                        let path = self.root.join(t.name()).join("part-00000.parquet");
-                        let f = File::create(&path).map_err(|e| Error::Io {
-                            path: path.display().to_string(),
-                            source: e,
-                        })?;
-                        let w =
-                            ArrowWriter::try_new(f, t.table().schema(), Some(writer_properties()))
-                                .map_err(|e| Error::Parquet {
-                                    path: path.display().to_string(),
-                                    source: e,
-                                })?;
-                        slot.insert(w)
-                    }
-                };
-                w.write(b).map_err(|e| Error::Parquet {
-                    path: t.name().into(),
-                    source: e,
-                })?;
-                self.rows[t.index()] += b.num_rows() as u64;
+                if b.num_rows() > 0 {
+                    row_groups.extend(encode(t, b)?);
+                }
             }
         }
-        Ok(())
+        Ok(PreparedRows { row_groups })
+    }
+
+    /// Writes a prepared batch.
+    pub fn push_prepared(&mut self, p: PreparedRows) -> Result<()> {
+        for rg in p.row_groups {
+            self.rows[rg.table.index()] += rg.rows as u64;
+            self.files.append(rg)?;
+        }
+        self.files.tick()
+    }
+
+    /// Prepares and writes one batch.
+    pub fn push(&mut self, batch: FlatBatch) -> Result<()> {
+        self.push_prepared(Self::prepare(batch)?)
     }
 
     /// Closes every file; returns rows written per table.
     pub fn finish(mut self) -> Result<[u64; 6]> {
-        for t in TableId::ALL {
-            if let Some(w) = self.writers[t.index()].take() {
-                w.close().map_err(|e| Error::Parquet {
-                    path: t.name().into(),
-                    source: e,
-                })?;
-            }
-        }
+        self.files.close_all()?;
         Ok(self.rows)
     }
 }

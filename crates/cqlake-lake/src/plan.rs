@@ -179,6 +179,9 @@ fn session_col(t: TableId) -> Option<usize> {
 /// The rows of a group of batches to write, per table, and what they replace.
 #[derive(Debug, Default)]
 pub struct Selection {
+    /// What the selection writes of each call, by family (for a run's later records of the
+    /// same calls).
+    pub written: HashMap<String, crate::index::Written>,
     /// Rows to write, per table (in [`TableId::ALL`] order).
     pub rows: Vec<Vec<RecordBatch>>,
     /// What the written rows replace, per table.
@@ -232,14 +235,16 @@ fn tables_of(f: Family) -> &'static [TableId] {
 
 /// Picks, for every call in `group` and every table, the winning rows against `lake` (the
 /// `calls` rows the lake holds for the group's calls); `orphans` are calls the lake has rows of
-/// (from follow-up pages) but no `calls` row yet; `merge` are calls whose lake row this run
-/// wrote, so that a record with the same key is another view of it (it replaces the tables it
-/// covers) rather than stale. See the [module documentation](self).
+/// (from follow-up pages) but no `calls` row yet; `written` are calls whose lake copy this run
+/// wrote, with the tables that copy carried: a record with the same key is another view of the
+/// call, which adds the tables the copy lacked (and is otherwise stale), and rows of follow-up
+/// pages yield to a copy that carried all of its sessions (participants), as they do to a
+/// record of the same group. See the [module documentation](self).
 pub fn select(
     group: &[FlatBatch],
     lake: &CallRows,
     orphans: &HashSet<String>,
-    merge: &HashSet<String>,
+    written: &HashMap<String, crate::index::Written>,
 ) -> Result<Selection, ArrowError> {
     let calls_t = TableId::Calls.index();
     // Best key per call, then per family the latest record with that key covering it.
@@ -298,15 +303,40 @@ pub fn select(
         .collect();
     // Calls whose session family is replaced only session by session.
     let mut partial: HashSet<&str> = HashSet::new();
+    // Calls whose lake `calls` row stays while other families are written.
+    let mut call_kept: HashSet<&str> = HashSet::new();
     // Where the current `calls` row of a call comes from: a group record or the lake.
     let mut fresh: HashMap<&str, (usize, usize)> = HashMap::new();
     for (&id, &key) in &best {
-        if lake
-            .key(id)
-            .is_some_and(|old| old > key || (old == key && !merge.contains(id)))
-        {
+        // A copy this run wrote with the same key is another view of the call: per table
+        // family, the record later in the input wins, whichever was applied first.
+        let merging = written.get(id).filter(|_| lake.key(id) == Some(key));
+        if merging.is_none() && lake.key(id).is_some_and(|old| old >= key) {
             sel.stale_calls += 1;
             continue;
+        }
+        if let Some(w) = merging {
+            for f in [Family::Call, Family::Participants, Family::Sessions] {
+                if let Some(&(_, _, o)) = winner.get(&(id, f))
+                    && w.orders[f as usize].is_some_and(|lo| lo >= o)
+                {
+                    winner.remove(&(id, f));
+                }
+            }
+            if !winner.contains_key(&(id, Family::Call)) {
+                // The lake's calls row stays; the other families (if any) are written below
+                // as for any call already in the lake.
+                match winner
+                    .get(&(id, Family::Sessions))
+                    .or_else(|| winner.get(&(id, Family::Participants)))
+                {
+                    Some(&(b, r, _)) => {
+                        winner.insert((id, Family::Call), (b, r, 0));
+                        call_kept.insert(id);
+                    }
+                    None => continue,
+                }
+            }
         }
         let in_lake = lake.row(id).is_some();
         // Rows of the call may be in the lake without its `calls` row: follow-up pages that
@@ -317,7 +347,25 @@ pub fn select(
             let &(b, r, _) = &winner[&(id, Family::Call)];
             (b, r)
         };
-        fresh.insert(id, (cb, cr));
+        if !call_kept.contains(id) {
+            fresh.insert(id, (cb, cr));
+        }
+        // What of the call this selection writes, by family.
+        let mut w = crate::index::Written::default();
+        for f in [Family::Call, Family::Participants, Family::Sessions] {
+            if let Some(&(b, r, o)) = winner.get(&(id, f))
+                && !(f == Family::Call && call_kept.contains(id))
+            {
+                let c = &group[b].coverage[r];
+                w.orders[f as usize] = Some(o);
+                w.complete[f as usize] = match f {
+                    Family::Call => true,
+                    Family::Participants => c.participants && !c.participants_next_link,
+                    Family::Sessions => c.sessions && !c.sessions_next_link,
+                };
+            }
+        }
+        sel.written.insert(id.to_string(), w);
         if !has_rows {
             for f in [Family::Call, Family::Participants, Family::Sessions] {
                 if let Some(&(b, r, _)) = winner.get(&(id, f)) {
@@ -340,6 +388,7 @@ pub fn select(
         let moved = !in_lake || lake.date(id) != Some(new_date);
         for f in [Family::Call, Family::Participants, Family::Sessions] {
             let whole = match winner.get(&(id, f)) {
+                Some(_) if f == Family::Call && call_kept.contains(id) => false,
                 Some(&(b, r, _)) => {
                     keep[f as usize][b][r] = true;
                     let whole = !(f == Family::Sessions && group[b].coverage[r].sessions_next_link);
@@ -450,8 +499,12 @@ pub fn select(
                         None => true,
                         Some(rec) => {
                             let latest = page_latest.get(&(page_table, call, rec));
+                            let carried = written
+                                .get(call)
+                                .is_some_and(|w| w.complete[family(t) as usize]);
                             let k = latest == Some(&fb.orders[ti][r])
-                                && !from_records.contains(&(call, rec));
+                                && !from_records.contains(&(call, rec))
+                                && !carried;
                             if k {
                                 let rep = &mut sel.replace[ti];
                                 if t == TableId::Participants {

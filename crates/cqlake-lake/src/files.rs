@@ -1,0 +1,205 @@
+//! Data files being written: one open Parquet file per table and partition date, to which
+//! encoded row groups are appended. A file is closed after [`MAX_ROW_GROUPS_PER_FILE`] row
+//! groups, when it has been idle for [`IDLE_BATCHES`] batches, or when the caller closes them
+//! all; what a closed file becomes (a Delta `add` action, a count) is the caller's choice.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::PathBuf;
+
+use cqlake_schema::{PARTITION_COLUMN, TableId};
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::writer::SerializedFileWriter;
+
+use crate::encode::{RowGroup, file_properties, file_schema};
+use crate::{Error, Result};
+
+/// Row groups after which a data file is closed and another begun (a file holds the metadata
+/// of its row groups, for every column, until it is closed).
+pub(crate) const MAX_ROW_GROUPS_PER_FILE: usize = 16;
+
+/// Batches after which a data file no row group was appended to is closed.
+pub(crate) const IDLE_BATCHES: u64 = 32;
+
+/// A closed data file.
+pub(crate) struct Closed<'a> {
+    /// Its table.
+    pub table: TableId,
+    /// Path relative to the table's directory.
+    pub rel: String,
+    /// Its partition date.
+    pub date: i32,
+    /// Bytes.
+    pub size: i64,
+    /// Its footer.
+    pub meta: &'a ParquetMetaData,
+}
+
+struct OpenFile {
+    writer: SerializedFileWriter<File>,
+    date: i32,
+    rel: String,
+    path: PathBuf,
+    row_groups: usize,
+    /// The batch clock when a row group was last appended.
+    used: u64,
+}
+
+/// See the [module documentation](self). `T` is what a closed file is kept as.
+pub(crate) struct DataFiles<T> {
+    root: PathBuf,
+    run_id: String,
+    open: HashMap<(TableId, i32), OpenFile>,
+    closed: Vec<T>,
+    on_close: fn(&Closed<'_>) -> T,
+    made: u64,
+    clock: u64,
+    open_bytes: usize,
+}
+
+impl<T> DataFiles<T> {
+    /// Files under `<root>/<table>/call_start_date=<date>/`, named after `run_id`.
+    pub(crate) fn new(root: PathBuf, run_id: String, on_close: fn(&Closed<'_>) -> T) -> Self {
+        DataFiles {
+            root,
+            run_id,
+            open: HashMap::new(),
+            closed: Vec::new(),
+            on_close,
+            made: 0,
+            clock: 0,
+            open_bytes: 0,
+        }
+    }
+
+    /// Encoded bytes appended to files still open.
+    pub(crate) fn open_bytes(&self) -> usize {
+        self.open_bytes
+    }
+
+    /// Files open.
+    pub(crate) fn open_files(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Whether nothing is open or waiting.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.open.is_empty() && self.closed.is_empty()
+    }
+
+    /// Appends a row group to its table and date's file.
+    pub(crate) fn append(&mut self, rg: RowGroup) -> Result<()> {
+        let key = (rg.table, rg.date);
+        if !self.open.contains_key(&key) {
+            let f = self.create(rg.table, rg.date)?;
+            self.open.insert(key, f);
+        }
+        let f = self.open.get_mut(&key).expect("opened above");
+        let perr = |e| Error::Parquet {
+            path: f.path.display().to_string(),
+            source: e,
+        };
+        let mut w = f.writer.next_row_group().map_err(perr)?;
+        for c in rg.chunks {
+            c.append_to_row_group(&mut w).map_err(perr)?;
+        }
+        w.close().map_err(perr)?;
+        f.row_groups += 1;
+        f.used = self.clock;
+        self.open_bytes += rg.bytes;
+        if f.row_groups >= MAX_ROW_GROUPS_PER_FILE {
+            let f = self.open.remove(&key).expect("open");
+            self.close(rg.table, f)?;
+        }
+        Ok(())
+    }
+
+    /// Counts a batch; closes the files that have been idle for [`IDLE_BATCHES`].
+    pub(crate) fn tick(&mut self) -> Result<()> {
+        self.clock += 1;
+        if !self.clock.is_multiple_of(IDLE_BATCHES) {
+            return Ok(());
+        }
+        let now = self.clock;
+        let idle: Vec<(TableId, i32)> = self
+            .open
+            .iter()
+            .filter(|(_, f)| now - f.used > IDLE_BATCHES)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in idle {
+            let f = self.open.remove(&key).expect("open");
+            self.close(key.0, f)?;
+        }
+        Ok(())
+    }
+
+    /// Closes every open file and hands over all closed since the last call.
+    pub(crate) fn close_all(&mut self) -> Result<Vec<T>> {
+        let open: Vec<_> = self.open.drain().collect();
+        for ((t, _), f) in open {
+            self.close(t, f)?;
+        }
+        self.open_bytes = 0;
+        Ok(std::mem::take(&mut self.closed))
+    }
+
+    fn close(&mut self, table: TableId, f: OpenFile) -> Result<()> {
+        let meta = f.writer.close().map_err(|e| Error::Parquet {
+            path: f.path.display().to_string(),
+            source: e,
+        })?;
+        let size = std::fs::metadata(&f.path)
+            .map_err(|e| Error::Io {
+                path: f.path.display().to_string(),
+                source: e,
+            })?
+            .len() as i64;
+        self.closed.push((self.on_close)(&Closed {
+            table,
+            rel: f.rel,
+            date: f.date,
+            size,
+            meta: &meta,
+        }));
+        Ok(())
+    }
+
+    fn create(&mut self, t: TableId, date: i32) -> Result<OpenFile> {
+        let rel = format!(
+            "{PARTITION_COLUMN}={}/part-{:05}-{}.zstd.parquet",
+            crate::date_string(date),
+            self.made,
+            self.run_id
+        );
+        self.made += 1;
+        let path = self.root.join(t.name()).join(&rel);
+        let io = |p: &std::path::Path, e| Error::Io {
+            path: p.display().to_string(),
+            source: e,
+        };
+        let dir = path.parent().expect("a partition directory");
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let file = File::create(&path).map_err(|e| io(&path, e))?;
+        let perr = |e| Error::Parquet {
+            path: path.display().to_string(),
+            source: e,
+        };
+        let (writer, _) = parquet::arrow::ArrowWriter::try_new(
+            file,
+            file_schema(t).arrow.clone(),
+            Some(file_properties()),
+        )
+        .map_err(perr)?
+        .into_serialized_writer()
+        .map_err(perr)?;
+        Ok(OpenFile {
+            writer,
+            date,
+            rel,
+            path,
+            row_groups: 0,
+            used: self.clock,
+        })
+    }
+}
