@@ -37,7 +37,8 @@ pub enum Format {
 /// `cqlake convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// Files, directories (recursive), glob patterns, or `-` for standard input. Gzip and zstd
+    /// Files, directories (recursive), glob patterns (`*`, `?`, `[a-z]`, `**`), or `-` for
+    /// standard input. Gzip and zstd
     /// are recognised by content.
     #[arg(required = true)]
     pub inputs: Vec<String>,

@@ -130,13 +130,15 @@ pub fn expand_inputs(args: &[String]) -> Result<Vec<Input>> {
 }
 
 fn glob_paths(pattern: &str) -> Result<Vec<PathBuf>> {
-    // A small glob: `*` and `?` within one path component, `**` for any depth.
+    // A small glob: `*`, `?` and `[...]` within one path component, `**` for any depth.
     let bad = |m: &str| Error::BadPattern {
         pattern: pattern.into(),
         message: m.into(),
     };
-    if pattern.contains('[') {
-        return Err(bad("character classes are not supported; use * and ?"));
+    for part in pattern.split('/') {
+        if let Some(e) = class_error(part.as_bytes()) {
+            return Err(bad(e));
+        }
     }
     let absolute = pattern.starts_with('/');
     let parts: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
@@ -174,7 +176,7 @@ fn glob_walk(dir: &Path, parts: &[&str], out: &mut Vec<PathBuf>) {
         }
         return;
     }
-    if !first.contains(['*', '?']) {
+    if !first.contains(['*', '?', '[']) {
         let p = dir.join(first);
         if p.exists() {
             glob_walk(&p, rest, out);
@@ -193,15 +195,58 @@ fn glob_walk(dir: &Path, parts: &[&str], out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `*` and `?` matching.
+/// `*`, `?` and `[...]` matching (a class: characters and `a-z` ranges, `!` or `^` first to
+/// negate; `]` first is a member).
 fn wildcard(p: &[u8], s: &[u8]) -> bool {
     match (p.first(), s.first()) {
         (None, None) => true,
         (Some(b'*'), _) => wildcard(&p[1..], s) || (!s.is_empty() && wildcard(p, &s[1..])),
         (Some(b'?'), Some(_)) => wildcard(&p[1..], &s[1..]),
+        (Some(b'['), Some(&c)) => match class(&p[1..], c) {
+            Some((true, rest)) => wildcard(rest, &s[1..]),
+            Some((false, _)) => false,
+            None => p[0] == c && wildcard(&p[1..], &s[1..]),
+        },
         (Some(a), Some(b)) if a == b => wildcard(&p[1..], &s[1..]),
         _ => false,
     }
+}
+
+/// Whether `c` is in the class that `p` starts with (after its `[`), and the pattern after the
+/// class; `None` when the class is not closed.
+fn class(p: &[u8], c: u8) -> Option<(bool, &[u8])> {
+    let (negate, mut i) = match p.first() {
+        Some(b'!' | b'^') => (true, 1),
+        _ => (false, 0),
+    };
+    let mut hit = false;
+    let mut first = true;
+    loop {
+        let &x = p.get(i)?;
+        if x == b']' && !first {
+            return Some((hit != negate, &p[i + 1..]));
+        }
+        first = false;
+        if p.get(i + 1) == Some(&b'-') && p.get(i + 2).is_some_and(|y| *y != b']') {
+            hit |= (x..=p[i + 2]).contains(&c);
+            i += 3;
+        } else {
+            hit |= x == c;
+            i += 1;
+        }
+    }
+}
+
+/// Why a path component's character classes are malformed, if they are.
+fn class_error(part: &[u8]) -> Option<&'static str> {
+    let mut rest = part;
+    while let Some(at) = rest.iter().position(|b| *b == b'[') {
+        match class(&rest[at + 1..], 0) {
+            Some((_, after)) => rest = after,
+            None => return Some("a [ character class is not closed with ]"),
+        }
+    }
+    None
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -1181,8 +1226,40 @@ mod tests {
     }
 
     #[test]
+    fn glob_classes_pick_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["day-01.json", "day-02.json", "day-10.json"] {
+            std::fs::write(dir.path().join(n), "{}").unwrap();
+        }
+        let pattern = format!("{}/day-0[1-2].json", dir.path().display());
+        let got = expand_inputs(&[pattern]).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Input::File(dir.path().join("day-01.json")),
+                Input::File(dir.path().join("day-02.json"))
+            ]
+        );
+        let bad = format!("{}/day-[0.json", dir.path().display());
+        assert!(matches!(
+            expand_inputs(&[bad]),
+            Err(Error::BadPattern { .. })
+        ));
+    }
+
+    #[test]
     fn wildcards() {
+        assert!(wildcard(b"day-[0-2][0-9].json", b"day-17.json"));
+        assert!(!wildcard(b"day-[0-2][0-9].json", b"day-37.json"));
+        assert!(wildcard(b"[!x]*.json", b"a.json"));
+        assert!(!wildcard(b"[!x]*.json", b"x.json"));
+        assert!(wildcard(b"[]a].json", b"].json"));
         assert!(wildcard(b"*.json", b"a.json"));
+        assert_eq!(
+            class_error(b"day-[0-9"),
+            Some("a [ character class is not closed with ]")
+        );
+        assert_eq!(class_error(b"day-[0-9].json"), None);
         assert!(wildcard(b"day-??.ndjson.gz", b"day-01.ndjson.gz"));
         assert!(!wildcard(b"*.json", b"a.json.gz"));
     }
