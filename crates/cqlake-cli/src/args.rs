@@ -38,8 +38,7 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
     /// Files, directories (recursive), glob patterns (`*`, `?`, `[a-z]`, `**`), or `-` for
-    /// standard input. Gzip and zstd
-    /// are recognised by content.
+    /// standard input. Gzip and zstd are recognised by content.
     #[arg(required = true)]
     pub inputs: Vec<String>,
     /// The lake directory (Delta format).
