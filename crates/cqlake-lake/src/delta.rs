@@ -61,6 +61,9 @@ pub const MAX_OPEN_FILES: usize = 600;
 /// `dataSkippingNumIndexedCols`).
 const INDEXED_COLUMNS: usize = 32;
 
+/// Commits of `calls` read first when looking for the latest finished group.
+const RECENT_COMMITS: usize = 16;
+
 /// The commit-info key that names the group a commit belongs to.
 pub const GROUP_KEY: &str = "cqlake.group";
 /// The commit-info key, on a group's `calls` commit, that records every table's version.
@@ -144,11 +147,21 @@ pub async fn open_tables(root: &Path) -> Result<Vec<DeltaTable>> {
 async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
     let mut out = [None; 6];
     out[0] = calls.version();
-    let infos: Vec<_> = calls
-        .history(None)
+    // The newest commits first; the whole log only when they hold no finished group (its
+    // length grows with every run).
+    let mut infos: Vec<_> = calls
+        .history(Some(RECENT_COMMITS))
         .try_collect()
         .await
         .map_err(delta_err(TableId::Calls))?;
+    let finished = |i: &deltalake::kernel::CommitInfo| i.info.contains_key(VERSIONS_KEY);
+    if !infos.iter().any(finished) && calls.version().unwrap_or(0) >= RECENT_COMMITS as u64 {
+        infos = calls
+            .history(None)
+            .try_collect()
+            .await
+            .map_err(delta_err(TableId::Calls))?;
+    }
     // Newest first.
     for info in infos {
         if let Some(v) = info.info.get(VERSIONS_KEY).and_then(|v| v.as_object()) {
@@ -1152,6 +1165,32 @@ mod tests {
         groups.sort();
         assert_eq!(groups, vec![4, crate::files::MAX_ROW_GROUPS_PER_FILE]);
         assert_eq!(count(dir.path(), "streams").await, n.to_string());
+    }
+
+    #[tokio::test]
+    async fn the_last_finished_group_is_found_behind_many_unfinished_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LakeWriter::open(dir.path()).await.unwrap();
+        w.push(flat(&["a"])).await.unwrap();
+        w.finish().await.unwrap();
+        // More commits to `calls` than the recent ones read first, none finishing a group.
+        let mut calls = open_tables(dir.path())
+            .await
+            .unwrap()
+            .remove(TableId::Calls.index());
+        for i in 0..RECENT_COMMITS + 2 {
+            calls = calls
+                .write(vec![flat(&[&format!("x{i}")]).batches[0].clone()])
+                .with_partition_columns([PARTITION_COLUMN])
+                .with_save_mode(SaveMode::Append)
+                .await
+                .unwrap();
+        }
+        assert_eq!(count(dir.path(), "calls").await, "1");
+        let w = LakeWriter::open(dir.path()).await.unwrap();
+        assert_eq!(w.recovered_tables(), 1);
+        drop(w);
+        assert_eq!(count(dir.path(), "calls").await, "1");
     }
 
     #[tokio::test]
