@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use cqlake_ingest::flatten::FlatBatch;
+use cqlake_ingest::flatten::FlatParts;
 use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
 use cqlake_lake::{LakeWriter, ParquetWriter, Prepared, PreparedRows};
 
@@ -121,7 +121,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         Sink::Delta(w) => Some(w.preparer()),
         Sink::Parquet(_) => None,
     };
-    let prepare = |b: FlatBatch| match &preparer {
+    let prepare = |b: FlatParts| match &preparer {
         Some(p) => Item::Delta(p.prepare(b)),
         None => Item::Parquet(ParquetWriter::prepare(b)),
     };

@@ -1114,6 +1114,13 @@ impl Flattener {
 
     /// Builds the batches of everything flattened so far and empties the flattener.
     pub fn finish(&mut self) -> FlatBatch {
+        self.finish_parts().complete()
+    }
+
+    /// [`Flattener::finish`], leaving the `streams` columns copied from parent rows (the call,
+    /// session, segment and media context, most of that wide table) to be made one at a time
+    /// by whoever needs them (see [`FlatParts`]).
+    pub fn finish_parts(&mut self) -> FlatParts {
         let mut batches: Vec<RecordBatch> = Vec::with_capacity(6);
         // All-null columns (most of them, in a wide table) share one array per type and length.
         let mut nulls: HashMap<(DataType, usize), ArrayRef> = HashMap::new();
@@ -1141,37 +1148,9 @@ impl Flattener {
                     }
                 })
                 .collect();
-            if *id == TableId::Streams {
-                let idx: Vec<UInt32Array> = (0..4)
-                    .map(|p| {
-                        self.parents
-                            .iter()
-                            .map(|r| if r[p] == NONE { None } else { Some(r[p]) })
-                            .collect()
-                    })
-                    .collect();
-                for def in &table.columns[arrays.len()..] {
-                    let ColumnRole::Context {
-                        table: parent,
-                        column,
-                    } = def.role
-                    else {
-                        unreachable!()
-                    };
-                    let which = match parent {
-                        TableId::Media => 0,
-                        TableId::Segments => 1,
-                        TableId::Sessions => 2,
-                        _ => 3,
-                    };
-                    let source = batches[parent.index()].column(column);
-                    // Most context columns are null in every parent row of a batch.
-                    arrays.push(if source.null_count() == source.len() {
-                        null_array(source.data_type(), idx[which].len())
-                    } else {
-                        take(source.as_ref(), &idx[which], None).expect("take from parent rows")
-                    });
-                }
+            // Context columns: placeholders until `FlatParts::complete` or `context_column`.
+            for def in &table.columns[arrays.len()..] {
+                arrays.push(null_array(&def.data_type, rows));
             }
             let batch =
                 RecordBatch::try_new(table.schema(), arrays).expect("batch matches its schema");
@@ -1180,12 +1159,104 @@ impl Flattener {
             orders.push(std::mem::take(&mut tb.order));
             tb.rows = 0;
         }
+        let parents: Vec<UInt32Array> = (0..4)
+            .map(|p| {
+                self.parents
+                    .iter()
+                    .map(|r| if r[p] == NONE { None } else { Some(r[p]) })
+                    .collect()
+            })
+            .collect();
         self.parents.clear();
-        FlatBatch {
-            batches,
-            call_rows,
-            orders,
-            coverage: std::mem::take(&mut self.coverage),
+        FlatParts {
+            batch: FlatBatch {
+                batches,
+                call_rows,
+                orders,
+                coverage: std::mem::take(&mut self.coverage),
+            },
+            parents,
+        }
+    }
+}
+
+/// A flattened batch whose `streams` context columns (copied from the parent call, session,
+/// segment and media rows) are not made yet: [`FlatParts::complete`] makes them all,
+/// [`FlatParts::streams_column`] one at a time.
+#[derive(Debug)]
+pub struct FlatParts {
+    batch: FlatBatch,
+    /// For each streams row, its media, segment, session and call rows.
+    parents: Vec<UInt32Array>,
+}
+
+impl From<FlatBatch> for FlatParts {
+    /// A batch whose columns are all made already.
+    fn from(batch: FlatBatch) -> Self {
+        FlatParts {
+            batch,
+            parents: Vec::new(),
+        }
+    }
+}
+
+impl From<FlatParts> for FlatBatch {
+    /// [`FlatParts::complete`].
+    fn from(parts: FlatParts) -> Self {
+        parts.complete()
+    }
+}
+
+impl FlatParts {
+    /// The batch with every column made.
+    pub fn complete(mut self) -> FlatBatch {
+        if self.parents.is_empty() {
+            return self.batch;
+        }
+        let t = TableId::Streams.index();
+        let s = &self.batch.batches[t];
+        let columns: Vec<ArrayRef> = (0..s.num_columns())
+            .map(|i| self.streams_column(i))
+            .collect();
+        self.batch.batches[t] = RecordBatch::try_new(s.schema(), columns).expect("same schema");
+        self.batch
+    }
+
+    /// The batch as it is: every table complete but `streams`, whose context columns are null
+    /// placeholders (read keys and call rows from it, not `streams` values).
+    pub fn partial(&self) -> &FlatBatch {
+        &self.batch
+    }
+
+    /// Column `i` of the `streams` batch, made from its parent rows if it is a context column.
+    pub fn streams_column(&self, i: usize) -> ArrayRef {
+        let streams = TableId::Streams;
+        if self.parents.is_empty() {
+            // A complete batch (see `From<FlatBatch>`).
+            return self.batch.batches[streams.index()].column(i).clone();
+        }
+        let def = &streams.table().columns[i];
+        let ColumnRole::Context {
+            table: parent,
+            column,
+        } = def.role
+        else {
+            return self.batch.batches[streams.index()].column(i).clone();
+        };
+        let which = match parent {
+            TableId::Media => 0,
+            TableId::Segments => 1,
+            TableId::Sessions => 2,
+            _ => 3,
+        };
+        let source = self.batch.batches[parent.index()].column(column);
+        let idx = &self.parents[which];
+        // Most context columns are null in every parent row of a batch: the placeholder (one
+        // shared null array per type) is the column.
+        if source.null_count() == source.len() {
+            self.batch.batches[streams.index()].column(i).clone()
+        } else {
+            take(source.as_ref(), idx, None).expect("take from parent rows")
         }
     }
 }

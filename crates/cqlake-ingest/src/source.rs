@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cqlake_schema::TableId;
 
 use crate::decode::{Decoder, Outcome, PageKind, Route, odata_context, page_kind};
-use crate::flatten::{FlatBatch, Flattener};
+use crate::flatten::{FlatBatch, FlatParts, Flattener};
 use crate::frame::{FrameKind, Framer};
 
 /// The default size of a work unit handed to a worker.
@@ -450,7 +450,7 @@ pub fn run<P: Send>(
     inputs: &[Input],
     options: &PipelineOptions,
     progress: Progress<'_>,
-    prepare: &(dyn Fn(FlatBatch) -> P + Sync),
+    prepare: &(dyn Fn(FlatParts) -> P + Sync),
     sink: &mut dyn FnMut(Delivery<P>) -> Result<()>,
 ) -> Result<Stats> {
     let workers = options.threads;
@@ -542,7 +542,7 @@ struct Batcher {
     /// Flatteners by date, with the record count when each was last used.
     dates: BTreeMap<i32, (Flattener, u64)>,
     /// Batches of dates that went cold, to hand on.
-    ready: Vec<FlatBatch>,
+    ready: Vec<FlatParts>,
     /// Flatteners emptied earlier, reused for new dates.
     spare: Vec<Flattener>,
 }
@@ -603,7 +603,7 @@ fn weight(fl: &Flattener) -> usize {
 impl Batcher {
     /// The flattened batches due: those of dates that went cold, every date (or the pages) at
     /// the batch size; everything when `all`.
-    fn due(&mut self, all: bool) -> Vec<FlatBatch> {
+    fn due(&mut self, all: bool) -> Vec<FlatParts> {
         let mut out = std::mem::take(&mut self.ready);
         let full: Vec<i32> = self
             .dates
@@ -620,14 +620,14 @@ impl Batcher {
             .max()
             .unwrap_or(0);
         if (all && page_rows > 0) || page_rows >= self.batch_rows {
-            out.push(self.pages.finish());
+            out.push(self.pages.finish_parts());
         }
         out
     }
 
-    fn take(&mut self, date: i32) -> FlatBatch {
+    fn take(&mut self, date: i32) -> FlatParts {
         let (mut fl, _) = self.dates.remove(&date).expect("a date held");
-        let b = fl.finish();
+        let b = fl.finish_parts();
         self.spare.push(fl);
         b
     }
@@ -839,7 +839,7 @@ fn work<P>(
     rx: Arc<std::sync::Mutex<Receiver<WorkUnit>>>,
     tx: SyncSender<Delivery<P>>,
     options: &PipelineOptions,
-    prepare: &(dyn Fn(FlatBatch) -> P + Sync),
+    prepare: &(dyn Fn(FlatParts) -> P + Sync),
     shared: &Shared,
 ) {
     let mut decoder = Decoder::new();
@@ -860,10 +860,10 @@ fn work<P>(
     };
     let mut rejects = Vec::new();
     let mut stats = Stats::default();
-    let send = |batches: Vec<FlatBatch>, rejects: &mut Vec<Reject>, stats: &mut Stats| -> bool {
+    let send = |batches: Vec<FlatParts>, rejects: &mut Vec<Reject>, stats: &mut Stats| -> bool {
         let mut batches = batches
             .into_iter()
-            .filter(|b| b.batches.iter().any(|x| x.num_rows() > 0));
+            .filter(|b| b.partial().batches.iter().any(|x| x.num_rows() > 0));
         let first = batches.next();
         let d = Delivery {
             batch: first.map(prepare),
@@ -990,7 +990,7 @@ fn work<P>(
                     &mut rejects,
                 );
                 if weight(&fl) >= options.batch_rows
-                    && !send(vec![fl.finish()], &mut rejects, &mut stats)
+                    && !send(vec![fl.finish_parts()], &mut rejects, &mut stats)
                 {
                     ok = false;
                     break;
@@ -1002,7 +1002,7 @@ fn work<P>(
             }
         }
         if ok {
-            ok = send(vec![fl.finish()], &mut rejects, &mut stats);
+            ok = send(vec![fl.finish_parts()], &mut rejects, &mut stats);
         }
     }
 }
@@ -1176,7 +1176,7 @@ mod tests {
             &[Input::File(path.clone())],
             &options,
             &|_| {},
-            &|b| b,
+            &|b| b.complete(),
             &mut |d| {
                 batches.extend(d.batch);
                 rejects.extend(d.rejects);

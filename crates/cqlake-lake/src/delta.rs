@@ -17,7 +17,7 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
-use cqlake_ingest::flatten::FlatBatch;
+use cqlake_ingest::flatten::{FlatBatch, FlatParts};
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::prelude::SessionContext;
@@ -30,7 +30,7 @@ use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::TryStreamExt;
 
-use crate::encode::{RowGroup, encode};
+use crate::encode::{RowGroup, encode, encode_streams};
 use crate::files::DataFiles;
 use crate::index::{Claim, Decision, KeyIndex};
 use crate::plan::{CallRows, Replace, recontext, select};
@@ -255,15 +255,15 @@ impl Preparer {
     /// Every prepared batch must be pushed to the writer it came from (it holds a place in the
     /// order the writer applies them in). Blocks: call it outside the runtime (from the
     /// pipeline's workers).
-    pub fn prepare(&self, batch: FlatBatch) -> Result<Prepared> {
-        let claim = self.rt.block_on(self.index.claim(&batch))?;
-        prepare_claimed(batch, claim)
+    pub fn prepare(&self, parts: FlatParts) -> Result<Prepared> {
+        let claim = self.rt.block_on(self.index.claim(parts.partial()))?;
+        prepare_claimed(parts, claim)
     }
 }
 
-fn prepare_claimed(batch: FlatBatch, claim: Claim) -> Result<Prepared> {
+fn prepare_claimed(parts: FlatParts, claim: Claim) -> Result<Prepared> {
     let Claim { seq, decisions } = claim;
-    let pages = batch.has_page_rows();
+    let pages = parts.partial().has_page_rows();
     let mut p = Prepared {
         seq,
         row_groups: Vec::new(),
@@ -283,15 +283,27 @@ fn prepare_claimed(batch: FlatBatch, claim: Claim) -> Result<Prepared> {
         .iter()
         .map(|d| matches!(d, Decision::Group { .. }))
         .collect();
-    let streamed = if !pages && new.iter().all(|n| *n) {
-        Some(batch)
-    } else {
-        if pages || group.contains(&true) {
-            p.deferred = Some(batch.select_calls(&group, true));
+    if !pages && new.iter().all(|n| *n) {
+        // Every call new: the batch as it is, `streams` context made column by column.
+        let b = parts.partial();
+        for t in TableId::ALL {
+            if b.batches[t.index()].num_rows() == 0 {
+                continue;
+            }
+            if t == TableId::Streams {
+                p.row_groups.extend(encode_streams(&parts)?);
+            } else {
+                p.row_groups.extend(encode(t, &b.batches[t.index()])?);
+            }
         }
-        new.contains(&true).then(|| batch.select_calls(&new, false))
-    };
-    if let Some(b) = streamed {
+        return Ok(p);
+    }
+    let batch = parts.complete();
+    if pages || group.contains(&true) {
+        p.deferred = Some(batch.select_calls(&group, true));
+    }
+    if new.contains(&true) {
+        let b = batch.select_calls(&new, false);
         for t in TableId::ALL {
             let rows = &b.batches[t.index()];
             if rows.num_rows() > 0 {
@@ -441,7 +453,7 @@ impl LakeWriter {
     /// Prepares and adds a batch (see [`Preparer::prepare`]); commits when enough is gathered.
     pub async fn push(&mut self, batch: FlatBatch) -> Result<()> {
         let claim = self.index.claim(&batch).await?;
-        let p = prepare_claimed(batch, claim)?;
+        let p = prepare_claimed(batch.into(), claim)?;
         self.push_prepared(p).await
     }
 

@@ -5,14 +5,15 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::{ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{Date32Type, SchemaRef};
+use cqlake_ingest::flatten::FlatParts;
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use parquet::arrow::ArrowSchemaConverter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
 use parquet::basic::Compression;
 use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
-use parquet::schema::types::{ColumnPath, SchemaDescPtr};
+use parquet::schema::types::SchemaDescPtr;
 
 use crate::{Error, Result};
 
@@ -103,36 +104,62 @@ pub(crate) fn encode(t: TableId, batch: &RecordBatch) -> Result<Vec<RowGroup>> {
 }
 
 fn encode_one(t: TableId, fs: &FileSchema, batch: &RecordBatch, date: i32) -> Result<RowGroup> {
+    encode_columns(t, fs, date, batch.num_rows(), &|i| batch.column(i).clone())
+}
+
+/// Encodes the `streams` rows of `parts`, making each context column only as it is encoded
+/// (together they are most of the batch's memory).
+pub(crate) fn encode_streams(parts: &FlatParts) -> Result<Vec<RowGroup>> {
+    let t = TableId::Streams;
+    let fs = file_schema(t);
+    let batch = &parts.partial().batches[t.index()];
+    let dates = batch.column(fs.partition).as_primitive::<Date32Type>();
+    let values = dates.values();
+    match values.first() {
+        None => Ok(Vec::new()),
+        Some(&d) if values.iter().all(|x| *x == d) => {
+            Ok(vec![encode_columns(t, fs, d, batch.num_rows(), &|i| {
+                parts.streams_column(i)
+            })?])
+        }
+        Some(_) => {
+            let columns = (0..batch.num_columns())
+                .map(|i| parts.streams_column(i))
+                .collect();
+            encode(t, &RecordBatch::try_new(batch.schema(), columns)?)
+        }
+    }
+}
+
+/// Encodes one row group of `rows` rows of table `t`, column `i` (of the table's schema) from
+/// `column(i)`, one column at a time.
+fn encode_columns(
+    t: TableId,
+    fs: &FileSchema,
+    date: i32,
+    rows: usize,
+    column: &dyn Fn(usize) -> ArrayRef,
+) -> Result<RowGroup> {
     let perr = |e| Error::Parquet {
         path: t.name().into(),
         source: e,
     };
-    let columns: Vec<_> = batch
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != fs.partition)
-        .map(|(_, c)| c)
-        .collect();
-    // Columns with (almost) no value in this row group get no codec: a zstd context per
-    // column chunk costs more than the few bytes of levels and dictionary it would save
-    // (streams has 879 columns, most of them sparse).
-    let mut props = base_properties();
-    for (f, c) in fs.arrow.fields().iter().zip(&columns) {
-        if c.len() - c.null_count() < FEW_VALUES {
-            props = props.set_column_compression(
-                ColumnPath::from(f.name().as_str()),
-                Compression::UNCOMPRESSED,
-            );
-        }
-    }
-    let props: WriterPropertiesPtr = Arc::new(props.build());
+    let (zstd, plain) = properties();
     let mut chunks = Vec::with_capacity(fs.arrow.fields().len());
-    for ((one, descr), c) in fs.columns.iter().zip(columns) {
+    for (j, (one, descr)) in fs.columns.iter().enumerate() {
+        let c = column(if j < fs.partition { j } else { j + 1 });
+        // Columns with (almost) no value in this row group get no codec: a zstd context per
+        // column chunk costs more than the few bytes of levels and dictionary it would save
+        // (streams has 879 columns, most of them sparse).
+        let props = if c.len() - c.null_count() < FEW_VALUES {
+            plain
+        } else {
+            zstd
+        };
         #[allow(deprecated)] // the factory needs a file writer; this encodes without one
         let writers =
-            parquet::arrow::arrow_writer::get_column_writers(descr, &props, one).map_err(perr)?;
-        let mut leaves = compute_leaves(one.field(0), c).map_err(perr)?.into_iter();
+            parquet::arrow::arrow_writer::get_column_writers(descr, props, one).map_err(perr)?;
+        let mut leaves = compute_leaves(one.field(0), &c).map_err(perr)?.into_iter();
         for mut w in writers {
             if let Some(leaf) = leaves.next() {
                 w.write(&leaf).map_err(perr)?;
@@ -147,10 +174,26 @@ fn encode_one(t: TableId, fs: &FileSchema, batch: &RecordBatch, date: i32) -> Re
     Ok(RowGroup {
         table: t,
         date,
-        rows: batch.num_rows(),
+        rows,
         chunks,
         bytes,
     })
+}
+
+/// The writer properties of compressed and of uncompressed column chunks.
+fn properties() -> (&'static WriterPropertiesPtr, &'static WriterPropertiesPtr) {
+    static PROPS: OnceLock<(WriterPropertiesPtr, WriterPropertiesPtr)> = OnceLock::new();
+    let (z, p) = PROPS.get_or_init(|| {
+        (
+            Arc::new(base_properties().build()),
+            Arc::new(
+                base_properties()
+                    .set_compression(Compression::UNCOMPRESSED)
+                    .build(),
+            ),
+        )
+    });
+    (z, p)
 }
 
 fn base_properties() -> parquet::file::properties::WriterPropertiesBuilder {

@@ -56,7 +56,8 @@ impl ParquetWriter {
 
     /// Keeps the newest record of each call in `batch` and encodes its rows; runs anywhere (the
     /// pipeline's workers).
-    pub fn prepare(batch: FlatBatch) -> Result<PreparedRows> {
+    pub fn prepare(batch: impl Into<FlatBatch>) -> Result<PreparedRows> {
+        let batch = batch.into();
         let sel = select(
             std::slice::from_ref(&batch),
             &CallRows::default(),
