@@ -59,9 +59,15 @@ pub enum PageKind {
 
 /// Extracts the value of `"@odata.context"` from the start of a document (a page prefix).
 pub fn odata_context(prefix: &[u8]) -> Option<String> {
-    let key = b"\"@odata.context\"";
-    let at = memchr::memmem::find(prefix, key)? + key.len();
-    let rest = &prefix[at..];
+    let v = string_after_key(prefix, b"\"@odata.context\"", usize::MAX)?;
+    Some(String::from_utf8_lossy(v).into_owned())
+}
+
+/// The bytes of the string value (up to `max` bytes, escapes left as they are) that follows the
+/// first occurrence of `key` (with its quotes) in `bytes`, found without parsing.
+pub(crate) fn string_after_key<'a>(bytes: &'a [u8], key: &[u8], max: usize) -> Option<&'a [u8]> {
+    let at = memchr::memmem::find(bytes, key)? + key.len();
+    let rest = &bytes[at..];
     let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
     if rest[colon] != b':' {
         return None;
@@ -72,8 +78,8 @@ pub fn odata_context(prefix: &[u8]) -> Option<String> {
         return None;
     }
     let rest = &rest[q + 1..];
-    let end = memchr::memchr(b'"', rest)?;
-    Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+    let end = memchr::memchr(b'"', &rest[..rest.len().min(max)])?;
+    Some(&rest[..end])
 }
 
 /// The kind of page an `@odata.context` names.

@@ -526,6 +526,13 @@ impl Shared {
     fn fail(&self, e: Error) {
         self.failed.lock().expect("error slot").get_or_insert(e);
     }
+
+    fn fail_io(&self, path: &Path, e: io::Error) {
+        self.fail(Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        });
+    }
 }
 
 /// Records had no flattener for a date unless one was used within this many records.
@@ -777,21 +784,8 @@ fn read_spilled(r: &mut impl Read) -> io::Result<Option<Spilled>> {
 /// `"startDateTime"` key of the unit. (Graph writes the call's own before its sessions'; when
 /// it is not, the record is only spilled under another date, and flattened all the same.)
 fn quick_call_date(bytes: &[u8]) -> Option<i32> {
-    const KEY: &[u8] = b"\"startDateTime\"";
-    let at = memchr::memmem::find(bytes, KEY)? + KEY.len();
-    let rest = &bytes[at..];
-    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-    if rest[colon] != b':' {
-        return None;
-    }
-    let rest = &rest[colon + 1..];
-    let q = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-    if rest[q] != b'"' {
-        return None;
-    }
-    let rest = &rest[q + 1..];
-    let end = memchr::memchr(b'"', &rest[..rest.len().min(40)])?;
-    let us = crate::values::parse_timestamp_us(std::str::from_utf8(&rest[..end]).ok()?)?;
+    let v = crate::decode::string_after_key(bytes, b"\"startDateTime\"", 40)?;
+    let us = crate::values::parse_timestamp_us(std::str::from_utf8(v).ok()?)?;
     Some(us.div_euclid(86_400_000_000) as i32)
 }
 
@@ -955,10 +949,7 @@ fn work<P>(
                 Ok(f) => f,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => {
-                    shared.fail(Error::Io {
-                        path: path.display().to_string(),
-                        source: e,
-                    });
+                    shared.fail_io(&path, e);
                     ok = false;
                     break;
                 }
@@ -969,10 +960,7 @@ fn work<P>(
                     Ok(Some(rec)) => rec,
                     Ok(None) => break,
                     Err(e) => {
-                        shared.fail(Error::Io {
-                            path: path.display().to_string(),
-                            source: e,
-                        });
+                        shared.fail_io(&path, e);
                         ok = false;
                         break;
                     }
