@@ -23,6 +23,49 @@ pub enum Command {
     /// Generate a seeded corpus of realistic call records (for tests and benchmarks); prints
     /// what it wrote and the rows the lake must hold as JSON to stderr.
     Gen(GenArgs),
+    /// Run a SQL query over the lake (read-only) and print the rows.
+    Sql(SqlArgs),
+}
+
+/// How `sql` prints rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RowFormat {
+    /// An aligned text table (the default on a terminal).
+    Table,
+    /// CSV with a header (the default when piped or written to a file).
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// A Markdown table.
+    Markdown,
+    /// A Parquet file (needs --output or a pipe).
+    Parquet,
+}
+
+/// `cqlake sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query (one statement). Tables: calls, participants, sessions, segments, media,
+    /// streams.
+    pub query: String,
+    /// The lake directory.
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// Output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<RowFormat>,
+    /// Write the rows to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Query threads (default: all CPUs).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Memory that sorts, aggregations and joins may use before they spill (e.g. 2GB;
+    /// default: no limit).
+    #[arg(long)]
+    pub memory_limit: Option<String>,
 }
 
 /// Output storage of `convert`.

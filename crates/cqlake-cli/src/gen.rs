@@ -27,7 +27,7 @@ struct GenSettings {
 
 /// Parses a size: bytes, or a number with `KB`/`MB`/`GB`/`TB` (powers of 1000) or
 /// `KiB`/`MiB`/`GiB`/`TiB` (powers of 1024), case-insensitive, `B` optional.
-fn parse_size(text: &str) -> anyhow::Result<u64> {
+pub(crate) fn parse_size(flag: &str, text: &str) -> anyhow::Result<u64> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -35,7 +35,7 @@ fn parse_size(text: &str) -> anyhow::Result<u64> {
     let (num, unit) = t.split_at(split);
     let num: f64 = num
         .parse()
-        .with_context(|| format!("--size {text:?}: not a number with a unit like 500MB or 1GB"))?;
+        .with_context(|| format!("{flag} {text:?}: not a number with a unit like 500MB or 1GB"))?;
     let unit = unit.trim().to_ascii_lowercase();
     let unit = unit.strip_suffix('b').unwrap_or(&unit);
     let scale: f64 = match unit {
@@ -48,11 +48,11 @@ fn parse_size(text: &str) -> anyhow::Result<u64> {
         "mi" => 1024.0 * 1024.0,
         "gi" => 1024.0 * 1024.0 * 1024.0,
         "ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => bail!("--size {text:?}: unknown unit (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"),
+        _ => bail!("{flag} {text:?}: unknown unit (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"),
     };
     let bytes = num * scale;
     if !bytes.is_finite() || bytes < 1.0 {
-        bail!("--size {text:?}: must be at least one byte");
+        bail!("{flag} {text:?}: must be at least one byte");
     }
     Ok(bytes as u64)
 }
@@ -86,7 +86,7 @@ fn resolve(a: GenArgs) -> anyhow::Result<GenSettings> {
         g = g.with_calls(n);
     }
     if let Some(s) = &a.size {
-        g = g.with_target_bytes(parse_size(s)?);
+        g = g.with_target_bytes(parse_size("--size", s)?);
     }
     for (name, share) in [
         ("--group-calls", a.group_calls),
@@ -185,14 +185,14 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(parse_size("1GB").unwrap(), 1_000_000_000);
-        assert_eq!(parse_size("1gib").unwrap(), 1 << 30);
-        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
-        assert_eq!(parse_size("1.5 GB").unwrap(), 1_500_000_000);
-        assert_eq!(parse_size("64k").unwrap(), 64_000);
-        assert_eq!(parse_size("12345").unwrap(), 12_345);
-        assert!(parse_size("1XB").is_err());
-        assert!(parse_size("MB").is_err());
-        assert!(parse_size("0").is_err());
+        assert_eq!(parse_size("--size", "1GB").unwrap(), 1_000_000_000);
+        assert_eq!(parse_size("--size", "1gib").unwrap(), 1 << 30);
+        assert_eq!(parse_size("--size", "500MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("--size", "1.5 GB").unwrap(), 1_500_000_000);
+        assert_eq!(parse_size("--size", "64k").unwrap(), 64_000);
+        assert_eq!(parse_size("--size", "12345").unwrap(), 12_345);
+        assert!(parse_size("--size", "1XB").is_err());
+        assert!(parse_size("--size", "MB").is_err());
+        assert!(parse_size("--size", "0").is_err());
     }
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod args;
 mod convert;
 mod r#gen;
+mod sql;
 mod summary;
 
 /// Exit code: every record converted.
@@ -39,6 +40,7 @@ fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Convert(a) => convert::run(a),
         args::Command::Gen(a) => r#gen::run(a),
+        args::Command::Sql(a) => sql::run(a),
         args::Command::Schema(a) => {
             use std::io::Write;
             let only = match &a.table {

@@ -8,3 +8,4 @@ mod convert;
 mod r#gen;
 mod pages;
 mod roundtrip;
+mod sql;

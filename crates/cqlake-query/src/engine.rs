@@ -1,0 +1,121 @@
+//! The engine: one DataFusion session over a lake.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
+
+use crate::{Error, Result};
+
+/// Settings of an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    threads: usize,
+    memory_limit: Option<usize>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            memory_limit: None,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// Threads (DataFusion's target partitions). Default: the number of CPUs.
+    pub fn with_threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
+        self
+    }
+
+    /// Bytes the operators that can spill (sorts, aggregations, joins) may hold before they
+    /// spill to disk or fail. Default: no limit.
+    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+}
+
+/// The result of a query.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    /// Its columns.
+    pub schema: SchemaRef,
+    /// Its rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+/// A read-only SQL session over a lake: the tables `calls`, `participants`, `sessions`,
+/// `segments`, `media` and `streams`, each at the version the last finished convert group
+/// recorded.
+pub struct Engine {
+    ctx: SessionContext,
+}
+
+impl Engine {
+    /// Opens the lake at `lake`.
+    pub async fn open(lake: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
+        let config = SessionConfig::new()
+            .with_target_partitions(options.threads)
+            .with_information_schema(true);
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        cqlake_lake::register_lake(&ctx, lake.as_ref()).await?;
+        Ok(Engine { ctx })
+    }
+
+    /// The DataFusion session (to register views and functions).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs one query. Statements that would change something (DDL, DML, `COPY`, `SET`,
+    /// `CREATE EXTERNAL TABLE`, which could also read files outside the lake) are refused.
+    pub async fn sql(&self, query: &str) -> Result<Rows> {
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let df = self
+            .ctx
+            .sql_with_options(query, read_only)
+            .await
+            .map_err(|e| match e {
+                datafusion::error::DataFusionError::Plan(m)
+                    if m.contains("not supported") || m.contains("Unsupported") =>
+                {
+                    Error::NotAQuery(format!(
+                        "only queries run here (the lake is read-only): {m}"
+                    ))
+                }
+                e => short(e),
+            })?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        Ok(Rows {
+            schema,
+            batches: df.collect().await.map_err(short)?,
+        })
+    }
+}
+
+/// DataFusion's error, without the list of every valid field it appends to an unknown column
+/// (streams alone has 879).
+fn short(e: datafusion::error::DataFusionError) -> Error {
+    let text = e.strip_backtrace();
+    match text.find("\nValid fields are") {
+        Some(at) => Error::Plan(format!(
+            "{} (`cqlake schema TABLE` lists the columns)",
+            &text[..at]
+        )),
+        None => Error::Sql(Box::new(e)),
+    }
+}
