@@ -66,6 +66,10 @@ pub struct SqlArgs {
     /// default: no limit).
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// The classification rule set behind the `stream_quality` view: cqd-classic, cqd-2020,
+    /// cqd-2021 or cqd-current.
+    #[arg(long, default_value = "cqd-classic")]
+    pub rules: String,
 }
 
 /// Output storage of `convert`.

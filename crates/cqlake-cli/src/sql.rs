@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use cqlake_query::{Engine, EngineOptions, Format};
+use cqlake_query::{Engine, EngineOptions, Format, RuleSet};
 
 use crate::args::{RowFormat, SqlArgs};
 
@@ -18,7 +18,15 @@ pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
     if format == RowFormat::Parquet && to_terminal {
         bail!("--format parquet writes binary data: give --output FILE or pipe it");
     }
-    let mut options = EngineOptions::default();
+    let rules = RuleSet::from_name(&a.rules).with_context(|| {
+        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
+        format!(
+            "--rules {:?}: not a rule set ({})",
+            a.rules,
+            names.join(", ")
+        )
+    })?;
+    let mut options = EngineOptions::default().with_rules(rules);
     if let Some(n) = a.threads {
         options = options.with_threads(n);
     }

@@ -93,3 +93,137 @@ fn only_queries_run_and_errors_say_where() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("nope") && err.len() < 400, "{err}");
 }
+
+/// One call whose streams sit on every threshold of the rule sets (`stream_id`, metrics).
+fn threshold_call() -> String {
+    let audio = [
+        ("a-jitter-30", r#""averageJitter":"PT0.03S""#),
+        ("a-jitter-over", r#""averageJitter":"PT0.030001S""#),
+        ("a-loss-0.1", r#""averagePacketLossRate":0.1"#),
+        ("a-loss-over", r#""averagePacketLossRate":0.1000001"#),
+        ("a-rtt-500", r#""averageRoundTripTime":"PT0.5S""#),
+        ("a-rtt-over", r#""averageRoundTripTime":"PT0.501S""#),
+        ("a-degr-1", r#""averageAudioDegradation":1.0"#),
+        (
+            "a-degr-satin",
+            r#""averageAudioDegradation":1.01,"audioCodec":"satin""#,
+        ),
+        ("a-concealed", r#""averageRatioOfConcealedSamples":0.0701"#),
+        ("a-none", r#""streamDirection":"callerToCallee""#),
+        (
+            "a-few-packets",
+            r#""averageJitter":"PT0.04S","packetUtilization":500"#,
+        ),
+        (
+            "a-many-packets",
+            r#""averageJitter":"PT0.04S","packetUtilization":501"#,
+        ),
+    ];
+    let video = [
+        ("v-loss-51", r#""averageVideoFrameLossPercentage":51"#),
+        (
+            "v-loss-50",
+            r#""averageVideoFrameLossPercentage":50,"averageVideoFrameRate":1"#,
+        ),
+        ("v-rate-6.9", r#""averageVideoFrameRate":6.9"#),
+        ("v-rate-7", r#""averageVideoFrameRate":7"#),
+        (
+            "v-fec",
+            r#""postForwardErrorCorrectionPacketLossRate":0.16"#,
+        ),
+        ("v-none", r#""streamDirection":"callerToCallee""#),
+    ];
+    let vbss = [
+        ("s-rate-1.9", r#""averageVideoFrameRate":1.9"#),
+        ("s-rate-2", r#""averageVideoFrameRate":2"#),
+    ];
+    let rdp = [("r-jitter", r#""averageJitter":"PT0.1S""#)];
+    let media = |label: &str, streams: &[(&str, &str)]| {
+        let s: Vec<String> = streams
+            .iter()
+            .map(|(id, m)| format!(r#"{{"streamId":"{id}",{m}}}"#))
+            .collect();
+        format!(r#"{{"label":"{label}","streams":[{}]}}"#, s.join(","))
+    };
+    let all = [
+        media("main-audio", &audio),
+        media("main-video", &video),
+        media("applicationsharing-video", &vbss),
+        media("applicationsharing", &rdp),
+    ];
+    format!(
+        r#"{{"id":"t","version":1,"startDateTime":"2024-05-01T10:00:00Z","sessions":[{{"id":"s","segments":[{{"id":"g","media":[{}]}}]}}]}}"#,
+        all.join(",")
+    )
+}
+
+#[test]
+fn every_rule_set_classifies_exactly_at_its_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = crate::common::write(dir.path(), "t.json", threshold_call().as_bytes());
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&input], &lake).0, 0);
+    let classify = |rules: &str| -> Vec<String> {
+        let o = sql(
+            &lake,
+            "SELECT stream_id, media_kind, classification, array_to_string(poor_reasons, '+') \
+             FROM stream_quality ORDER BY stream_id",
+            &["--rules", rules],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        classify("cqd-classic"),
+        [
+            "a-concealed,audio,poor,concealed_samples",
+            "a-degr-1,audio,good,",
+            "a-degr-satin,audio,poor,degradation",
+            "a-few-packets,audio,poor,jitter",
+            "a-jitter-30,audio,good,",
+            "a-jitter-over,audio,poor,jitter",
+            "a-loss-0.1,audio,good,",
+            "a-loss-over,audio,poor,packet_loss",
+            "a-many-packets,audio,poor,jitter",
+            "a-none,audio,unclassified,",
+            "a-rtt-500,audio,good,",
+            "a-rtt-over,audio,poor,round_trip",
+            "r-jitter,appsharing,unclassified,",
+            "s-rate-1.9,vbss,poor,frame_rate",
+            "s-rate-2,vbss,good,",
+            "v-fec,video,poor,post_fec_packet_loss",
+            "v-loss-50,video,good,",
+            "v-loss-51,video,poor,frame_loss",
+            "v-none,video,unclassified,",
+            "v-rate-6.9,video,poor,frame_rate",
+            "v-rate-7,video,good,",
+        ]
+    );
+    let of = |rows: &[String], id: &str| -> String {
+        rows.iter()
+            .find(|r| r.starts_with(&format!("{id},")))
+            .unwrap()
+            .split(',')
+            .nth(2)
+            .unwrap()
+            .to_string()
+    };
+    let y2020 = classify("cqd-2020");
+    assert_eq!(of(&y2020, "a-degr-satin"), "unclassified"); // SATIN: its one metric does not count
+    assert_eq!(of(&y2020, "a-concealed"), "poor");
+    let y2021 = classify("cqd-2021");
+    assert_eq!(of(&y2021, "a-concealed"), "unclassified");
+    assert_eq!(of(&y2021, "a-jitter-over"), "poor");
+    let current = classify("cqd-current");
+    assert_eq!(of(&current, "a-few-packets"), "unclassified");
+    assert_eq!(of(&current, "a-many-packets"), "poor");
+    assert_eq!(of(&current, "a-jitter-over"), "unclassified"); // no packet utilization
+    assert_eq!(of(&current, "v-loss-51"), "poor"); // video rules do not change
+    let o = sql(&lake, "SELECT 1", &["--rules", "cqd-1999"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cqd-classic, cqd-2020"));
+}

@@ -9,13 +9,14 @@ use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 
-use crate::{Error, Result};
+use crate::{Error, Result, RuleSet};
 
 /// Settings of an [`Engine`].
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     threads: usize,
     memory_limit: Option<usize>,
+    rules: RuleSet,
 }
 
 impl Default for EngineOptions {
@@ -23,6 +24,7 @@ impl Default for EngineOptions {
         EngineOptions {
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             memory_limit: None,
+            rules: RuleSet::default(),
         }
     }
 }
@@ -31,6 +33,12 @@ impl EngineOptions {
     /// Threads (DataFusion's target partitions). Default: the number of CPUs.
     pub fn with_threads(mut self, n: usize) -> Self {
         self.threads = n.max(1);
+        self
+    }
+
+    /// The classification rule set behind `stream_quality`. Default [`RuleSet::Classic`].
+    pub fn with_rules(mut self, rules: RuleSet) -> Self {
+        self.rules = rules;
         self
     }
 
@@ -53,9 +61,10 @@ pub struct Rows {
 
 /// A read-only SQL session over a lake: the tables `calls`, `participants`, `sessions`,
 /// `segments`, `media` and `streams`, each at the version the last finished convert group
-/// recorded.
+/// recorded, and the views `stream_kind`, `stream_audio` and `stream_quality` (see `sql/`).
 pub struct Engine {
     ctx: SessionContext,
+    rules: RuleSet,
 }
 
 impl Engine {
@@ -70,7 +79,19 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         cqlake_lake::register_lake(&ctx, lake.as_ref()).await?;
-        Ok(Engine { ctx })
+        for (name, query) in crate::rules::views(options.rules) {
+            let view = ctx.sql(query).await?.into_view();
+            ctx.register_table(name, view)?;
+        }
+        Ok(Engine {
+            ctx,
+            rules: options.rules,
+        })
+    }
+
+    /// The rule set behind `stream_quality`.
+    pub fn rules(&self) -> RuleSet {
+        self.rules
     }
 
     /// The DataFusion session (to register views and functions).

@@ -14,9 +14,11 @@
 
 mod engine;
 mod format;
+mod rules;
 
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write};
+pub use rules::RuleSet;
 
 /// Errors of the query crate.
 #[derive(Debug, thiserror::Error)]
