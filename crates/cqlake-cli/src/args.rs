@@ -25,6 +25,8 @@ pub enum Command {
     Gen(GenArgs),
     /// Run a SQL query over the lake (read-only) and print the rows.
     Sql(SqlArgs),
+    /// Run a built-in quality report (or a .sql file) over the lake.
+    Report(ReportArgs),
 }
 
 /// How `sql` prints rows.
@@ -44,15 +46,16 @@ pub enum RowFormat {
     Parquet,
 }
 
-/// `cqlake sql`.
+/// What `sql` and `report` share: the lake, the rules, and where and how rows go.
 #[derive(Debug, Args)]
-pub struct SqlArgs {
-    /// The query (one statement). Tables: calls, participants, sessions, segments, media,
-    /// streams.
-    pub query: String,
-    /// The lake directory.
+pub struct QueryArgs {
+    /// The lake directory (required).
     #[arg(long)]
-    pub lake: PathBuf,
+    pub lake: Option<PathBuf>,
+    /// The classification rule set behind the `stream_quality` view: cqd-classic, cqd-2020,
+    /// cqd-2021 or cqd-current.
+    #[arg(long, default_value = "cqd-classic")]
+    pub rules: String,
     /// Output format (default: table on a terminal, csv otherwise).
     #[arg(long, value_enum)]
     pub format: Option<RowFormat>,
@@ -66,10 +69,34 @@ pub struct SqlArgs {
     /// default: no limit).
     #[arg(long)]
     pub memory_limit: Option<String>,
-    /// The classification rule set behind the `stream_quality` view: cqd-classic, cqd-2020,
-    /// cqd-2021 or cqd-current.
-    #[arg(long, default_value = "cqd-classic")]
-    pub rules: String,
+}
+
+/// `cqlake sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query (one statement). Tables: calls, participants, sessions, segments, media,
+    /// streams; views: stream_quality, stream_sides.
+    pub query: String,
+    #[command(flatten)]
+    pub common: QueryArgs,
+}
+
+/// `cqlake report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A built-in report (see --list) or a .sql file.
+    pub report: Option<String>,
+    /// List the built-in reports.
+    #[arg(long)]
+    pub list: bool,
+    /// Only calls that started on or after this UTC date (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only calls that started on or before this UTC date (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub common: QueryArgs,
 }
 
 /// Output storage of `convert`.

@@ -41,6 +41,7 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Convert(a) => convert::run(a),
         args::Command::Gen(a) => r#gen::run(a),
         args::Command::Sql(a) => sql::run(a),
+        args::Command::Report(a) => sql::report(a),
         args::Command::Schema(a) => {
             use std::io::Write;
             let only = match &a.table {

@@ -1,14 +1,92 @@
-//! `cqlake sql`: one read-only query over the lake, printed in the chosen format.
+//! `cqlake sql` and `cqlake report`: read-only queries over the lake, printed in the chosen
+//! format.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use cqlake_query::{Engine, EngineOptions, Format, RuleSet};
+use cqlake_query::{Engine, EngineOptions, Format, REPORTS, Report, Rows, RuleSet};
 
-use crate::args::{RowFormat, SqlArgs};
+use crate::args::{QueryArgs, ReportArgs, RowFormat, SqlArgs};
 
 pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
+    let rows = query(&a.common, None, None, &a.query)?;
+    print(&rows, &a.common)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
+    if a.list {
+        let mut out = std::io::stdout().lock();
+        for r in REPORTS {
+            writeln!(out, "{:<10} {}", r.name, r.description())?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(name) = &a.report else {
+        bail!("name a report (cqlake report --list) or a .sql file");
+    };
+    let (label, sql) = match Report::named(name) {
+        Some(r) => (r.name.to_string(), r.sql.to_string()),
+        None if Path::new(name).is_file() => (
+            name.clone(),
+            std::fs::read_to_string(name).with_context(|| format!("reading {name}"))?,
+        ),
+        None => bail!("{name:?}: no such report (cqlake report --list) and no such .sql file"),
+    };
+    let rows = query(&a.common, a.from.clone(), a.to.clone(), &sql)?;
+    // Every report says which rules and dates it used (on stderr, so the rows stay clean).
+    eprintln!(
+        "report {label}: rules {}, calls started {} to {}",
+        a.common.rules,
+        a.from.as_deref().unwrap_or("(first)"),
+        a.to.as_deref().unwrap_or("(last)")
+    );
+    print(&rows, &a.common)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query(
+    a: &QueryArgs,
+    from: Option<String>,
+    to: Option<String>,
+    sql: &str,
+) -> anyhow::Result<Rows> {
+    let rules = RuleSet::from_name(&a.rules).with_context(|| {
+        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
+        format!(
+            "--rules {:?}: not a rule set ({})",
+            a.rules,
+            names.join(", ")
+        )
+    })?;
+    let mut options = EngineOptions::default()
+        .with_rules(rules)
+        .with_dates(from, to);
+    if let Some(n) = a.threads {
+        options = options.with_threads(n);
+    }
+    if let Some(text) = &a.memory_limit {
+        options =
+            options.with_memory_limit(crate::r#gen::parse_size("--memory-limit", text)? as usize);
+    }
+    let Some(lake) = &a.lake else {
+        bail!("--lake DIR is required");
+    };
+    if !lake.join("calls").is_dir() {
+        bail!("{}: no lake here (convert into it first)", lake.display());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let engine = Engine::open(lake, options).await?;
+        engine.sql(sql).await.map_err(anyhow::Error::from)
+    })
+}
+
+fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let format = match a.format {
         Some(f) => f,
@@ -18,34 +96,6 @@ pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
     if format == RowFormat::Parquet && to_terminal {
         bail!("--format parquet writes binary data: give --output FILE or pipe it");
     }
-    let rules = RuleSet::from_name(&a.rules).with_context(|| {
-        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
-        format!(
-            "--rules {:?}: not a rule set ({})",
-            a.rules,
-            names.join(", ")
-        )
-    })?;
-    let mut options = EngineOptions::default().with_rules(rules);
-    if let Some(n) = a.threads {
-        options = options.with_threads(n);
-    }
-    if let Some(text) = &a.memory_limit {
-        options =
-            options.with_memory_limit(crate::r#gen::parse_size("--memory-limit", text)? as usize);
-    }
-    if !a.lake.join("calls").is_dir() {
-        bail!("{}: no lake here (convert into it first)", a.lake.display());
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let rows = rt.block_on(async {
-        let engine = Engine::open(&a.lake, options)
-            .await
-            .with_context(|| format!("opening the lake at {}", a.lake.display()))?;
-        engine.sql(&a.query).await.map_err(anyhow::Error::from)
-    })?;
     let format = match format {
         RowFormat::Table => Format::Table,
         RowFormat::Csv => Format::Csv,
@@ -59,14 +109,14 @@ pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            cqlake_query::write(&rows, format, &mut w)?;
+            cqlake_query::write(rows, format, &mut w)?;
             w.flush()?;
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout());
-            cqlake_query::write(&rows, format, &mut w)?;
+            cqlake_query::write(rows, format, &mut w)?;
             w.flush()?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -227,3 +227,54 @@ fn every_rule_set_classifies_exactly_at_its_thresholds() {
     let o = sql(&lake, "SELECT 1", &["--rules", "cqd-1999"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("cqd-classic, cqd-2020"));
 }
+
+#[test]
+fn reports_run_and_say_which_rules_they_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = crate::common::write(dir.path(), "t.json", threshold_call().as_bytes());
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&input], &lake).0, 0);
+    let lake_s = lake.display().to_string();
+    let report = |args: &[&str]| {
+        let mut all = vec!["report"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--lake", &lake_s, "--format", "csv"]);
+        let o = cqlake(&all);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8(o.stdout).unwrap(),
+            String::from_utf8(o.stderr).unwrap(),
+        )
+    };
+    let (rows, note) = report(&["summary", "--rules", "cqd-2021"]);
+    assert!(note.contains("rules cqd-2021"), "{note}");
+    // cqd-2021: jitter-over, loss-over, rtt-over, few- and many-packets are poor (5); the
+    // 30 ms, 0.1 and 500 ms streams good (3); degradation and concealed samples do not count.
+    assert!(rows.contains("poor_stream_rate,audio,0.625,0.03"), "{rows}");
+    assert!(rows.contains("streams,video,6.0,"), "{rows}");
+    let (rows, _) = report(&["summary"]);
+    assert!(
+        rows.contains("poor_stream_rate,audio,0.6363636363636364,0.03"),
+        "{rows}"
+    );
+    // A window with no calls: every count is zero, every rate undefined.
+    let (rows, note) = report(&["summary", "--from", "2024-05-02"]);
+    assert!(note.contains("calls started 2024-05-02"), "{note}");
+    assert!(rows.contains("calls,,0.0,"), "{rows}");
+    for name in cqlake_query::REPORTS.map(|r| r.name) {
+        report(&[name]);
+    }
+    // A user's own file, over the views.
+    let own = crate::common::write(
+        dir.path(),
+        "mine.sql",
+        b"SELECT media_kind, count(*) AS n FROM stream_quality GROUP BY 1 ORDER BY 1",
+    );
+    let (rows, _) = report(&[&own.display().to_string()]);
+    assert_eq!(
+        rows,
+        "media_kind,n\nappsharing,1\naudio,12\nvbss,2\nvideo,6\n"
+    );
+    let o = cqlake(&["report", "--list"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 8);
+}

@@ -17,6 +17,7 @@ pub struct EngineOptions {
     threads: usize,
     memory_limit: Option<usize>,
     rules: RuleSet,
+    dates: (Option<String>, Option<String>),
 }
 
 impl Default for EngineOptions {
@@ -25,6 +26,7 @@ impl Default for EngineOptions {
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             memory_limit: None,
             rules: RuleSet::default(),
+            dates: (None, None),
         }
     }
 }
@@ -39,6 +41,13 @@ impl EngineOptions {
     /// The classification rule set behind `stream_quality`. Default [`RuleSet::Classic`].
     pub fn with_rules(mut self, rules: RuleSet) -> Self {
         self.rules = rules;
+        self
+    }
+
+    /// Only calls that started from `from` to `to` (UTC dates `YYYY-MM-DD`, both included;
+    /// either may be open): every table and view sees only their rows.
+    pub fn with_dates(mut self, from: Option<String>, to: Option<String>) -> Self {
+        self.dates = (from, to);
         self
     }
 
@@ -79,6 +88,45 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         cqlake_lake::register_lake(&ctx, lake.as_ref()).await?;
+        let mut window = Vec::new();
+        for (d, op) in [(&options.dates.0, ">="), (&options.dates.1, "<=")] {
+            if let Some(d) = d {
+                let valid = d.len() == 10
+                    && d.bytes().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    });
+                if !valid {
+                    return Err(Error::Plan(format!("{d:?} is not a date (YYYY-MM-DD)")));
+                }
+                window.push(format!("call_start_date {op} DATE '{d}'"));
+            }
+        }
+        if !window.is_empty() {
+            for t in [
+                "calls",
+                "participants",
+                "sessions",
+                "segments",
+                "media",
+                "streams",
+            ] {
+                let provider = ctx.deregister_table(t)?.expect("registered above");
+                let raw = format!("lake_{t}");
+                ctx.register_table(raw.as_str(), provider)?;
+                let view = ctx
+                    .sql(&format!(
+                        "SELECT * FROM {raw} WHERE {}",
+                        window.join(" AND ")
+                    ))
+                    .await?
+                    .into_view();
+                ctx.register_table(t, view)?;
+            }
+        }
         for (name, query) in crate::rules::views(options.rules) {
             let view = ctx.sql(query).await?.into_view();
             ctx.register_table(name, view)?;

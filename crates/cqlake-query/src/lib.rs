@@ -14,10 +14,12 @@
 
 mod engine;
 mod format;
+mod reports;
 mod rules;
 
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write};
+pub use reports::{REPORTS, Report};
 pub use rules::RuleSet;
 
 /// Errors of the query crate.

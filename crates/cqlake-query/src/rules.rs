@@ -55,7 +55,7 @@ impl RuleSet {
 }
 
 /// The views every engine registers, in order: name and query.
-pub(crate) fn views(rules: RuleSet) -> [(&'static str, &'static str); 3] {
+pub(crate) fn views(rules: RuleSet) -> [(&'static str, &'static str); 4] {
     [
         (
             "stream_kind",
@@ -66,11 +66,15 @@ pub(crate) fn views(rules: RuleSet) -> [(&'static str, &'static str); 3] {
             "stream_quality",
             include_str!("../../../sql/views/stream_quality.sql"),
         ),
+        (
+            "stream_sides",
+            include_str!("../../../sql/views/stream_sides.sql"),
+        ),
     ]
 }
 
 /// The `-- description:` of a SQL file's header, with its continuation lines.
-fn header(sql: &str) -> String {
+pub(crate) fn header(sql: &str) -> String {
     let mut out = Vec::new();
     let mut on = false;
     for line in sql.lines() {
