@@ -1,5 +1,6 @@
 -- name: feedback
--- description: ratings given at the end of calls, by value; and the measured audio poor stream
+-- description: ratings given at the end of calls, by value; the problems people ticked
+--   (feedback tokens: NoSound, Echo, ...) by frequency; and the measured audio poor stream
 --   rate of sessions rated bad or poor against the other rated sessions.
 SELECT 'rating' AS part, rating AS value, count(*) AS sessions, CAST(NULL AS DOUBLE) AS poor_rate
 FROM (
@@ -9,6 +10,15 @@ FROM (
 )
 WHERE rating IS NOT NULL
 GROUP BY rating
+UNION ALL
+SELECT 'token', token, count(*), CAST(NULL AS DOUBLE)
+FROM (
+    SELECT unnest(caller_feedback_tokens) AS token FROM sessions
+    UNION ALL
+    SELECT unnest(callee_feedback_tokens) FROM sessions
+)
+WHERE token IS NOT NULL
+GROUP BY token
 UNION ALL
 SELECT 'measured', CASE WHEN rated_poor THEN 'rated bad or poor' ELSE 'rated fair or better' END,
     count(DISTINCT session_id),

@@ -69,6 +69,14 @@ fn rows_in_every_format() {
     );
     let o = sql(&lake, "SELECT stream_id FROM streams WHERE false", &[]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "stream_id\n");
+    // The docs example's callee rated the call poor and ticked Noisy; one of its two audio
+    // streams is poor (degradation 1.47).
+    let lake_s = lake.display().to_string();
+    let o = cqlake(&["report", "feedback", "--lake", &lake_s, "--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "part,value,sessions,poor_rate\nmeasured,rated bad or poor,1,0.5\nrating,poor,1,\ntoken,Noisy,1,\n"
+    );
 }
 
 #[test]
