@@ -70,7 +70,7 @@ fn rows_in_every_format() {
     let o = sql(&lake, "SELECT stream_id FROM streams WHERE false", &[]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "stream_id\n");
     // The docs example's callee rated the call poor and ticked Noisy; one of its two audio
-    // streams is poor (degradation 1.47).
+    // streams is poor (degradation 1.16).
     let lake_s = lake.display().to_string();
     let o = cqlake(&["report", "feedback", "--lake", &lake_s, "--format", "csv"]);
     assert_eq!(
