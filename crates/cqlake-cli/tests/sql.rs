@@ -286,3 +286,134 @@ fn reports_run_and_say_which_rules_they_used() {
     let o = cqlake(&["report", "--list"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 8);
 }
+
+/// Milliseconds of an ISO-8601 duration (`PT1M2.5S`), written here apart from the converter.
+fn iso_ms(d: &str) -> Option<f64> {
+    let t = d.strip_prefix("PT")?;
+    let (mut ms, mut num) = (0.0, String::new());
+    for c in t.chars() {
+        match c {
+            'H' => ms += num.parse::<f64>().ok()? * 3_600_000.0,
+            'M' => ms += num.parse::<f64>().ok()? * 60_000.0,
+            'S' => ms += num.parse::<f64>().ok()? * 1_000.0,
+            _ => {
+                num.push(c);
+                continue;
+            }
+        }
+        num.clear();
+    }
+    Some(ms)
+}
+
+/// CQD's classic classification of one stream, straight from its JSON.
+fn classify(label: &str, s: &serde_json::Value) -> (&'static str, &'static str) {
+    let num = |k: &str| s.get(k).and_then(|v| v.as_f64());
+    let dur = |k: &str| s.get(k).and_then(|v| v.as_str()).and_then(iso_ms);
+    let kind = if label == "applicationsharing-video" {
+        "vbss"
+    } else if label.starts_with("applicationsharing") {
+        "appsharing"
+    } else if label.contains("audio") {
+        "audio"
+    } else if label.contains("video") {
+        "video"
+    } else if label == "data" {
+        "data"
+    } else {
+        "other"
+    };
+    let class = match kind {
+        "audio" => {
+            let m = [
+                num("averageAudioDegradation").map(|v| v > 1.0),
+                dur("averageRoundTripTime").map(|v| v > 500.0),
+                num("averagePacketLossRate").map(|v| v > 0.1),
+                dur("averageJitter").map(|v| v > 30.0),
+                num("averageRatioOfConcealedSamples").map(|v| v > 0.07),
+            ];
+            if m.iter().all(Option::is_none) {
+                "unclassified"
+            } else if m.iter().any(|x| *x == Some(true)) {
+                "poor"
+            } else {
+                "good"
+            }
+        }
+        "video" | "vbss" => {
+            let min_rate = if kind == "vbss" { 2.0 } else { 7.0 };
+            if let Some(v) = num("averageVideoFrameLossPercentage") {
+                if v > 50.0 { "poor" } else { "good" }
+            } else if let Some(v) = num("averageVideoFrameRate") {
+                if v < min_rate { "poor" } else { "good" }
+            } else if let Some(v) = num("postForwardErrorCorrectionPacketLossRate") {
+                if v > 0.15 { "poor" } else { "good" }
+            } else {
+                "unclassified"
+            }
+        }
+        _ => "unclassified",
+    };
+    (kind, class)
+}
+
+#[test]
+fn stream_quality_agrees_with_a_classifier_written_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("calls.ndjson");
+    let o = cqlake(&[
+        "gen",
+        "--seed",
+        "31",
+        "--calls",
+        "150",
+        "--container",
+        "ndjson",
+        "-o",
+        &corpus.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut want: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for line in std::fs::read_to_string(&corpus).unwrap().lines() {
+        let call: serde_json::Value = serde_json::from_str(line).unwrap();
+        let none = vec![];
+        let list = |v: &serde_json::Value, k: &str| v[k].as_array().cloned().unwrap_or_default();
+        for session in call["sessions"].as_array().unwrap_or(&none) {
+            for segment in list(session, "segments") {
+                for media in list(&segment, "media") {
+                    let label = media["label"].as_str().unwrap_or("");
+                    for stream in list(&media, "streams") {
+                        let (k, c) = classify(label, &stream);
+                        *want.entry((k.into(), c.into())).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&corpus], &lake).0, 0);
+    let o = sql(
+        &lake,
+        "SELECT media_kind, classification, count(*) FROM stream_quality GROUP BY 1, 2",
+        &[],
+    );
+    let got: std::collections::BTreeMap<(String, String), u64> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            ((f[0].into(), f[1].into()), f[2].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(got, want);
+    // The corpus exercises every class of the kinds that have rules.
+    for k in ["audio", "video"] {
+        for c in ["good", "poor", "unclassified"] {
+            assert!(
+                want.contains_key(&(k.into(), c.into())),
+                "{k} {c}: {want:?}"
+            );
+        }
+    }
+}
