@@ -334,7 +334,7 @@ fn classify(label: &str, s: &serde_json::Value) -> (&'static str, &'static str) 
             ];
             if m.iter().all(Option::is_none) {
                 "unclassified"
-            } else if m.iter().any(|x| *x == Some(true)) {
+            } else if m.contains(&Some(true)) {
                 "poor"
             } else {
                 "good"
