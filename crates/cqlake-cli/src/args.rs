@@ -69,6 +69,11 @@ pub struct QueryArgs {
     /// default: no limit).
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// A building file in the layout of CQD's building data upload (network, network name,
+    /// range bits, building, ownership, building type, office type, city, zip, country, state,
+    /// region, inside corp, express route, VPN): the view `buildings`.
+    #[arg(long)]
+    pub buildings: Option<PathBuf>,
 }
 
 /// `cqlake sql`.

@@ -27,6 +27,9 @@ pub fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
     let Some(name) = &a.report else {
         bail!("name a report (cqlake report --list) or a .sql file");
     };
+    if name == "buildings" && a.common.buildings.is_none() {
+        bail!("the buildings report needs --buildings FILE.csv (CQD's building data layout)");
+    }
     let (label, sql) = match Report::named(name) {
         Some(r) => (r.name.to_string(), r.sql.to_string()),
         None if Path::new(name).is_file() => (
@@ -66,6 +69,9 @@ fn query(
         .with_dates(from, to);
     if let Some(n) = a.threads {
         options = options.with_threads(n);
+    }
+    if let Some(b) = &a.buildings {
+        options = options.with_buildings(b);
     }
     if let Some(text) = &a.memory_limit {
         options =

@@ -18,6 +18,7 @@ pub struct EngineOptions {
     memory_limit: Option<usize>,
     rules: RuleSet,
     dates: (Option<String>, Option<String>),
+    buildings: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineOptions {
@@ -27,6 +28,7 @@ impl Default for EngineOptions {
             memory_limit: None,
             rules: RuleSet::default(),
             dates: (None, None),
+            buildings: None,
         }
     }
 }
@@ -48,6 +50,13 @@ impl EngineOptions {
     /// either may be open): every table and view sees only their rows.
     pub fn with_dates(mut self, from: Option<String>, to: Option<String>) -> Self {
         self.dates = (from, to);
+        self
+    }
+
+    /// A building file in the layout of CQD's building data upload (CSV, with or without a
+    /// header): registered as the view `buildings`, used by the `buildings` report.
+    pub fn with_buildings(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.buildings = Some(path.into());
         self
     }
 
@@ -127,6 +136,15 @@ impl Engine {
                 ctx.register_table(t, view)?;
             }
         }
+        ctx.register_udf(crate::udf::ipv4());
+        if let Some(path) = &options.buildings {
+            ctx.register_batch("buildings_file", read_buildings(path)?)?;
+            let view = ctx
+                .sql(include_str!("../../../sql/views/buildings.sql"))
+                .await?
+                .into_view();
+            ctx.register_table("buildings", view)?;
+        }
         for (name, query) in crate::rules::views(options.rules) {
             let view = ctx.sql(query).await?.into_view();
             ctx.register_table(name, view)?;
@@ -187,4 +205,68 @@ fn short(e: datafusion::error::DataFusionError) -> Error {
         )),
         None => Error::Sql(Box::new(e)),
     }
+}
+
+/// The columns of CQD's building data upload, in order.
+const BUILDING_COLUMNS: [&str; 15] = [
+    "network",
+    "network_name",
+    "network_range",
+    "building_name",
+    "ownership_type",
+    "building_type",
+    "office_type",
+    "city",
+    "zip_code",
+    "country",
+    "state",
+    "region",
+    "inside_corp",
+    "express_route",
+    "vpn",
+];
+
+/// Reads a building file: CSV (or tab-separated), 15 columns, a header line or not.
+fn read_buildings(path: &Path) -> Result<RecordBatch> {
+    use arrow::array::StringArray;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Plan(format!("{}: {e}", path.display())))?;
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); BUILDING_COLUMNS.len()];
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let sep = if line.contains('\t') { '\t' } else { ',' };
+        let fields: Vec<&str> = line
+            .split(sep)
+            .map(|f| f.trim().trim_matches('"'))
+            .collect();
+        if n == 0 && fields[0].parse::<std::net::Ipv4Addr>().is_err() {
+            continue; // a header
+        }
+        if fields.len() != BUILDING_COLUMNS.len() {
+            return Err(Error::Plan(format!(
+                "{}:{}: {} fields, a building row has {} ({})",
+                path.display(),
+                n + 1,
+                fields.len(),
+                BUILDING_COLUMNS.len(),
+                BUILDING_COLUMNS.join(", ")
+            )));
+        }
+        for (c, f) in columns.iter_mut().zip(fields) {
+            c.push((!f.is_empty()).then(|| f.to_string()));
+        }
+    }
+    let schema = Arc::new(arrow::datatypes::Schema::new(
+        BUILDING_COLUMNS
+            .iter()
+            .map(|n| arrow::datatypes::Field::new(*n, arrow::datatypes::DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays = columns
+        .into_iter()
+        .map(|c| Arc::new(StringArray::from(c)) as arrow::array::ArrayRef)
+        .collect();
+    RecordBatch::try_new(schema, arrays).map_err(|e| Error::Plan(e.to_string()))
 }

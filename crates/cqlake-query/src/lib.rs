@@ -16,6 +16,7 @@ mod engine;
 mod format;
 mod reports;
 mod rules;
+mod udf;
 
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write};

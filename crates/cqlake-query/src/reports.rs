@@ -22,7 +22,7 @@ impl Report {
 }
 
 /// Every built-in report.
-pub const REPORTS: [Report; 8] = [
+pub const REPORTS: [Report; 9] = [
     Report {
         name: "summary",
         sql: include_str!("../../../sql/reports/summary.sql"),
@@ -34,6 +34,10 @@ pub const REPORTS: [Report; 8] = [
     Report {
         name: "networks",
         sql: include_str!("../../../sql/reports/networks.sql"),
+    },
+    Report {
+        name: "buildings",
+        sql: include_str!("../../../sql/reports/buildings.sql"),
     },
     Report {
         name: "clients",
