@@ -110,19 +110,14 @@ fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
         RowFormat::Markdown => Format::Markdown,
         RowFormat::Parquet => Format::Parquet,
     };
-    match &a.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            cqlake_query::write(rows, format, &mut w)?;
-            w.flush()?;
-        }
-        None => {
-            let mut w = std::io::BufWriter::new(std::io::stdout());
-            cqlake_query::write(rows, format, &mut w)?;
-            w.flush()?;
-        }
-    }
+    let sink: Box<dyn Write + Send> = match &a.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut w = std::io::BufWriter::new(sink);
+    cqlake_query::write(rows, format, &mut w)?;
+    w.flush()?;
     Ok(())
 }

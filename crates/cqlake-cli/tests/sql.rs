@@ -445,16 +445,19 @@ fn buildings_match_the_longest_network_range() {
         b"10.1.0.0\tCampus-LAN\t16\tCampus\tContoso\tOffice\tLarge\tLyon\t69001\tFR\t\tEMEA\t1\t0\t0\n\
           10.1.2.0\tLab-LAN\t24\tLab\tContoso\tLab\tSmall\tLyon\t69001\tFR\t\tEMEA\t1\t0\t0\n",
     );
-    let o = cqlake(&[
-        "report",
-        "buildings",
-        "--lake",
-        &lake.display().to_string(),
-        "--buildings",
-        &file.display().to_string(),
-        "--format",
-        "csv",
-    ]);
+    let buildings = |file: &std::path::Path| {
+        cqlake(&[
+            "report",
+            "buildings",
+            "--lake",
+            &lake.display().to_string(),
+            "--buildings",
+            &file.display().to_string(),
+            "--format",
+            "csv",
+        ])
+    };
+    let o = buildings(&file);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -464,14 +467,7 @@ fn buildings_match_the_longest_network_range() {
          Campus,Lyon,FR,true,false,1,0,0.0\n"
     );
     let bad = crate::common::write(dir.path(), "bad.csv", b"10.1.0.0,Campus,16\n");
-    let o = cqlake(&[
-        "report",
-        "buildings",
-        "--lake",
-        &lake.display().to_string(),
-        "--buildings",
-        &bad.display().to_string(),
-    ]);
+    let o = buildings(&bad);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad.csv:1: 3 fields"), "{err}");
 }

@@ -1114,6 +1114,18 @@ mod tests {
             .to_string()
     }
 
+    /// Appends the `t` rows of `ids` to table `t` outside any group, as a killed run leaves
+    /// them.
+    async fn append_outside_a_group(lake: &Path, t: TableId, ids: &[&str]) {
+        let table = open_tables(lake).await.unwrap().remove(t.index());
+        table
+            .write(vec![flat(ids).batches[t.index()].clone()])
+            .with_partition_columns([PARTITION_COLUMN])
+            .with_save_mode(SaveMode::Append)
+            .await
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn calls_rows_committed_without_their_group_are_rolled_back_too() {
         let dir = tempfile::tempdir().unwrap();
@@ -1122,16 +1134,7 @@ mod tests {
         w.finish().await.unwrap();
         // A run killed after appending its new calls but before the commit that finishes its
         // group (the group path had work after the appends).
-        let calls = open_tables(dir.path())
-            .await
-            .unwrap()
-            .remove(TableId::Calls.index());
-        calls
-            .write(vec![flat(&["b"]).batches[TableId::Calls.index()].clone()])
-            .with_partition_columns([PARTITION_COLUMN])
-            .with_save_mode(SaveMode::Append)
-            .await
-            .unwrap();
+        append_outside_a_group(dir.path(), TableId::Calls, &["b"]).await;
         assert_eq!(
             count(dir.path(), "calls").await,
             "1",
@@ -1186,17 +1189,8 @@ mod tests {
         w.push(flat(&["a"])).await.unwrap();
         w.finish().await.unwrap();
         // More commits to `calls` than the recent ones read first, none finishing a group.
-        let mut calls = open_tables(dir.path())
-            .await
-            .unwrap()
-            .remove(TableId::Calls.index());
         for i in 0..RECENT_COMMITS + 2 {
-            calls = calls
-                .write(vec![flat(&[&format!("x{i}")]).batches[0].clone()])
-                .with_partition_columns([PARTITION_COLUMN])
-                .with_save_mode(SaveMode::Append)
-                .await
-                .unwrap();
+            append_outside_a_group(dir.path(), TableId::Calls, &[&format!("x{i}")]).await;
         }
         assert_eq!(count(dir.path(), "calls").await, "1");
         let w = LakeWriter::open(dir.path()).await.unwrap();
@@ -1224,17 +1218,7 @@ mod tests {
         w.finish().await.unwrap();
         assert_eq!(count(dir.path(), "streams").await, "1");
         // A run killed after writing its streams but before its `calls` commit.
-        let fb = flat(&["b", "c"]);
-        let streams = open_tables(dir.path())
-            .await
-            .unwrap()
-            .remove(TableId::Streams.index());
-        streams
-            .write(vec![fb.batches[TableId::Streams.index()].clone()])
-            .with_partition_columns([PARTITION_COLUMN])
-            .with_save_mode(SaveMode::Append)
-            .await
-            .unwrap();
+        append_outside_a_group(dir.path(), TableId::Streams, &["b", "c"]).await;
         // Readers see the last finished group only.
         assert_eq!(count(dir.path(), "streams").await, "1");
         let w = LakeWriter::open(dir.path()).await.unwrap();
