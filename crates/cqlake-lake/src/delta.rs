@@ -21,7 +21,6 @@ use cqlake_ingest::flatten::{FlatBatch, FlatParts};
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::prelude::SessionContext;
-use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
@@ -250,6 +249,28 @@ pub struct Prepared {
     superseded: u64,
 }
 
+/// Rows of one table, encoded for [`LakeWriter::push_new_rows`]: a bulk load of calls known to
+/// be absent from the lake (benchmark lakes, copies), with no key checks.
+pub struct NewRows {
+    row_groups: Vec<RowGroup>,
+}
+
+impl NewRows {
+    /// Encodes `batch` (in table `t`'s full schema, the partition column included) into one
+    /// Parquet row group per partition date, as convert encodes the rows of new calls. Call it
+    /// from any thread.
+    pub fn encode(t: TableId, batch: &RecordBatch) -> Result<NewRows> {
+        Ok(NewRows {
+            row_groups: encode(t, batch)?,
+        })
+    }
+
+    /// Rows encoded.
+    pub fn rows(&self) -> usize {
+        self.row_groups.iter().map(|rg| rg.rows).sum()
+    }
+}
+
 impl Preparer {
     /// Claims the calls of `batch` and encodes the rows of those new to the lake and the run.
     /// Every prepared batch must be pushed to the writer it came from (it holds a place in the
@@ -466,14 +487,26 @@ impl LakeWriter {
         }
         self.stats.stale_calls += p.stale;
         self.stats.superseded_calls += p.superseded;
-        for rg in p.row_groups {
+        if let Some(d) = p.deferred {
+            self.pending.push((p.seq, d));
+        }
+        self.append_row_groups(p.row_groups).await
+    }
+
+    /// Appends rows that are known to be new to the lake, without looking up their calls (a
+    /// bulk load: the caller guarantees that no call of `rows` is in the lake or elsewhere in
+    /// the run). They are committed like the rows of new calls, in whole groups.
+    pub async fn push_new_rows(&mut self, rows: NewRows) -> Result<()> {
+        self.append_row_groups(rows.row_groups).await
+    }
+
+    /// Appends encoded row groups to the open data files; commits when enough is gathered.
+    async fn append_row_groups(&mut self, row_groups: Vec<RowGroup>) -> Result<()> {
+        for rg in row_groups {
             self.stats.rows[rg.table.index()] += rg.rows as u64;
             self.files.append(rg)?;
         }
         self.files.tick()?;
-        if let Some(d) = p.deferred {
-            self.pending.push((p.seq, d));
-        }
         let ready: usize = self
             .pending
             .iter()
@@ -650,8 +683,8 @@ impl LakeWriter {
         let mut orphans = HashSet::new();
         if !new.is_empty() {
             let mut later = dates.clone();
-            if let (Some(&lo), Some(&hi)) = (dates.first(), dates.last()) {
-                later.extend(lo..=hi + crate::plan::MAX_CALL_DAYS);
+            for d in &dates {
+                later.extend(*d..=*d + crate::plan::MAX_CALL_DAYS);
             }
             for (t, d) in [
                 (TableId::Sessions, later),
@@ -994,20 +1027,13 @@ fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
-fn date_list(dates: &BTreeSet<i32>) -> Vec<Expr> {
-    dates
-        .iter()
-        .map(|d| lit(ScalarValue::Date32(Some(*d))))
-        .collect()
-}
-
 fn str_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Expr> {
     ids.into_iter().map(lit).collect()
 }
 
 /// `call_start_date IN (dates)`.
 fn in_dates(dates: &BTreeSet<i32>) -> Expr {
-    col(PARTITION_COLUMN).in_list(date_list(dates), false)
+    crate::dates_predicate(dates.iter().copied())
 }
 
 /// A batch of some columns of a table, widened to the table's `schema` with null columns.
@@ -1025,9 +1051,7 @@ fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
 
 /// `call_start_date IN (dates) AND call_id IN (ids)`.
 fn in_calls(ids: &BTreeSet<&str>, dates: &BTreeSet<i32>) -> Expr {
-    col(PARTITION_COLUMN)
-        .in_list(date_list(dates), false)
-        .and(col("call_id").in_list(str_list(ids.iter().copied()), false))
+    in_dates(dates).and(col("call_id").in_list(str_list(ids.iter().copied()), false))
 }
 
 /// `call_id = C AND column IN (ids of C)`, one per call of `pairs` (call id, id).
@@ -1048,32 +1072,22 @@ fn by_call(pairs: &BTreeSet<(String, String)>, column: &str) -> Vec<Expr> {
 /// `call_start_date IN (dates) AND (call_id IN (calls) OR (call_id = C AND session_id IN
 /// (sessions of C)) OR (call_id = C AND participant_id IN (participants of C)) …) IS TRUE`.
 fn replace_predicate(t: TableId, r: &Replace) -> Expr {
-    let mut which: Option<Expr> = None;
-    let mut or = |e: Expr| {
-        which = Some(match which.take() {
-            Some(w) => w.or(e),
-            None => e,
-        })
-    };
+    let mut terms = Vec::new();
     if !r.calls.is_empty() {
-        or(col("call_id").in_list(str_list(r.calls.iter().map(String::as_str)), false));
+        terms.push(col("call_id").in_list(str_list(r.calls.iter().map(String::as_str)), false));
     }
     if !r.sessions.is_empty() && t.table().key_index(cqlake_schema::Key::SessionId).is_some() {
-        for e in by_call(&r.sessions, "session_id") {
-            or(e);
-        }
+        terms.extend(by_call(&r.sessions, "session_id"));
     }
     if !r.participants.is_empty() && t == TableId::Participants {
-        for e in by_call(&r.participants, "participant_id") {
-            or(e);
-        }
+        terms.extend(by_call(&r.participants, "participant_id"));
     }
+    // A balanced `OR`: one term per call, and deltalake walks the tree recursively.
+    let which = (!terms.is_empty()).then(|| crate::balanced_or(terms));
     // `IS TRUE`: a row with a null id is not replaced, and the rewrite keeps it (a bare `IN`
     // is null there, and the rewrite would drop the row).
     let which = which.map_or_else(|| lit(false), Expr::is_true);
-    col(PARTITION_COLUMN)
-        .in_list(date_list(&r.dates), false)
-        .and(which)
+    in_dates(&r.dates).and(which)
 }
 
 #[cfg(test)]

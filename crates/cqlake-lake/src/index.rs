@@ -15,8 +15,6 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Date32Type, Int64Type, TimestampMicrosecondType};
 use cqlake_ingest::flatten::FlatBatch;
 use cqlake_schema::{PARTITION_COLUMN, TableId};
-use datafusion::logical_expr::{col, lit};
-use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
 
 use crate::Result;
@@ -317,11 +315,5 @@ impl KeyIndex {
 }
 
 fn in_dates(dates: &[i32]) -> datafusion::logical_expr::Expr {
-    col(PARTITION_COLUMN).in_list(
-        dates
-            .iter()
-            .map(|d| lit(ScalarValue::Date32(Some(*d))))
-            .collect(),
-        false,
-    )
+    crate::dates_predicate(dates.iter().copied())
 }
