@@ -1,17 +1,45 @@
-//! sqllogictest: every `sql/tests/<rules>.<topic>.slt` file runs against a lake converted from
-//! `sql/tests/thresholds.json` (one call whose streams sit on every threshold), with the rule
-//! set its name starts with.
+//! sqllogictest: every `sql/tests/*.slt` file runs against one of two lakes, with a rule set,
+//! both picked by its name:
+//!
+//! - `<rules>.<topic>.slt`: a lake converted from `sql/tests/thresholds.json` (one call whose
+//!   streams sit on every threshold), with the rule set `<rules>` (`cqd-classic`, `cqd-2020`,
+//!   `cqd-2021`, `cqd-current`).
+//! - `sample.<topic>.slt`: the sample lake (below), with the default rule set `cqd-classic`.
+//! - `<rules>.sample-<topic>.slt`: the sample lake, with the rule set `<rules>`.
+//!
+//! The sample lake is converted once per test run, the way `cqlake convert` does it (the
+//! ingest pipeline `cqlake_ingest::source::run` feeding a `cqlake_lake::LakeWriter` through its
+//! `Preparer`), from `sample-data/generated/` (the seeded corpus of `sample-data/GENERATED.md`)
+//! and `sample-data/graph-docs/` (the Graph documentation's examples, `sample-data/SOURCES.md`;
+//! the documents that are not call records are skipped). Its contents are the same on every run
+//! whatever the thread count. Engines over it register `sql/tests/sample-buildings.csv` as the
+//! `buildings` view.
+//!
+//! A record whose SQL is `report <name>` runs the built-in report `<name>` (`sql/reports/`);
+//! every built-in report must have a `sample.<name>.slt`.
+//!
+//! `CQLAKE_SLT_COMPLETE=PREFIX cargo test --workspace --test slt` rewrites the expected results
+//! of the files whose name starts with `PREFIX` (e.g. `sample.daily`) from what the engine
+//! returns (sqllogictest's completion mode) instead of checking them; the other files are
+//! checked as usual. It writes a failing query as a `query error` record and a column type
+//! other than `T`, `I` or `R` as `?`: read the diff. Every value it writes must be checked
+//! against an independent computation before it is committed.
 
 use std::path::{Path, PathBuf};
 
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use cqlake_ingest::decode::{Decoder, PageKind};
 use cqlake_ingest::frame::FrameKind;
-use cqlake_query::{Engine, EngineOptions, RuleSet};
+use cqlake_ingest::source::{self, Delivery, PipelineOptions};
+use cqlake_query::{Engine, EngineOptions, Report, RuleSet};
 use sqllogictest::{DBOutput, DefaultColumnType};
 
+fn repo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 fn sql_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql")
+    repo_dir().join("sql")
 }
 
 /// A lake holding the threshold fixture.
@@ -27,6 +55,71 @@ fn lake(rt: &tokio::runtime::Runtime) -> tempfile::TempDir {
         w.finish().await.unwrap();
     });
     dir
+}
+
+/// A lake holding the sample data, converted as `cqlake convert sample-data/generated
+/// sample-data/graph-docs --lake DIR` does it.
+fn sample_lake() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = ["sample-data/generated", "sample-data/graph-docs"]
+        .iter()
+        .map(|d| repo_dir().join(d).display().to_string())
+        .collect();
+    let inputs = source::expand_inputs(&args).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut writer = rt
+        .block_on(cqlake_lake::LakeWriter::open(dir.path()))
+        .unwrap();
+    let preparer = writer.preparer();
+    let options = PipelineOptions::default()
+        .with_threads(2)
+        .with_spill_dir(dir.path());
+    let mut rejects = Vec::new();
+    let stats = source::run(
+        &inputs,
+        &options,
+        &|_| {},
+        &|b| preparer.prepare(b).map_err(|e| e.to_string()),
+        &mut |d: Delivery<Result<cqlake_lake::Prepared, String>>| {
+            rejects.extend(d.rejects);
+            if let Some(p) = d.batch {
+                rt.block_on(writer.push_prepared(p.map_err(source::Error::Sink)?))
+                    .map_err(|e| source::Error::Sink(e.to_string()))?;
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(rejects.is_empty(), "sample data rejected: {rejects:?}");
+    // GENERATED.md's 67 records and 3 sessions of a follow-up page; graph-docs' 5 records of
+    // one call and its 2 sessions pages.
+    assert_eq!((stats.calls, stats.page_sessions), (72, 5), "{stats:?}");
+    rt.block_on(writer.finish()).unwrap();
+    dir
+}
+
+/// The lake a test file runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fixture {
+    Thresholds,
+    Sample,
+}
+
+/// The lake and rule set a file's name asks for (see the module documentation).
+fn plan(name: &str) -> (Fixture, RuleSet) {
+    if name.starts_with("sample.") {
+        return (Fixture::Sample, RuleSet::Classic);
+    }
+    let rules = RuleSet::ALL
+        .into_iter()
+        .find(|r| name.starts_with(&format!("{}.", r.name())))
+        .unwrap_or_else(|| panic!("{name}: starts with neither `sample.` nor a rule set name"));
+    let topic = &name[rules.name().len() + 1..];
+    if topic.starts_with("sample-") {
+        (Fixture::Sample, rules)
+    } else {
+        (Fixture::Thresholds, rules)
+    }
 }
 
 struct Db {
@@ -50,6 +143,15 @@ impl sqllogictest::DB for Db {
     type ColumnType = DefaultColumnType;
 
     fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        // `report <name>`: a built-in report.
+        let sql = match sql.trim().strip_prefix("report ") {
+            Some(name) => {
+                Report::named(name.trim())
+                    .ok_or_else(|| SltError(format!("no built-in report {name:?}")))?
+                    .sql
+            }
+            None => sql,
+        };
         let rows = self
             .rt
             .block_on(self.engine.sql(sql))
@@ -85,8 +187,10 @@ impl sqllogictest::DB for Db {
 #[test]
 fn sqllogictest_files() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let lake = lake(&rt);
+    let thresholds = lake(&rt);
     drop(rt);
+    let mut sample: Option<tempfile::TempDir> = None;
+    let complete = std::env::var("CQLAKE_SLT_COMPLETE").ok();
     let mut files: Vec<PathBuf> = std::fs::read_dir(sql_dir().join("tests"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -94,27 +198,46 @@ fn sqllogictest_files() {
         .collect();
     files.sort();
     assert!(files.len() >= 4, "{files:?}");
+    // Every built-in report has a file of its own over the sample lake.
+    for r in cqlake_query::REPORTS {
+        let want = sql_dir().join(format!("tests/sample.{}.slt", r.name));
+        assert!(files.contains(&want), "no {}", want.display());
+    }
     for file in files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let rules = RuleSet::ALL
-            .into_iter()
-            .find(|r| name.starts_with(&format!("{}.", r.name())))
-            .unwrap_or_else(|| panic!("{name}: starts with no rule set name"));
-        let path = lake.path().to_path_buf();
+        let (fixture, rules) = plan(&name);
+        let mut options = EngineOptions::default().with_rules(rules);
+        let path = match fixture {
+            Fixture::Thresholds => thresholds.path().to_path_buf(),
+            Fixture::Sample => {
+                options = options.with_buildings(sql_dir().join("tests/sample-buildings.csv"));
+                sample.get_or_insert_with(sample_lake).path().to_path_buf()
+            }
+        };
         let mut runner = sqllogictest::Runner::new(move || {
             let path = path.clone();
+            let options = options.clone();
             async move {
                 let rt = tokio::runtime::Runtime::new().unwrap();
                 let engine = rt
-                    .block_on(Engine::open(
-                        &path,
-                        EngineOptions::default().with_rules(rules),
-                    ))
+                    .block_on(Engine::open(&path, options))
                     .map_err(|e| SltError(e.to_string()))?;
                 Ok(Db { rt, engine })
             }
         });
-        if let Err(e) = runner.run_file(&file) {
+        if complete
+            .as_ref()
+            .is_some_and(|c| name.starts_with(c.as_str()))
+        {
+            futures::executor::block_on(runner.update_test_file(
+                &file,
+                " ",
+                sqllogictest::default_validator,
+                sqllogictest::default_normalizer,
+                sqllogictest::default_column_validator,
+            ))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else if let Err(e) = runner.run_file(&file) {
             panic!("{name}: {e}");
         }
     }
