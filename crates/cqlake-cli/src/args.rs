@@ -23,7 +23,8 @@ pub enum Command {
     /// Generate a seeded corpus of realistic call records (for tests and benchmarks); prints
     /// what it wrote and the rows the lake must hold as JSON to stderr.
     Gen(GenArgs),
-    /// Run a SQL query over the lake (read-only) and print the rows.
+    /// Run a SQL query over the lake (read-only) and print the rows; without a query, open an
+    /// interactive shell.
     Sql(SqlArgs),
     /// Run a built-in quality report (or a .sql file) over the lake.
     Report(ReportArgs),
@@ -80,8 +81,9 @@ pub struct QueryArgs {
 #[derive(Debug, Args)]
 pub struct SqlArgs {
     /// The query (one statement). Tables: calls, participants, sessions, segments, media,
-    /// streams; views: stream_quality, stream_sides.
-    pub query: String,
+    /// streams; views: stream_quality, stream_sides. Without it, an interactive shell reads
+    /// statements ending in `;` (`\?` lists its commands).
+    pub query: Option<String>,
     #[command(flatten)]
     pub common: QueryArgs,
 }

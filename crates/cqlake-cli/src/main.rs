@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod args;
 mod convert;
 mod r#gen;
+mod shell;
 mod sql;
 mod summary;
 

@@ -11,7 +11,10 @@ use cqlake_query::{Engine, EngineOptions, Format, REPORTS, Report, Rows, RuleSet
 use crate::args::{QueryArgs, ReportArgs, RowFormat, SqlArgs};
 
 pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
-    let rows = query(&a.common, None, None, &a.query)?;
+    let Some(sql) = &a.query else {
+        return crate::shell::run(&a.common);
+    };
+    let rows = query(&a.common, None, None, sql)?;
     print(&rows, &a.common)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -56,6 +59,28 @@ fn query(
     to: Option<String>,
     sql: &str,
 ) -> anyhow::Result<Rows> {
+    let session = open(a, from, to)?;
+    session
+        .rt
+        .block_on(session.engine.sql(sql))
+        .map_err(anyhow::Error::from)
+}
+
+/// An open lake: the engine and the runtime its queries run on (the engine drops first).
+pub(crate) struct Session {
+    /// The engine over the lake.
+    pub engine: Engine,
+    /// The runtime to run its queries on.
+    pub rt: tokio::runtime::Runtime,
+}
+
+/// Opens the lake `a` names with the settings it gives (rules, threads, memory, buildings,
+/// dates).
+pub(crate) fn open(
+    a: &QueryArgs,
+    from: Option<String>,
+    to: Option<String>,
+) -> anyhow::Result<Session> {
     let rules = RuleSet::from_name(&a.rules).with_context(|| {
         let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
         format!(
@@ -86,10 +111,8 @@ fn query(
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async {
-        let engine = Engine::open(lake, options).await?;
-        engine.sql(sql).await.map_err(anyhow::Error::from)
-    })
+    let engine = rt.block_on(Engine::open(lake, options))?;
+    Ok(Session { engine, rt })
 }
 
 fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
@@ -102,6 +125,25 @@ fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
     if format == RowFormat::Parquet && to_terminal {
         bail!("--format parquet writes binary data: give --output FILE or pipe it");
     }
+    write(rows, format, &mut sink(a)?)
+}
+
+/// Where rows go: the `--output` file (created) or standard output.
+pub(crate) fn sink(a: &QueryArgs) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match &a.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    })
+}
+
+/// Writes `rows` to `out` in `format` and flushes.
+pub(crate) fn write<W: Write + Send>(
+    rows: &Rows,
+    format: RowFormat,
+    out: &mut W,
+) -> anyhow::Result<()> {
     let format = match format {
         RowFormat::Table => Format::Table,
         RowFormat::Csv => Format::Csv,
@@ -110,13 +152,7 @@ fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
         RowFormat::Markdown => Format::Markdown,
         RowFormat::Parquet => Format::Parquet,
     };
-    let sink: Box<dyn Write + Send> = match &a.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout()),
-    };
-    let mut w = std::io::BufWriter::new(sink);
+    let mut w = std::io::BufWriter::new(out);
     cqlake_query::write(rows, format, &mut w)?;
     w.flush()?;
     Ok(())

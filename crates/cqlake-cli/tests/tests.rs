@@ -8,4 +8,5 @@ mod convert;
 mod r#gen;
 mod pages;
 mod roundtrip;
+mod shell;
 mod sql;
