@@ -7,6 +7,8 @@
 
 use cqlake_ingest::generate::{Container, GenStats, Generator};
 
+pub mod replicate;
+
 /// The seed of every generated corpus.
 pub const SEED: u64 = 20_261_124;
 /// Corpus size under `cargo bench`.
@@ -41,4 +43,35 @@ pub fn corpus(container: Container, bytes: u64) -> (Vec<u8>, GenStats) {
         .write_to(&mut out)
         .expect("writing to memory cannot fail");
     (out, stats)
+}
+
+/// Converts the JSON file at `input` into a new lake at `lake` through cqlake's pipeline (as
+/// `cqlake convert` does, with its default settings).
+pub fn convert_into(input: &std::path::Path, lake: &std::path::Path) {
+    use cqlake_ingest::source::{self, Input, PipelineOptions};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut w = rt
+        .block_on(cqlake_lake::LakeWriter::open(lake))
+        .expect("open the lake");
+    let preparer = w.preparer();
+    let prepare = |b| preparer.prepare(b).map_err(|e| e.to_string());
+    source::run(
+        &[Input::File(input.to_path_buf())],
+        &PipelineOptions::default(),
+        &|_| {},
+        &prepare,
+        &mut |d| {
+            if let Some(p) = d.batch {
+                let p = p.map_err(source::Error::Sink)?;
+                rt.block_on(w.push_prepared(p))
+                    .map_err(|e| source::Error::Sink(e.to_string()))?;
+            }
+            Ok(())
+        },
+    )
+    .expect("pipeline");
+    rt.block_on(w.finish()).expect("finish");
 }

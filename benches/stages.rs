@@ -4,12 +4,11 @@
 
 use std::io::Write as _;
 
-use cqlake_benches::{corpus, corpus_bytes};
+use cqlake_benches::{convert_into, corpus, corpus_bytes};
 use cqlake_ingest::decode::{Decoder, PageKind, odata_context, page_kind};
 use cqlake_ingest::flatten::FlatBatch;
 use cqlake_ingest::frame::{FrameKind, Framer};
 use cqlake_ingest::generate::Container;
-use cqlake_ingest::source::{self, Input, PipelineOptions};
 use cqlake_lake::{LakeWriter, ParquetWriter};
 use cqlake_schema::TableId;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -114,30 +113,9 @@ fn stages(c: &mut Criterion) {
             std::fs::File::create(&path)
                 .and_then(|mut f| f.write_all(&input))
                 .expect("write the corpus");
-            let inputs = [Input::File(path)];
             b.iter_batched(
                 || tempfile::tempdir().expect("tempdir"),
-                |lake| {
-                    let mut w = rt.block_on(LakeWriter::open(lake.path())).expect("open");
-                    let preparer = w.preparer();
-                    let prepare = |b| preparer.prepare(b).map_err(|e| e.to_string());
-                    source::run(
-                        &inputs,
-                        &PipelineOptions::default(),
-                        &|_| {},
-                        &prepare,
-                        &mut |d| {
-                            if let Some(p) = d.batch {
-                                let p = p.map_err(source::Error::Sink)?;
-                                rt.block_on(w.push_prepared(p))
-                                    .map_err(|e| source::Error::Sink(e.to_string()))?;
-                            }
-                            Ok(())
-                        },
-                    )
-                    .expect("pipeline");
-                    rt.block_on(w.finish()).expect("finish")
-                },
+                |lake| convert_into(&path, lake.path()),
                 BatchSize::PerIteration,
             )
         });

@@ -7,23 +7,22 @@ FROM (
     SELECT dimension, value, count(*) AS streams,
         sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) AS poor
     FROM (
-        SELECT 'subnet' AS dimension, rx_subnet AS value, classification FROM stream_sides
-            WHERE media_kind = 'audio' AND classification <> 'unclassified'
-        UNION ALL
-        SELECT 'connection_type', rx_connection_type, classification FROM stream_sides
-            WHERE media_kind = 'audio' AND classification <> 'unclassified'
-        UNION ALL
-        SELECT 'wifi_band', rx_wifi_band, classification FROM stream_sides
-            WHERE media_kind = 'audio' AND classification <> 'unclassified'
-                AND rx_connection_type = 'wifi'
-        UNION ALL
-        SELECT 'wifi_radio_type', rx_wifi_radio_type, classification FROM stream_sides
-            WHERE media_kind = 'audio' AND classification <> 'unclassified'
-                AND rx_connection_type = 'wifi'
-        UNION ALL
-        SELECT 'relay', CASE WHEN rx_relay_ip_address IS NULL THEN 'direct' ELSE 'relayed' END,
-            classification FROM stream_sides
-            WHERE media_kind = 'audio' AND classification <> 'unclassified'
+        -- One scan: each audio stream once per dimension (a cross join with their names),
+        -- rather than a scan per dimension.
+        SELECT d.dimension,
+            CASE d.dimension
+                WHEN 'subnet' THEN rx_subnet
+                WHEN 'connection_type' THEN rx_connection_type
+                WHEN 'wifi_band' THEN rx_wifi_band
+                WHEN 'wifi_radio_type' THEN rx_wifi_radio_type
+                ELSE CASE WHEN rx_relay_ip_address IS NULL THEN 'direct' ELSE 'relayed' END
+            END AS value,
+            classification
+        FROM (VALUES ('subnet'), ('connection_type'), ('wifi_band'), ('wifi_radio_type'), ('relay'))
+                AS d(dimension)
+            CROSS JOIN stream_sides s
+        WHERE s.media_kind = 'audio' AND s.classification <> 'unclassified'
+            AND (d.dimension NOT IN ('wifi_band', 'wifi_radio_type') OR s.rx_connection_type = 'wifi')
     )
     GROUP BY dimension, value
 )

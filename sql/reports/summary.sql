@@ -2,50 +2,63 @@
 -- description: calls, sessions and streams by media kind; poor stream rate per kind (poor /
 --   (good + poor)) beside the QoE review guide's overall targets; poor audio call legs;
 --   setup and drop failure rates; poor feedback rate.
+-- Each table is read once: streams grouped by call leg and kind (kinds and legs from that),
+-- sessions in one aggregate; measures are rows of a cross join with their numbers.
+WITH legs AS (
+    SELECT media_kind, count(*) AS n,
+        sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) AS poor,
+        sum(CASE WHEN classification <> 'unclassified' THEN 1 ELSE 0 END) AS classified
+    FROM stream_quality
+    GROUP BY call_id, session_id, media_kind
+),
+kinds AS (
+    SELECT media_kind, sum(n) AS n, sum(poor) AS poor, sum(classified) AS classified,
+        sum(CASE WHEN classified > 0 THEN 1 ELSE 0 END) AS legs,
+        sum(CASE WHEN poor > 0 THEN 1 ELSE 0 END) AS poor_legs
+    FROM legs
+    GROUP BY media_kind
+),
+s AS (
+    SELECT count(*) AS n,
+        sum(CASE WHEN failure_info_stage = 'callSetup' THEN 1 ELSE 0 END) AS setup,
+        sum(CASE WHEN failure_info_stage = 'midcall' THEN 1 ELSE 0 END) AS drops,
+        sum(CASE WHEN coalesce(failure_info_stage, '') <> 'callSetup' THEN 1 ELSE 0 END) AS established,
+        sum(CASE WHEN caller_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END)
+            + sum(CASE WHEN callee_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END) AS poor_ratings,
+        sum(CASE WHEN caller_feedback_rating <> 'notRated' THEN 1 ELSE 0 END)
+            + sum(CASE WHEN callee_feedback_rating <> 'notRated' THEN 1 ELSE 0 END) AS ratings
+    FROM sessions
+)
 SELECT measure, kind, value, target FROM (
     SELECT 1 AS o, 'calls' AS measure, '' AS kind, CAST(count(*) AS DOUBLE) AS value,
-        CAST(NULL AS DOUBLE) AS target FROM calls
+        CAST(NULL AS DOUBLE) AS target
+    FROM calls
     UNION ALL
-    SELECT 2, 'sessions', '', CAST(count(*) AS DOUBLE), NULL FROM sessions
+    SELECT m.o,
+        CASE m.o WHEN 3 THEN 'streams' WHEN 4 THEN 'poor_stream_rate' ELSE 'poor_audio_call_legs' END,
+        media_kind,
+        CASE m.o
+            WHEN 3 THEN CAST(n AS DOUBLE)
+            WHEN 4 THEN poor / CAST(nullif(classified, 0) AS DOUBLE)
+            ELSE poor_legs / CAST(nullif(legs, 0) AS DOUBLE)
+        END,
+        CASE WHEN m.o = 4 AND media_kind = 'audio' THEN 0.03 END
+    FROM kinds CROSS JOIN (VALUES (3), (4), (5)) AS m(o)
+    WHERE m.o = 3
+        OR (m.o = 4 AND media_kind IN ('audio', 'video', 'vbss'))
+        OR (m.o = 5 AND media_kind = 'audio')
     UNION ALL
-    SELECT 3, 'streams', media_kind, CAST(count(*) AS DOUBLE), NULL
-    FROM stream_quality GROUP BY media_kind
-    UNION ALL
-    SELECT 4, 'poor_stream_rate', media_kind,
-        sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END)
-            / CAST(nullif(sum(CASE WHEN classification <> 'unclassified' THEN 1 ELSE 0 END), 0) AS DOUBLE),
-        CASE WHEN media_kind = 'audio' THEN 0.03 END
-    FROM stream_quality WHERE media_kind IN ('audio', 'video', 'vbss') GROUP BY media_kind
-    UNION ALL
-    SELECT 5, 'poor_audio_call_legs', 'audio',
-        sum(CASE WHEN poor > 0 THEN 1 ELSE 0 END) / CAST(nullif(count(*), 0) AS DOUBLE), NULL
-    FROM (
-        SELECT call_id, session_id,
-            sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) AS poor
-        FROM stream_quality
-        WHERE media_kind = 'audio' AND classification <> 'unclassified'
-        GROUP BY call_id, session_id
-    )
-    UNION ALL
-    SELECT 6, 'setup_failure_rate', '',
-        sum(CASE WHEN failure_info_stage = 'callSetup' THEN 1 ELSE 0 END)
-            / CAST(nullif(count(*), 0) AS DOUBLE), 0.01
-    FROM sessions
-    UNION ALL
-    SELECT 7, 'drop_failure_rate', '',
-        sum(CASE WHEN failure_info_stage = 'midcall' THEN 1 ELSE 0 END)
-            / CAST(nullif(sum(CASE WHEN coalesce(failure_info_stage, '') <> 'callSetup' THEN 1 ELSE 0 END), 0) AS DOUBLE),
-        0.03
-    FROM sessions
-    UNION ALL
-    SELECT 8, 'poor_feedback_rate', '',
-        sum(CASE WHEN rating IN ('bad', 'poor') THEN 1 ELSE 0 END)
-            / CAST(nullif(count(*), 0) AS DOUBLE), NULL
-    FROM (
-        SELECT caller_feedback_rating AS rating FROM sessions
-        UNION ALL
-        SELECT callee_feedback_rating FROM sessions
-    )
-    WHERE rating IS NOT NULL AND rating <> 'notRated'
+    SELECT m.o,
+        CASE m.o WHEN 2 THEN 'sessions' WHEN 6 THEN 'setup_failure_rate'
+            WHEN 7 THEN 'drop_failure_rate' ELSE 'poor_feedback_rate' END,
+        '',
+        CASE m.o
+            WHEN 2 THEN CAST(n AS DOUBLE)
+            WHEN 6 THEN setup / CAST(nullif(n, 0) AS DOUBLE)
+            WHEN 7 THEN drops / CAST(nullif(established, 0) AS DOUBLE)
+            ELSE poor_ratings / CAST(nullif(ratings, 0) AS DOUBLE)
+        END,
+        CASE m.o WHEN 6 THEN 0.01 WHEN 7 THEN 0.03 END
+    FROM s CROSS JOIN (VALUES (2), (6), (7), (8)) AS m(o)
 )
 ORDER BY o, kind
