@@ -198,7 +198,15 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
         table
             .update_datafusion_session(&ctx.state())
             .map_err(delta_err(t))?;
-        let provider = table.table_provider().await.map_err(query_err(t))?;
+        // With the session, the scan takes its Parquet settings from it: filters are then
+        // evaluated after decoding (DataFusion's default) and still prune files. Without it,
+        // deltalake pushes every filter into the Parquet decoder, which for the views'
+        // classification decodes most columns twice and evaluates the CASE chains twice.
+        let provider = table
+            .table_provider()
+            .with_session(Arc::new(ctx.state()))
+            .await
+            .map_err(query_err(t))?;
         ctx.register_table(t.name(), provider)
             .map_err(query_err(t))?;
     }
