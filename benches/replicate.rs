@@ -69,28 +69,20 @@ pub fn replicate(from: &Path, to: &Path, settings: &Replication) -> Result<Write
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let tables = rt
-        .block_on(cqlake_lake::open_tables(from))
-        .map_err(|e| e.to_string())?;
     let mut sources = Vec::new();
-    for t in &settings.tables {
-        let table = &tables[t.index()];
-        for uri in table.get_file_uris().map_err(|e| e.to_string())? {
-            let path = PathBuf::from(uri.strip_prefix("file://").unwrap_or(&uri));
-            let date = partition_date(&path)?;
-            let file =
-                std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let row_groups = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-                .metadata()
-                .num_row_groups();
-            sources.push(Source {
-                table: *t,
-                path,
-                date,
-                row_groups,
-            });
-        }
+    for (table, path) in data_files(&rt, from, &settings.tables)? {
+        let date = partition_date(&path)?;
+        let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let row_groups = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .metadata()
+            .num_row_groups();
+        sources.push(Source {
+            table,
+            path,
+            date,
+            row_groups,
+        });
     }
     let dates: Vec<i32> = sources.iter().filter_map(|s| s.date).collect();
     let span = match (dates.iter().min(), dates.iter().max()) {
@@ -146,15 +138,8 @@ pub fn rows(lake: &Path, t: TableId) -> Result<u64, Error> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let tables = rt
-        .block_on(cqlake_lake::open_tables(lake))
-        .map_err(|e| e.to_string())?;
     let mut n = 0;
-    for uri in tables[t.index()]
-        .get_file_uris()
-        .map_err(|e| e.to_string())?
-    {
-        let path = PathBuf::from(uri.strip_prefix("file://").unwrap_or(&uri));
+    for (_, path) in data_files(&rt, lake, &[t])? {
         let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         n += ParquetRecordBatchReaderBuilder::try_new(file)
             .map_err(|e| format!("{}: {e}", path.display()))?
@@ -163,6 +148,30 @@ pub fn rows(lake: &Path, t: TableId) -> Result<u64, Error> {
             .num_rows() as u64;
     }
     Ok(n)
+}
+
+/// The current data files of `tables` in the lake at `lake`, as their Delta logs list them.
+fn data_files(
+    rt: &tokio::runtime::Runtime,
+    lake: &Path,
+    tables: &[TableId],
+) -> Result<Vec<(TableId, PathBuf)>, Error> {
+    let opened = rt
+        .block_on(cqlake_lake::open_tables(lake))
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for t in tables {
+        for uri in opened[t.index()]
+            .get_file_uris()
+            .map_err(|e| e.to_string())?
+        {
+            out.push((
+                *t,
+                PathBuf::from(uri.strip_prefix("file://").unwrap_or(&uri)),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The partition date in a data file's path (`.../call_start_date=YYYY-MM-DD/...`).
