@@ -82,3 +82,8 @@ pub fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
     std::fs::write(&p, text).expect("write fixture");
     p
 }
+
+/// The lake's tables, in schema order.
+pub fn tables() -> impl Iterator<Item = &'static str> {
+    cqlake_schema::TableId::ALL.into_iter().map(|t| t.name())
+}

@@ -292,21 +292,13 @@ os._exit(0)
 
 /// Every table of a lake, rows sorted, as text.
 fn lake_content(lake: &std::path::Path) -> Vec<Vec<Vec<String>>> {
-    [
-        "calls",
-        "participants",
-        "sessions",
-        "segments",
-        "media",
-        "streams",
-    ]
-    .iter()
-    .map(|t| {
-        let mut rows = query(lake, &format!("SELECT * FROM {t}"));
-        rows.sort();
-        rows
-    })
-    .collect()
+    crate::common::tables()
+        .map(|t| {
+            let mut rows = query(lake, &format!("SELECT * FROM {t}"));
+            rows.sort();
+            rows
+        })
+        .collect()
 }
 
 #[test]

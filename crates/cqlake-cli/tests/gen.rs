@@ -3,16 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{convert, cqlake, query, sample};
-
-const TABLES: [&str; 6] = [
-    "calls",
-    "participants",
-    "sessions",
-    "segments",
-    "media",
-    "streams",
-];
+use crate::common::{convert, cqlake, query, sample, tables};
 
 /// Runs `cqlake gen <args> -o <out> --stats <file>` and returns the statistics.
 fn generate(args: &[&str], out: &Path) -> serde_json::Value {
@@ -38,8 +29,7 @@ fn generate(args: &[&str], out: &Path) -> serde_json::Value {
 
 /// `SELECT count(*)` of every table of the lake.
 fn lake_rows(lake: &Path) -> Vec<(String, u64)> {
-    TABLES
-        .iter()
+    tables()
         .map(|t| {
             let n = query(lake, &format!("SELECT count(*) FROM {t}"))[0][0]
                 .parse()
@@ -50,8 +40,7 @@ fn lake_rows(lake: &Path) -> Vec<(String, u64)> {
 }
 
 fn expected_rows(stats: &serde_json::Value) -> Vec<(String, u64)> {
-    TABLES
-        .iter()
+    tables()
         .map(|t| {
             (
                 t.to_string(),
@@ -381,8 +370,7 @@ fn gen_sample_data_reproduces_and_converts_to_the_documented_counts() {
     assert_eq!(summary["call_records"], 67);
     assert_eq!(summary["page_sessions"], 3);
     let expected = [65, 353, 247, 334, 490, 899];
-    let want: Vec<(String, u64)> = TABLES
-        .iter()
+    let want: Vec<(String, u64)> = tables()
         .zip(expected)
         .map(|(t, n)| (t.to_string(), n))
         .collect();

@@ -76,14 +76,7 @@ SELECT 'after quit' AS never;
             .to_string()
     };
     assert!(stdout.contains("| name "), "{stdout}");
-    for table in [
-        "calls",
-        "participants",
-        "sessions",
-        "segments",
-        "media",
-        "streams",
-    ] {
+    for table in crate::common::tables() {
         assert!(row(table).contains("| table |"), "{}", row(table));
     }
     for view in ["stream_quality", "stream_sides"] {

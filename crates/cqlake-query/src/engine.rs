@@ -9,6 +9,8 @@ use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 
+use cqlake_schema::PARTITION_COLUMN;
+
 use crate::{Error, Result, RuleSet};
 
 /// Settings of an [`Engine`].
@@ -111,18 +113,11 @@ impl Engine {
                 if !valid {
                     return Err(Error::Plan(format!("{d:?} is not a date (YYYY-MM-DD)")));
                 }
-                window.push(format!("call_start_date {op} DATE '{d}'"));
+                window.push(format!("{PARTITION_COLUMN} {op} DATE '{d}'"));
             }
         }
         if !window.is_empty() {
-            for t in [
-                "calls",
-                "participants",
-                "sessions",
-                "segments",
-                "media",
-                "streams",
-            ] {
+            for t in cqlake_schema::TableId::ALL.map(|t| t.name()) {
                 let provider = ctx.deregister_table(t)?.expect("registered above");
                 let raw = format!("lake_{t}");
                 ctx.register_table(raw.as_str(), provider)?;
