@@ -8,7 +8,8 @@
 # The lake is made without 110 GB of JSON: a generated 2 GB JSON array (seed 20261124) is
 # converted once, then `replicate-lake` copies its calls, sessions and streams (the tables the
 # reports read) with new call ids and dates shifted by whole 30-day spans within 90 days (about
-# 550 000 streams a day, a large tenant's quarter) until there are enough streams. Corpora
+# 550 000 streams a day, a large tenant's quarter) until there are enough streams, and
+# `cqlake optimize` compacts it. Corpora
 # and lakes go to $CQLAKE_BENCH_DIR (default /tmp/cqlake-bench), the release build to
 # $CARGO_TARGET_DIR (default ~/.cache/cqlake-release), DuckDB into the virtual environment
 # $CQLAKE_VENV (default ~/.cache/cqlake-venv).
@@ -39,6 +40,13 @@ if [ ! -f "$lake/.replicated" ]; then
   "$CARGO_TARGET_DIR/release/replicate-lake" "$work/sql-source" "$lake" --streams "$streams" \
     --tables calls,sessions,streams --days 90
   touch "$lake/.replicated"
+fi
+# The layout a user gets by running `cqlake optimize` after converts: each date's files packed
+# into row groups of 128K rows (CQLAKE_BENCH_OPTIMIZE=0 keeps convert's layout, for a fresh lake).
+if [ "${CQLAKE_BENCH_OPTIMIZE:-1}" = 1 ] && [ ! -f "$lake/.optimized" ]; then
+  /usr/bin/time -f "optimize: %e s, peak RSS %M KB" "$bin" optimize --lake "$lake"
+  "$bin" vacuum --lake "$lake" --retain-hours 0
+  touch "$lake/.optimized"
 fi
 "$venv/bin/python" benches/sql_compare.py --lake "$lake" --cqlake "$bin" \
   --runs "${CQLAKE_BENCH_RUNS:-3}" --threads "${CQLAKE_THREADS:-2}" \

@@ -11,12 +11,14 @@ SELECT
         CASE WHEN NOT satin AND average_ratio_of_concealed_samples > 0.07
             THEN 'concealed_samples' END
     ) AS audio_reasons,
-    coalesce(
-        CASE WHEN NOT satin THEN average_audio_degradation END,
-        average_round_trip_time_ms, average_packet_loss_rate, average_jitter_ms,
-        CASE WHEN NOT satin THEN average_ratio_of_concealed_samples END
-    ) IS NOT NULL AS audio_classified
+    (NOT satin AND average_audio_degradation > 1.0 OR average_round_trip_time_ms > 500
+        OR average_packet_loss_rate > 0.1 OR average_jitter_ms > 30
+        OR NOT satin AND average_ratio_of_concealed_samples > 0.07) IS TRUE AS audio_poor,
+    (NOT satin AND average_audio_degradation IS NOT NULL
+        OR average_round_trip_time_ms IS NOT NULL OR average_packet_loss_rate IS NOT NULL
+        OR average_jitter_ms IS NOT NULL
+        OR NOT satin AND average_ratio_of_concealed_samples IS NOT NULL) AS audio_classified
 FROM (
-    SELECT *, coalesce(lower(audio_codec) IN ('satin', 'satinfullband'), false) AS satin
+    SELECT *, (lower(audio_codec) IN ('satin', 'satinfullband')) IS TRUE AS satin
     FROM stream_kind
 )

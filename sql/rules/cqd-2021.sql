@@ -8,6 +8,8 @@ SELECT
         CASE WHEN average_packet_loss_rate > 0.1 THEN 'packet_loss' END,
         CASE WHEN average_jitter_ms > 30 THEN 'jitter' END
     ) AS audio_reasons,
-    coalesce(average_round_trip_time_ms, average_packet_loss_rate, average_jitter_ms)
-        IS NOT NULL AS audio_classified
+    (average_round_trip_time_ms > 500 OR average_packet_loss_rate > 0.1
+        OR average_jitter_ms > 30) IS TRUE AS audio_poor,
+    (average_round_trip_time_ms IS NOT NULL OR average_packet_loss_rate IS NOT NULL
+        OR average_jitter_ms IS NOT NULL) AS audio_classified
 FROM stream_kind

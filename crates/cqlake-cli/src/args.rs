@@ -28,6 +28,12 @@ pub enum Command {
     Sql(SqlArgs),
     /// Run a built-in quality report (or a .sql file) over the lake.
     Report(ReportArgs),
+    /// Compact the lake: rewrite each date's data files into few files of large row groups
+    /// (run it after converts; queries read far fewer column chunks).
+    Optimize(OptimizeArgs),
+    /// Delete the data files the lake no longer lists (replaced by optimize or by an update)
+    /// once they are older than the retention period.
+    Vacuum(VacuumArgs),
 }
 
 /// How `sql` prints rows.
@@ -104,6 +110,35 @@ pub struct ReportArgs {
     pub to: Option<String>,
     #[command(flatten)]
     pub common: QueryArgs,
+}
+
+/// `cqlake optimize`.
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// The lake directory.
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// Only partitions dated on or after this UTC date (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only partitions dated on or before this UTC date (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Partitions rewritten at once (default: all CPUs).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// `cqlake vacuum`.
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// The lake directory.
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// Keep unlisted files modified within this many hours (readers of older snapshots may
+    /// still need them).
+    #[arg(long, default_value_t = 168)]
+    pub retain_hours: u64,
 }
 
 /// Output storage of `convert`.

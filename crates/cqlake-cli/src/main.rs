@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod args;
 mod convert;
 mod r#gen;
+mod maintain;
 mod shell;
 mod sql;
 mod summary;
@@ -43,6 +44,8 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Gen(a) => r#gen::run(a),
         args::Command::Sql(a) => sql::run(a),
         args::Command::Report(a) => sql::report(a),
+        args::Command::Optimize(a) => maintain::optimize(a),
+        args::Command::Vacuum(a) => maintain::vacuum(a),
         args::Command::Schema(a) => {
             use std::io::Write;
             let only = match &a.table {

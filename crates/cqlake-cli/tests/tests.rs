@@ -6,6 +6,7 @@
 mod common;
 mod convert;
 mod r#gen;
+mod maintain;
 mod pages;
 mod roundtrip;
 mod shell;

@@ -97,7 +97,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-fn delta_err(t: TableId) -> impl Fn(deltalake::DeltaTableError) -> Error {
+pub(crate) fn delta_err(t: TableId) -> impl Fn(deltalake::DeltaTableError) -> Error {
     move |e| Error::Delta {
         table: t.name().into(),
         source: e,
@@ -222,13 +222,13 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
 /// the lake at the next commit. A commit closes the open files and appends them, then applies
 /// the group path, and finishes with a `calls` commit that records every table's version.
 pub struct LakeWriter {
-    root: PathBuf,
+    pub(crate) root: PathBuf,
     _lock: File,
-    tables: Vec<Option<DeltaTable>>,
+    pub(crate) tables: Vec<Option<DeltaTable>>,
     index: Arc<KeyIndex>,
     rt: tokio::runtime::Handle,
     /// Data files being written; closed ones become `add` actions.
-    files: DataFiles<(TableId, Action)>,
+    pub(crate) files: DataFiles<(TableId, Action)>,
     commit_bytes: usize,
     /// Batches for the group path, with the claim sequence they came with.
     pending: Vec<(u64, FlatBatch)>,
@@ -236,7 +236,7 @@ pub struct LakeWriter {
     /// Claim sequences received: all below `next_seq`, and these above it.
     next_seq: u64,
     received: BTreeSet<u64>,
-    run_id: String,
+    pub(crate) run_id: String,
     stats: WriteStats,
 }
 
@@ -568,7 +568,7 @@ impl LakeWriter {
         Ok(())
     }
 
-    fn table(&self, t: TableId) -> &DeltaTable {
+    pub(crate) fn table(&self, t: TableId) -> &DeltaTable {
         self.tables[t.index()].as_ref().expect("table open")
     }
 
@@ -863,7 +863,7 @@ impl LakeWriter {
     }
 
     /// Every commit names its group; the group's last commit also carries the versions.
-    fn commit_properties(&self, group_id: &str, finish_group: bool) -> CommitProperties {
+    pub(crate) fn commit_properties(&self, group_id: &str, finish_group: bool) -> CommitProperties {
         let mut m = vec![(GROUP_KEY.to_string(), serde_json::json!(group_id))];
         if finish_group {
             m.push((

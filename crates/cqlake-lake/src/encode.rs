@@ -104,7 +104,9 @@ pub(crate) fn encode(t: TableId, batch: &RecordBatch) -> Result<Vec<RowGroup>> {
 }
 
 fn encode_one(t: TableId, fs: &FileSchema, batch: &RecordBatch, date: i32) -> Result<RowGroup> {
-    encode_columns(t, fs, date, batch.num_rows(), &|i| batch.column(i).clone())
+    encode_columns(t, fs, date, batch.num_rows(), &|i| {
+        Ok(batch.column(i).clone())
+    })
 }
 
 /// Encodes the `streams` rows of `parts`, making each context column only as it is encoded
@@ -119,7 +121,7 @@ pub(crate) fn encode_streams(parts: &FlatParts) -> Result<Vec<RowGroup>> {
         None => Ok(Vec::new()),
         Some(&d) if values.iter().all(|x| *x == d) => {
             Ok(vec![encode_columns(t, fs, d, batch.num_rows(), &|i| {
-                parts.streams_column(i)
+                Ok(parts.streams_column(i))
             })?])
         }
         Some(_) => {
@@ -133,12 +135,12 @@ pub(crate) fn encode_streams(parts: &FlatParts) -> Result<Vec<RowGroup>> {
 
 /// Encodes one row group of `rows` rows of table `t`, column `i` (of the table's schema) from
 /// `column(i)`, one column at a time.
-fn encode_columns(
+pub(crate) fn encode_columns(
     t: TableId,
     fs: &FileSchema,
     date: i32,
     rows: usize,
-    column: &dyn Fn(usize) -> ArrayRef,
+    column: &dyn Fn(usize) -> Result<ArrayRef>,
 ) -> Result<RowGroup> {
     let perr = |e| Error::Parquet {
         path: t.name().into(),
@@ -147,7 +149,7 @@ fn encode_columns(
     let (zstd, plain) = properties();
     let mut chunks = Vec::with_capacity(fs.arrow.fields().len());
     for (j, (one, descr)) in fs.columns.iter().enumerate() {
-        let c = column(if j < fs.partition { j } else { j + 1 });
+        let c = column(if j < fs.partition { j } else { j + 1 })?;
         // Columns with (almost) no value in this row group get no codec: a zstd context per
         // column chunk costs more than the few bytes of levels and dictionary it would save
         // (streams has 879 columns, most of them sparse).

@@ -134,6 +134,15 @@ impl<T> DataFiles<T> {
         Ok(())
     }
 
+    /// Closes the open file of table `t` and partition `date`, if there is one (it is kept
+    /// until [`close_all`](Self::close_all)).
+    pub(crate) fn close_partition(&mut self, t: TableId, date: i32) -> Result<()> {
+        match self.open.remove(&(t, date)) {
+            Some(f) => self.close(t, f),
+            None => Ok(()),
+        }
+    }
+
     /// Closes every open file and hands over all closed since the last call.
     pub(crate) fn close_all(&mut self) -> Result<Vec<T>> {
         let open: Vec<_> = self.open.drain().collect();

@@ -19,6 +19,7 @@ mod delta;
 mod encode;
 mod files;
 mod index;
+mod optimize;
 mod parquet_out;
 mod plan;
 mod stats;
@@ -28,6 +29,7 @@ pub use delta::{
     NewRows, Prepared, Preparer, VERSIONS_KEY, WriteStats, open_tables, register_lake,
 };
 pub use index::Written;
+pub use optimize::{Optimize, OptimizeStats, VacuumStats, parse_date};
 pub use parquet_out::{ParquetWriter, PreparedRows};
 pub use plan::{CallKey, CallRows, Replace, Selection, select, with_call_context};
 

@@ -132,6 +132,8 @@ impl Engine {
             }
         }
         ctx.register_udf(crate::udf::ipv4());
+        ctx.register_udf(crate::udf::if_else());
+        ctx.register_udf(crate::udf::media_kind());
         if let Some(path) = &options.buildings {
             ctx.register_batch("buildings_file", read_buildings(path)?)?;
             let view = ctx

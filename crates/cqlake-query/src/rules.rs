@@ -38,7 +38,8 @@ impl RuleSet {
         RuleSet::ALL.into_iter().find(|r| r.name() == name)
     }
 
-    /// Its SQL: a query over `stream_kind` adding `audio_reasons` and `audio_classified`.
+    /// Its SQL: a query over `stream_kind` adding `audio_reasons` (the thresholds crossed, comma
+    /// separated), `audio_poor` and `audio_classified`.
     pub fn sql(self) -> &'static str {
         match self {
             RuleSet::Classic => include_str!("../../../sql/rules/cqd-classic.sql"),

@@ -1,0 +1,97 @@
+//! `cqlake optimize` and `cqlake vacuum`: keeping a lake's files in shape.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use cqlake_lake::{LakeWriter, Optimize};
+
+use crate::args::{OptimizeArgs, VacuumArgs};
+
+/// Opens the existing lake at `dir` for writing (taking its lock).
+fn open(rt: &tokio::runtime::Runtime, dir: &Path) -> anyhow::Result<LakeWriter> {
+    if !dir.join("calls").join("_delta_log").is_dir() {
+        bail!("no lake at {} (convert into it first)", dir.display());
+    }
+    rt.block_on(LakeWriter::open(dir.to_path_buf()))
+        .with_context(|| format!("opening the lake at {}", dir.display()))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+fn day(flag: &str, value: Option<&str>) -> anyhow::Result<Option<i32>> {
+    value
+        .map(|v| {
+            cqlake_lake::parse_date(v)
+                .with_context(|| format!("--{flag} {v:?}: expected a date as YYYY-MM-DD"))
+        })
+        .transpose()
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// `cqlake optimize`.
+pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = Optimize::new()
+        .with_from(day("from", args.from.as_deref())?)
+        .with_to(day("to", args.to.as_deref())?);
+    if let Some(n) = args.threads {
+        settings = settings.with_threads(n);
+    }
+    let rt = runtime()?;
+    let started = std::time::Instant::now();
+    let w = open(&rt, &args.lake)?;
+    let s = rt
+        .block_on(w.optimize(&settings))
+        .with_context(|| format!("optimizing the lake at {}", args.lake.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "optimize: {} partitions rewritten, {} already compact; {} files ({}, {} row groups) \
+         became {} ({}, {} row groups); {} rows; {:.1} s",
+        s.rewritten,
+        s.compact,
+        s.files_removed,
+        mb(s.bytes_before),
+        s.row_groups_before,
+        s.files_added,
+        mb(s.bytes_after),
+        s.row_groups_after,
+        s.rows,
+        started.elapsed().as_secs_f64()
+    )?;
+    if s.files_removed > 0 {
+        writeln!(
+            out,
+            "the replaced files stay for readers of older snapshots; `cqlake vacuum` deletes them"
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cqlake vacuum`.
+pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    let w = open(&rt, &args.lake)?;
+    let retain = std::time::Duration::from_secs(args.retain_hours.saturating_mul(3600));
+    let s = rt
+        .block_on(w.vacuum(retain))
+        .with_context(|| format!("vacuuming the lake at {}", args.lake.display()))?;
+    writeln!(
+        std::io::stdout().lock(),
+        "vacuum: {} files deleted ({}); {} unlisted files kept (younger than {} h)",
+        s.files,
+        mb(s.bytes),
+        s.retained,
+        args.retain_hours
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

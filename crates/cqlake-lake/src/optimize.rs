@@ -1,0 +1,709 @@
+//! Compaction (`cqlake optimize`): rewrites the data files of each partition date into as few
+//! files and row groups as the lake's layout allows.
+//!
+//! Convert writes a row group per worker batch (a few thousand streams), and every daily run
+//! adds files to the dates it touches. A query then pays per column chunk (a decompression
+//! context, page headers, statistics) and per file (a footer of every column chunk): the
+//! `streams` table has 879 columns. Compaction packs a partition's row groups, in their order,
+//! into row groups of up to [`ROW_GROUP_ROWS`] rows and files of up to
+//! [`MAX_ROW_GROUPS_PER_FILE`] row groups, one column at a time (the memory of one column of
+//! one row group), and commits each table's new files in place of the old ones (Delta's
+//! `OPTIMIZE`, `dataChange` false) as one group, `calls` last: a run killed part-way is rolled
+//! back like a convert. Readers of the lake see the same rows before and after.
+//!
+//! The replaced files stay on disk for readers of older snapshots, as Delta Lake leaves them;
+//! [`LakeWriter::vacuum`] deletes them.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{ArrayRef, Date32Array};
+use cqlake_schema::{PARTITION_COLUMN, TableId};
+use deltalake::kernel::Action;
+use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::protocol::DeltaOperation;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+
+use crate::delta::{LakeWriter, delta_err};
+use crate::encode::{RowGroup, encode_columns, file_schema};
+use crate::files::MAX_ROW_GROUPS_PER_FILE;
+use crate::{Error, ROW_GROUP_ROWS, Result};
+
+/// Settings of [`LakeWriter::optimize`].
+#[derive(Debug, Clone)]
+pub struct Optimize {
+    from: Option<i32>,
+    to: Option<i32>,
+    threads: usize,
+}
+
+impl Default for Optimize {
+    fn default() -> Self {
+        Optimize {
+            from: None,
+            to: None,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+impl Optimize {
+    /// Every partition of every table, with one thread per CPU.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only partitions dated `from` or later (days since the Unix epoch). Default: no bound.
+    pub fn with_from(mut self, from: Option<i32>) -> Self {
+        self.from = from;
+        self
+    }
+
+    /// Only partitions dated `to` or earlier (days since the Unix epoch). Default: no bound.
+    pub fn with_to(mut self, to: Option<i32>) -> Self {
+        self.to = to;
+        self
+    }
+
+    /// Partitions rewritten at once. Default: the number of CPUs.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    fn covers(&self, date: i32) -> bool {
+        self.from.is_none_or(|f| date >= f) && self.to.is_none_or(|t| date <= t)
+    }
+}
+
+/// What [`LakeWriter::optimize`] did, over all tables.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OptimizeStats {
+    /// Partitions (a table's date) rewritten.
+    pub rewritten: u64,
+    /// Partitions looked at and left alone: already as compact as the layout allows.
+    pub compact: u64,
+    /// Data files replaced.
+    pub files_removed: u64,
+    /// Data files written.
+    pub files_added: u64,
+    /// Row groups in the replaced files.
+    pub row_groups_before: u64,
+    /// Row groups in the files written.
+    pub row_groups_after: u64,
+    /// Rows rewritten.
+    pub rows: u64,
+    /// Bytes of the replaced files.
+    pub bytes_before: u64,
+    /// Bytes of the files written.
+    pub bytes_after: u64,
+}
+
+/// One partition's live data files.
+struct Partition {
+    table: TableId,
+    date: i32,
+    /// Absolute paths, in the log's order.
+    files: Vec<PathBuf>,
+}
+
+/// A partition rewritten by a worker.
+struct Rewritten {
+    /// Row groups it had.
+    before: u64,
+    /// Row groups it has.
+    after: u64,
+    /// Rows it holds.
+    rows: u64,
+}
+
+/// The row groups of a partition's files, in order: (file, row group, rows).
+type SourceGroups = Vec<(usize, usize, usize)>;
+
+/// Packs row groups, in order, into runs of at most [`ROW_GROUP_ROWS`] rows (a row group
+/// already larger stays alone).
+fn pack(groups: &SourceGroups) -> Vec<SourceGroups> {
+    let mut out: Vec<SourceGroups> = Vec::new();
+    let mut rows = 0;
+    for &g in groups {
+        match out.last_mut() {
+            Some(run) if rows + g.2 <= ROW_GROUP_ROWS => {
+                run.push(g);
+                rows += g.2;
+            }
+            _ => {
+                out.push(vec![g]);
+                rows = g.2;
+            }
+        }
+    }
+    out
+}
+
+/// Column `i` (of table `t`'s schema) of the rows of `run`, read from `sources`.
+fn read_column(
+    t: TableId,
+    date: i32,
+    sources: &[(PathBuf, ArrowReaderMetadata)],
+    run: &SourceGroups,
+    rows: usize,
+    i: usize,
+) -> Result<ArrayRef> {
+    let fs = file_schema(t);
+    if i == fs.partition {
+        return Ok(std::sync::Arc::new(Date32Array::from(vec![date; rows])));
+    }
+    let j = if i < fs.partition { i } else { i - 1 };
+    let mut parts: Vec<ArrayRef> = Vec::new();
+    let mut k = 0;
+    while k < run.len() {
+        let f = run[k].0;
+        let mut groups = Vec::new();
+        while k < run.len() && run[k].0 == f {
+            groups.push(run[k].1);
+            k += 1;
+        }
+        let (path, meta) = &sources[f];
+        let perr = |e| Error::Parquet {
+            path: path.display().to_string(),
+            source: e,
+        };
+        let file = File::open(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let mask = ProjectionMask::roots(meta.parquet_schema(), [j]);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
+            .with_projection(mask)
+            .with_row_groups(groups)
+            .with_batch_size(rows.max(1))
+            .build()
+            .map_err(perr)?;
+        for b in reader {
+            parts.push(b?.column(0).clone());
+        }
+    }
+    let refs: Vec<&dyn arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
+    Ok(arrow::compute::concat(&refs)?)
+}
+
+/// Rewrites `p` into compact row groups handed to `send`, in order; `None` when the partition
+/// is already compact (and nothing was sent).
+fn rewrite(p: &Partition, send: &dyn Fn(RowGroup) -> Result<()>) -> Result<Option<Rewritten>> {
+    let fs = file_schema(p.table);
+    let options = ArrowReaderOptions::new().with_schema(fs.arrow.clone());
+    let mut sources = Vec::with_capacity(p.files.len());
+    let mut groups: SourceGroups = Vec::new();
+    for (f, path) in p.files.iter().enumerate() {
+        let file = File::open(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let meta =
+            ArrowReaderMetadata::load(&file, options.clone()).map_err(|e| Error::Parquet {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+        for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
+            groups.push((f, g, rg.num_rows() as usize));
+        }
+        sources.push((path.clone(), meta));
+    }
+    let runs = pack(&groups);
+    let files_after = runs.len().div_ceil(MAX_ROW_GROUPS_PER_FILE);
+    if runs.len() == groups.len() && files_after >= p.files.len() {
+        return Ok(None);
+    }
+    let mut rows_total = 0;
+    for run in &runs {
+        let rows: usize = run.iter().map(|g| g.2).sum();
+        let rg = encode_columns(p.table, fs, p.date, rows, &|i| {
+            read_column(p.table, p.date, &sources, run, rows, i)
+        })?;
+        send(rg)?;
+        rows_total += rows as u64;
+    }
+    Ok(Some(Rewritten {
+        before: groups.len() as u64,
+        after: runs.len() as u64,
+        rows: rows_total,
+    }))
+}
+
+/// A date as `YYYY-MM-DD` (a partition value), as days since the Unix epoch; `None` when it is
+/// not one.
+pub fn parse_date(value: &str) -> Option<i32> {
+    use arrow::array::{Array, AsArray};
+    let days = arrow::compute::cast(
+        &arrow::array::StringArray::from(vec![value]),
+        &arrow::datatypes::DataType::Date32,
+    )
+    .ok()?;
+    let days = days.as_primitive::<arrow::datatypes::Date32Type>();
+    (!days.is_null(0)).then(|| days.value(0))
+}
+
+impl LakeWriter {
+    /// Compacts the lake's data files (see [the module](self)): every partition of every table
+    /// within `settings`' dates whose rows fit in fewer row groups or files. Commits one
+    /// group, `calls` last; nothing when every partition is already compact.
+    pub async fn optimize(mut self, settings: &Optimize) -> Result<OptimizeStats> {
+        let group_id = format!("{}-optimize", self.run_id);
+        let mut stats = OptimizeStats::default();
+        let mut committed = false;
+        // `calls` last: its commit finishes the group.
+        let order = TableId::ALL
+            .into_iter()
+            .filter(|t| *t != TableId::Calls)
+            .chain([TableId::Calls]);
+        for t in order {
+            let (partitions, mut removes) = self.partitions(t, settings)?;
+            let done = self.rewrite_partitions(&partitions, settings.threads)?;
+            let mut actions = Vec::new();
+            for (p, r) in partitions.iter().zip(done) {
+                match r {
+                    None => stats.compact += 1,
+                    Some(r) => {
+                        stats.rewritten += 1;
+                        stats.row_groups_before += r.before;
+                        stats.row_groups_after += r.after;
+                        stats.rows += r.rows;
+                        for f in &p.files {
+                            let (size, remove) = removes.remove(f).expect("listed");
+                            stats.files_removed += 1;
+                            stats.bytes_before += size as u64;
+                            actions.push(Action::Remove(remove));
+                        }
+                    }
+                }
+            }
+            for (table, add) in self.files.close_all()? {
+                debug_assert_eq!(table, t);
+                if let Action::Add(a) = &add {
+                    stats.files_added += 1;
+                    stats.bytes_after += a.size as u64;
+                }
+                actions.push(add);
+            }
+            let finish = t == TableId::Calls;
+            if actions.is_empty() && !(finish && committed) {
+                continue;
+            }
+            self.commit_optimize(t, actions, &group_id, finish).await?;
+            committed = true;
+        }
+        Ok(stats)
+    }
+
+    /// The partitions of table `t` within `settings`' dates, and every listed file's size and
+    /// `remove` action.
+    #[allow(clippy::type_complexity)]
+    fn partitions(
+        &self,
+        t: TableId,
+        settings: &Optimize,
+    ) -> Result<(
+        Vec<Partition>,
+        std::collections::HashMap<PathBuf, (i64, deltalake::kernel::Remove)>,
+    )> {
+        let table = self.table(t);
+        let snapshot = table.snapshot().map_err(delta_err(t))?;
+        let dir = self.root.join(t.name());
+        let mut by_date: std::collections::BTreeMap<i32, Vec<PathBuf>> = Default::default();
+        let mut removes = std::collections::HashMap::new();
+        for f in snapshot.log_data().iter() {
+            let date = f
+                .partition_values_map()
+                .get(PARTITION_COLUMN)
+                .and_then(|v| v.as_deref().and_then(parse_date));
+            let Some(date) = date.filter(|d| settings.covers(*d)) else {
+                continue;
+            };
+            let path = dir.join(f.path().as_ref());
+            removes.insert(path.clone(), (f.size(), f.remove_action(false)));
+            by_date.entry(date).or_default().push(path);
+        }
+        let partitions = by_date
+            .into_iter()
+            .map(|(date, files)| Partition {
+                table: t,
+                date,
+                files,
+            })
+            .collect();
+        Ok((partitions, removes))
+    }
+
+    /// Rewrites `partitions` on `threads` workers, appending their row groups to this writer's
+    /// data files in each partition's order; what each partition became.
+    fn rewrite_partitions(
+        &mut self,
+        partitions: &[Partition],
+        threads: usize,
+    ) -> Result<Vec<Option<Rewritten>>> {
+        enum Msg {
+            Group(RowGroup),
+            Done(usize, Result<Option<Rewritten>>),
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(threads);
+        let mut results: Vec<Option<Result<Option<Rewritten>>>> =
+            partitions.iter().map(|_| None).collect();
+        let files = &mut self.files;
+        std::thread::scope(|s| -> Result<()> {
+            for _ in 0..threads.min(partitions.len()) {
+                let tx = tx.clone();
+                let next = &next;
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(p) = partitions.get(i) else { break };
+                        let send = |rg| {
+                            tx.send(Msg::Group(rg)).map_err(|_| Error::Io {
+                                path: p.files[0].display().to_string(),
+                                source: std::io::Error::other("the writer stopped"),
+                            })
+                        };
+                        let r = rewrite(p, &send);
+                        let failed = r.is_err();
+                        if tx.send(Msg::Done(i, r)).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for msg in rx {
+                match msg {
+                    Msg::Group(rg) => files.append(rg)?,
+                    Msg::Done(i, r) => {
+                        // The partition's last file holds its row groups' metadata until closed.
+                        files.close_partition(partitions[i].table, partitions[i].date)?;
+                        let failed = r.is_err();
+                        results[i] = Some(r);
+                        if failed {
+                            // Stop handing out partitions; the workers finish theirs.
+                            next.store(partitions.len(), std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        results.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
+    }
+
+    /// Commits `actions` (removes and adds) to table `t` as an `OPTIMIZE` of group
+    /// `group_id`; the commit finishes the group when `finish`.
+    async fn commit_optimize(
+        &mut self,
+        t: TableId,
+        actions: Vec<Action>,
+        group_id: &str,
+        finish: bool,
+    ) -> Result<()> {
+        let commit = self.commit_properties(group_id, finish);
+        let table = self.tables[t.index()].as_mut().expect("table open");
+        let de = delta_err(t);
+        let operation = DeltaOperation::Optimize {
+            predicate: None,
+            target_size: (ROW_GROUP_ROWS * MAX_ROW_GROUPS_PER_FILE) as i64,
+        };
+        CommitBuilder::from(commit)
+            .with_actions(actions)
+            .build(
+                Some(table.snapshot().map_err(&de)?),
+                table.log_store(),
+                operation,
+            )
+            .await
+            .map_err(&de)?;
+        table.load().await.map_err(&de)?;
+        Ok(())
+    }
+}
+
+/// What [`LakeWriter::vacuum`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct VacuumStats {
+    /// Data files deleted.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Data files kept although no longer listed: modified within the retention period.
+    pub retained: u64,
+}
+
+impl LakeWriter {
+    /// Deletes the data files of every table that the table's current version does not list
+    /// and that were last modified more than `retain` ago: files that compaction or an update
+    /// replaced, and files a killed run wrote but never committed. The lake's lock, which this
+    /// writer holds, keeps a convert from writing files meanwhile; a reader still on a
+    /// snapshot older than `retain` may fail to read the files deleted. Makes no commit.
+    pub async fn vacuum(self, retain: std::time::Duration) -> Result<VacuumStats> {
+        let mut stats = VacuumStats::default();
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(retain)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        for t in TableId::ALL {
+            let dir = self.root.join(t.name());
+            let snapshot = self.table(t).snapshot().map_err(delta_err(t))?;
+            let live: std::collections::HashSet<PathBuf> = snapshot
+                .log_data()
+                .iter()
+                .map(|f| dir.join(f.path().as_ref()))
+                .collect();
+            let mut stack = vec![dir.clone()];
+            while let Some(d) = stack.pop() {
+                let io = |p: &Path| {
+                    let p = p.display().to_string();
+                    move |e| Error::Io { path: p, source: e }
+                };
+                for entry in std::fs::read_dir(&d).map_err(io(&d))? {
+                    let entry = entry.map_err(io(&d))?;
+                    let path = entry.path();
+                    let meta = entry.metadata().map_err(io(&path))?;
+                    if meta.is_dir() {
+                        if entry.file_name() != "_delta_log" {
+                            stack.push(path);
+                        }
+                        continue;
+                    }
+                    let parquet = path.extension().is_some_and(|e| e == "parquet");
+                    if !parquet || live.contains(&path) {
+                        continue;
+                    }
+                    if meta.modified().map_err(io(&path))? > cutoff {
+                        stats.retained += 1;
+                        continue;
+                    }
+                    std::fs::remove_file(&path).map_err(io(&path))?;
+                    stats.files += 1;
+                    stats.bytes += meta.len();
+                }
+            }
+        }
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::register_lake;
+    use cqlake_ingest::decode::{Decoder, PageKind};
+    use cqlake_ingest::flatten::FlatBatch;
+    use cqlake_ingest::frame::FrameKind;
+    use datafusion::prelude::SessionContext;
+    use std::collections::BTreeMap;
+
+    /// Calls `ids` at `version`, on 2024-05-01 (even numbers) and 2024-05-02 (odd), each with
+    /// two sessions of an audio and a video stream.
+    fn calls(ids: &[usize], version: u32) -> FlatBatch {
+        let mut d = Decoder::new();
+        for (n, id) in ids.iter().enumerate() {
+            d.flattener.set_order(n as u64);
+            let day = 1 + id % 2;
+            let jitter = id * 7 % 50;
+            let doc = format!(
+                r#"{{"id":"c{id}","version":{version},"type":"groupCall","startDateTime":"2024-05-0{day}T10:00:00Z","endDateTime":"2024-05-0{day}T10:30:00Z","sessions":[{{"id":"s{id}a","startDateTime":"2024-05-0{day}T10:00:00Z","segments":[{{"id":"g{id}a","media":[{{"label":"main-audio","streams":[{{"streamId":"1","streamDirection":"callerToCallee","averageJitter":"PT0.0{jitter}S"}},{{"streamId":"2","streamDirection":"calleeToCaller","averagePacketLossRate":0.{id}}}]}}]}}]}},{{"id":"s{id}b","segments":[{{"id":"g{id}b","media":[{{"label":"main-video","streams":[{{"streamId":"3","averageVideoFrameRate":{id}.5}}]}}]}}]}}]}}"#
+            );
+            d.decode(doc.as_bytes(), &FrameKind::Document, &PageKind::Unknown);
+        }
+        d.flattener.finish()
+    }
+
+    /// Every row of every table, as sorted text lines.
+    async fn dump(lake: &Path) -> Vec<String> {
+        let ctx = SessionContext::new();
+        register_lake(&ctx, lake).await.unwrap();
+        let mut out = Vec::new();
+        for t in TableId::ALL {
+            let b = ctx
+                .sql(&format!("SELECT * FROM {}", t.name()))
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            let text = arrow::util::pretty::pretty_format_batches(&b)
+                .unwrap()
+                .to_string();
+            let mut lines: Vec<String> = text
+                .lines()
+                .skip(3)
+                .filter(|l| l.starts_with('|'))
+                .map(|l| format!("{}: {l}", t.name()))
+                .collect();
+            lines.sort();
+            out.extend(lines);
+        }
+        out
+    }
+
+    /// Live (files, row groups) of each partition of `t`, by date.
+    async fn live(lake: &Path, t: TableId) -> BTreeMap<String, (usize, usize)> {
+        let table = crate::open_tables(lake).await.unwrap().remove(t.index());
+        let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for f in table.snapshot().unwrap().log_data().iter() {
+            let date = f.partition_values_map()[PARTITION_COLUMN].clone().unwrap();
+            let file = File::open(lake.join(t.name()).join(f.path().as_ref())).unwrap();
+            let groups = parquet::file::metadata::ParquetMetaDataReader::new()
+                .parse_and_finish(&file)
+                .unwrap()
+                .num_row_groups();
+            let e = out.entry(date).or_default();
+            e.0 += 1;
+            e.1 += groups;
+        }
+        out
+    }
+
+    /// Parquet files under table `t`'s directory.
+    fn on_disk(lake: &Path, t: TableId) -> usize {
+        let mut n = 0;
+        for d in std::fs::read_dir(lake.join(t.name())).unwrap() {
+            let d = d.unwrap().path();
+            if d.is_dir() && !d.ends_with("_delta_log") {
+                n += std::fs::read_dir(&d).unwrap().count();
+            }
+        }
+        n
+    }
+
+    /// A lake of 40 calls, each its own row group, plus 2 calls updated through the group
+    /// path (deltalake's writer, a replaced file).
+    async fn fragmented(lake: &Path) {
+        let mut w = LakeWriter::open(lake).await.unwrap();
+        for id in 0..40 {
+            // One call per batch: one row group per batch and table.
+            w.push(calls(&[id], 1)).await.unwrap();
+        }
+        w.finish().await.unwrap();
+        let mut w = LakeWriter::open(lake).await.unwrap();
+        w.push(calls(&[3, 4], 2)).await.unwrap();
+        w.finish().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn optimize_packs_each_date_into_one_row_group_and_keeps_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        fragmented(lake).await;
+        let before = dump(lake).await;
+        assert_eq!(
+            before.iter().filter(|l| l.starts_with("streams:")).count(),
+            120
+        );
+        let streams = live(lake, TableId::Streams).await;
+        assert_eq!(streams.len(), 2);
+        assert!(
+            streams.values().all(|(f, g)| *f > 1 && *g > 2),
+            "{streams:?}"
+        );
+        let mut fragmented_partitions = 0;
+        for t in TableId::ALL {
+            let l = live(lake, t).await;
+            fragmented_partitions += l.values().filter(|(f, g)| *f > 1 || *g > 1).count() as u64;
+        }
+
+        let w = LakeWriter::open(lake).await.unwrap();
+        let s = w.optimize(&Optimize::new().with_threads(2)).await.unwrap();
+        assert_eq!(s.rewritten, fragmented_partitions, "{s:?}");
+        assert_eq!(
+            (s.files_added, s.row_groups_after),
+            (s.rewritten, s.rewritten),
+            "{s:?}"
+        );
+        assert_eq!(s.rows, 120 + 80 + 80 + 80 + 40, "{s:?}");
+        for t in TableId::ALL {
+            let l = live(lake, t).await;
+            assert!(l.values().all(|p| *p == (1, 1)), "{}: {l:?}", t.name());
+        }
+        assert_eq!(dump(lake).await, before);
+
+        // A later writer rolls nothing back, and a second run finds nothing to do and commits
+        // nothing.
+        let w = LakeWriter::open(lake).await.unwrap();
+        assert_eq!(w.recovered_tables(), 0);
+        let versions = open_versions(lake).await;
+        let again = w.optimize(&Optimize::new()).await.unwrap();
+        assert_eq!(
+            (again.rewritten, again.compact),
+            (0, s.rewritten + s.compact)
+        );
+        assert_eq!(open_versions(lake).await, versions);
+
+        // The replaced files stay until vacuumed past their retention; then only the listed
+        // files are left.
+        assert!(on_disk(lake, TableId::Streams) > 2);
+        let w = LakeWriter::open(lake).await.unwrap();
+        let kept = w
+            .vacuum(std::time::Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert_eq!(kept.files, 0, "{kept:?}");
+        assert!(kept.retained >= s.files_removed, "{kept:?}");
+        let w = LakeWriter::open(lake).await.unwrap();
+        let v = w.vacuum(std::time::Duration::ZERO).await.unwrap();
+        assert_eq!(v.files, kept.retained, "{v:?}");
+        for t in TableId::ALL {
+            let listed: usize = live(lake, t).await.values().map(|p| p.0).sum();
+            assert_eq!(on_disk(lake, t), listed, "{}", t.name());
+        }
+        assert_eq!(dump(lake).await, before);
+    }
+
+    #[tokio::test]
+    async fn optimize_rewrites_only_the_dates_asked_for_and_updates_still_apply_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        fragmented(lake).await;
+        let before = live(lake, TableId::Streams).await;
+        let day2 = parse_date("2024-05-02");
+        let w = LakeWriter::open(lake).await.unwrap();
+        let s = w
+            .optimize(&Optimize::new().with_from(day2).with_to(day2))
+            .await
+            .unwrap();
+        assert!(s.rewritten >= 4, "{s:?}");
+        let after = live(lake, TableId::Streams).await;
+        assert_eq!(after["2024-05-01"], before["2024-05-01"]);
+        assert_eq!(after["2024-05-02"], (1, 1));
+
+        // A newer version of a compacted call replaces its rows in the compacted file.
+        let mut w = LakeWriter::open(lake).await.unwrap();
+        w.push(calls(&[5], 3)).await.unwrap();
+        w.finish().await.unwrap();
+        let ctx = SessionContext::new();
+        register_lake(&ctx, lake).await.unwrap();
+        let b = ctx
+            .sql("SELECT count(*) AS n, max(version) AS v FROM calls WHERE call_id = 'c5'")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&b)
+            .unwrap()
+            .to_string();
+        assert_eq!(text.lines().nth(3).unwrap(), "| 1 | 3 |", "{text}");
+        let rows = dump(lake).await;
+        assert_eq!(
+            rows.iter().filter(|l| l.starts_with("streams:")).count(),
+            120
+        );
+    }
+
+    async fn open_versions(lake: &Path) -> Vec<Option<u64>> {
+        crate::open_tables(lake)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.version())
+            .collect()
+    }
+}
