@@ -2,14 +2,17 @@
 -- description: calls, sessions and streams by media kind; poor stream rate per kind (poor /
 --   (good + poor)) beside the QoE review guide's overall targets; poor audio call legs;
 --   setup and drop failure rates; poor feedback rate.
--- Each table is read once: streams grouped by call leg and kind (kinds and legs from that),
--- sessions in one aggregate; measures are rows of a cross join with their numbers.
+-- Each table is read once: audio streams grouped by call leg, other streams by kind (kinds and
+-- audio legs from that), sessions in one aggregate; measures are rows of a cross join with
+-- their numbers.
 WITH legs AS (
+    -- Call legs are counted for audio only: other kinds get one group each.
     SELECT media_kind, count(*) AS n,
         sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) AS poor,
         sum(CASE WHEN classification <> 'unclassified' THEN 1 ELSE 0 END) AS classified
     FROM stream_quality
-    GROUP BY call_id, session_id, media_kind
+    GROUP BY media_kind, if(media_kind = 'audio', call_id, NULL),
+        if(media_kind = 'audio', session_id, NULL)
 ),
 kinds AS (
     SELECT media_kind, sum(n) AS n, sum(poor) AS poor, sum(classified) AS classified,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arrow::array::{
     Array, ArrayAccessor, ArrayRef, AsArray, BooleanArray, Datum, Int64Array, StringViewArray,
 };
-use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
+use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
@@ -74,11 +74,6 @@ impl ScalarUDFImpl for If {
         let Some(common) = type_union_resolution(&[then.clone(), otherwise.clone()]) else {
             return plan_err!("if: no common type for {then} and {otherwise}");
         };
-        // Strings as views: picking a view is copying 16 bytes, whatever the string.
-        let common = match common {
-            DataType::Utf8 | DataType::LargeUtf8 => DataType::Utf8View,
-            other => other,
-        };
         Ok(vec![DataType::Boolean, common.clone(), common])
     }
 
@@ -97,15 +92,15 @@ impl ScalarUDFImpl for If {
             ColumnarValue::Scalar(c) => return exec_err!("if: a {} condition", c.data_type()),
             ColumnarValue::Array(a) => a,
         };
-        let n = mask.len();
         let mask = mask.as_boolean();
         // Nulls pick `else`.
         let pick = match mask.nulls() {
             Some(valid) => mask.values() & valid.inner(),
             None => mask.values().clone(),
         };
-        let (a, b) = (then.to_array(n)?, otherwise.to_array(n)?);
-        if let Some(out) = select(&pick, &a, &b)? {
+        if let (ColumnarValue::Array(a), ColumnarValue::Array(b)) = (&then, &otherwise)
+            && let Some(out) = select(&pick, a, b)?
+        {
             return Ok(ColumnarValue::Array(out));
         }
         let datum = |v: &ColumnarValue| -> Result<Box<dyn Datum>> {
@@ -120,48 +115,38 @@ impl ScalarUDFImpl for If {
     }
 }
 
-/// `a` where `pick` is set, `b` elsewhere, for the types the views pick between (string views
-/// and booleans) in one pass over the rows; `None` for other types (arrow's `zip` does those,
-/// copying runs of rows, which is slow when the picks alternate).
+/// `a` where `pick` is set, `b` elsewhere, for the array types the views pick between (string
+/// views and booleans) in one pass over the rows; `None` for other types (arrow's `zip` does
+/// those, and picks between scalars well, but copies runs of rows from arrays, which is slow
+/// when the picks alternate).
 fn select(pick: &BooleanBuffer, a: &ArrayRef, b: &ArrayRef) -> Result<Option<ArrayRef>> {
     let valid = |x: &ArrayRef| match x.logical_nulls() {
         Some(n) => n.inner().clone(),
         None => BooleanBuffer::new_set(x.len()),
     };
     let either = |x: &BooleanBuffer, y: &BooleanBuffer| &(pick & x) | &(&!pick & y);
-    let nulls = match (a.logical_nulls(), b.logical_nulls()) {
-        (None, None) => None,
-        _ => Some(NullBuffer::new(either(&valid(a), &valid(b)))).filter(|n| n.null_count() > 0),
-    };
     Ok(match (a.data_type(), b.data_type()) {
         (DataType::Boolean, DataType::Boolean) => {
+            let nulls = match (a.logical_nulls(), b.logical_nulls()) {
+                (None, None) => None,
+                _ => Some(NullBuffer::new(either(&valid(a), &valid(b))))
+                    .filter(|n| n.null_count() > 0),
+            };
             let values = either(a.as_boolean().values(), b.as_boolean().values());
             Some(Arc::new(BooleanArray::new(values, nulls)))
         }
         (DataType::Utf8View, DataType::Utf8View) => {
-            let (a, b) = (a.as_string_view(), b.as_string_view());
-            // `b`'s buffers follow `a`'s: its out-of-line views move by that many buffers.
-            let shift = (a.data_buffers().len() as u128) << 64;
-            let views: Vec<u128> = pick
+            // Views are copied as they are (those of `b` pointing into its buffers, appended
+            // after `a`'s), and the strings are not validated again.
+            let rows: Vec<(usize, usize)> = pick
                 .iter()
-                .zip(a.views().iter().zip(b.views().iter()))
-                .map(|(p, (&x, &y))| {
-                    if p {
-                        x
-                    } else if (y as u32) > 12 {
-                        y + shift
-                    } else {
-                        y
-                    }
-                })
+                .enumerate()
+                .map(|(i, p)| (usize::from(!p), i))
                 .collect();
-            let mut buffers = a.data_buffers().to_vec();
-            buffers.extend_from_slice(b.data_buffers());
-            Some(Arc::new(StringViewArray::try_new(
-                ScalarBuffer::from(views),
-                buffers,
-                nulls,
-            )?))
+            Some(arrow::compute::interleave(
+                &[a.as_ref(), b.as_ref()],
+                &rows,
+            )?)
         }
         _ => None,
     })
