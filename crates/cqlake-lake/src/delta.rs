@@ -926,16 +926,30 @@ impl LakeWriter {
         group_id: &str,
         finish_group: bool,
     ) -> Result<()> {
-        let commit = self.commit_properties(group_id, finish_group);
-        let table = self.tables[t.index()].as_mut().expect("table open");
-        let de = delta_err(t);
         let operation = DeltaOperation::Write {
             mode: SaveMode::Append,
             partition_by: Some(vec![PARTITION_COLUMN.to_string()]),
             predicate: None,
         };
+        self.commit_actions(t, adds, operation, group_id, finish_group)
+            .await
+    }
+
+    /// Commits `actions` to table `t` as `operation` of group `group_id`, and reloads the
+    /// table.
+    pub(crate) async fn commit_actions(
+        &mut self,
+        t: TableId,
+        actions: Vec<Action>,
+        operation: DeltaOperation,
+        group_id: &str,
+        finish_group: bool,
+    ) -> Result<()> {
+        let commit = self.commit_properties(group_id, finish_group);
+        let table = self.tables[t.index()].as_mut().expect("table open");
+        let de = delta_err(t);
         CommitBuilder::from(commit)
-            .with_actions(adds)
+            .with_actions(actions)
             .build(
                 Some(table.snapshot().map_err(&de)?),
                 table.log_store(),

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use arrow::array::{ArrayRef, Date32Array};
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use deltalake::kernel::Action;
-use deltalake::kernel::transaction::CommitBuilder;
 use deltalake::protocol::DeltaOperation;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -292,7 +291,12 @@ impl LakeWriter {
             if actions.is_empty() && !(finish && committed) {
                 continue;
             }
-            self.commit_optimize(t, actions, &group_id, finish).await?;
+            let operation = DeltaOperation::Optimize {
+                predicate: None,
+                target_size: (ROW_GROUP_ROWS * MAX_ROW_GROUPS_PER_FILE) as i64,
+            };
+            self.commit_actions(t, actions, operation, &group_id, finish)
+                .await?;
             committed = true;
         }
         Ok(stats)
@@ -395,35 +399,6 @@ impl LakeWriter {
         })?;
         results.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
     }
-
-    /// Commits `actions` (removes and adds) to table `t` as an `OPTIMIZE` of group
-    /// `group_id`; the commit finishes the group when `finish`.
-    async fn commit_optimize(
-        &mut self,
-        t: TableId,
-        actions: Vec<Action>,
-        group_id: &str,
-        finish: bool,
-    ) -> Result<()> {
-        let commit = self.commit_properties(group_id, finish);
-        let table = self.tables[t.index()].as_mut().expect("table open");
-        let de = delta_err(t);
-        let operation = DeltaOperation::Optimize {
-            predicate: None,
-            target_size: (ROW_GROUP_ROWS * MAX_ROW_GROUPS_PER_FILE) as i64,
-        };
-        CommitBuilder::from(commit)
-            .with_actions(actions)
-            .build(
-                Some(table.snapshot().map_err(&de)?),
-                table.log_store(),
-                operation,
-            )
-            .await
-            .map_err(&de)?;
-        table.load().await.map_err(&de)?;
-        Ok(())
-    }
 }
 
 /// What [`LakeWriter::vacuum`] did.
@@ -516,22 +491,21 @@ mod tests {
         d.flattener.finish()
     }
 
-    /// Every row of every table, as sorted text lines.
-    async fn dump(lake: &Path) -> Vec<String> {
+    /// The result of `sql` over the lake, as a text table.
+    async fn query(lake: &Path, sql: &str) -> String {
         let ctx = SessionContext::new();
         register_lake(&ctx, lake).await.unwrap();
+        let b = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        arrow::util::pretty::pretty_format_batches(&b)
+            .unwrap()
+            .to_string()
+    }
+
+    /// Every row of every table, as sorted text lines.
+    async fn dump(lake: &Path) -> Vec<String> {
         let mut out = Vec::new();
         for t in TableId::ALL {
-            let b = ctx
-                .sql(&format!("SELECT * FROM {}", t.name()))
-                .await
-                .unwrap()
-                .collect()
-                .await
-                .unwrap();
-            let text = arrow::util::pretty::pretty_format_batches(&b)
-                .unwrap()
-                .to_string();
+            let text = query(lake, &format!("SELECT * FROM {}", t.name())).await;
             let mut lines: Vec<String> = text
                 .lines()
                 .skip(3)
@@ -678,18 +652,11 @@ mod tests {
         let mut w = LakeWriter::open(lake).await.unwrap();
         w.push(calls(&[5], 3)).await.unwrap();
         w.finish().await.unwrap();
-        let ctx = SessionContext::new();
-        register_lake(&ctx, lake).await.unwrap();
-        let b = ctx
-            .sql("SELECT count(*) AS n, max(version) AS v FROM calls WHERE call_id = 'c5'")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let text = arrow::util::pretty::pretty_format_batches(&b)
-            .unwrap()
-            .to_string();
+        let text = query(
+            lake,
+            "SELECT count(*) AS n, max(version) AS v FROM calls WHERE call_id = 'c5'",
+        )
+        .await;
         assert_eq!(text.lines().nth(3).unwrap(), "| 1 | 3 |", "{text}");
         let rows = dump(lake).await;
         assert_eq!(
