@@ -185,13 +185,9 @@ fn partition_date(path: &Path) -> Result<Option<i32>, Error> {
     if value == "__HIVE_DEFAULT_PARTITION__" {
         return Ok(None);
     }
-    let days = arrow::compute::cast(
-        &arrow::array::StringArray::from(vec![value]),
-        &DataType::Date32,
-    )
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    let days = days.as_primitive::<Date32Type>();
-    Ok((!days.is_null(0)).then(|| days.value(0)))
+    cqlake_lake::parse_date(value)
+        .map(Some)
+        .ok_or_else(|| format!("{}: {value:?} is not a date", path.display()))
 }
 
 /// Decodes row group `g` of `source` and hands `copies` shifted copies of it, encoded, to

@@ -90,7 +90,7 @@ pub struct WriteStats {
     pub recovered_tables: u64,
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::Io {
         path: path.display().to_string(),
         source: e,

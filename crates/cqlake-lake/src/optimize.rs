@@ -15,7 +15,7 @@
 //! [`LakeWriter::vacuum`] deletes them.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use arrow::array::{ArrayRef, Date32Array};
 use cqlake_schema::{PARTITION_COLUMN, TableId};
@@ -26,7 +26,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
-use crate::delta::{LakeWriter, delta_err};
+use crate::delta::{LakeWriter, delta_err, io_err};
 use crate::encode::{RowGroup, encode_columns, file_schema};
 use crate::files::MAX_ROW_GROUPS_PER_FILE;
 use crate::{Error, ROW_GROUP_ROWS, Result};
@@ -119,6 +119,9 @@ struct Rewritten {
     rows: u64,
 }
 
+/// Every listed data file of a table: its size and the `remove` action that replaces it.
+type Listed = std::collections::HashMap<PathBuf, (i64, deltalake::kernel::Remove)>;
+
 /// The row groups of a partition's files, in order: (file, row group, rows).
 type SourceGroups = Vec<(usize, usize, usize)>;
 
@@ -157,33 +160,27 @@ fn read_column(
     }
     let j = if i < fs.partition { i } else { i - 1 };
     let mut parts: Vec<ArrayRef> = Vec::new();
-    let mut k = 0;
-    while k < run.len() {
-        let f = run[k].0;
-        let mut groups = Vec::new();
-        while k < run.len() && run[k].0 == f {
-            groups.push(run[k].1);
-            k += 1;
-        }
-        let (path, meta) = &sources[f];
+    // The run's row groups, file by file.
+    for same_file in run.chunk_by(|x, y| x.0 == y.0) {
+        let (path, meta) = &sources[same_file[0].0];
         let perr = |e| Error::Parquet {
             path: path.display().to_string(),
             source: e,
         };
-        let file = File::open(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let file = File::open(path).map_err(io_err(path))?;
         let mask = ProjectionMask::roots(meta.parquet_schema(), [j]);
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
             .with_projection(mask)
-            .with_row_groups(groups)
+            .with_row_groups(same_file.iter().map(|g| g.1).collect())
             .with_batch_size(rows.max(1))
             .build()
             .map_err(perr)?;
         for b in reader {
             parts.push(b?.column(0).clone());
         }
+    }
+    if parts.len() == 1 {
+        return Ok(parts.pop().expect("one part"));
     }
     let refs: Vec<&dyn arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
     Ok(arrow::compute::concat(&refs)?)
@@ -197,10 +194,7 @@ fn rewrite(p: &Partition, send: &dyn Fn(RowGroup) -> Result<()>) -> Result<Optio
     let mut sources = Vec::with_capacity(p.files.len());
     let mut groups: SourceGroups = Vec::new();
     for (f, path) in p.files.iter().enumerate() {
-        let file = File::open(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let file = File::open(path).map_err(io_err(path))?;
         let meta =
             ArrowReaderMetadata::load(&file, options.clone()).map_err(|e| Error::Parquet {
                 path: path.display().to_string(),
@@ -304,15 +298,7 @@ impl LakeWriter {
 
     /// The partitions of table `t` within `settings`' dates, and every listed file's size and
     /// `remove` action.
-    #[allow(clippy::type_complexity)]
-    fn partitions(
-        &self,
-        t: TableId,
-        settings: &Optimize,
-    ) -> Result<(
-        Vec<Partition>,
-        std::collections::HashMap<PathBuf, (i64, deltalake::kernel::Remove)>,
-    )> {
+    fn partitions(&self, t: TableId, settings: &Optimize) -> Result<(Vec<Partition>, Listed)> {
         let table = self.table(t);
         let snapshot = table.snapshot().map_err(delta_err(t))?;
         let dir = self.root.join(t.name());
@@ -433,14 +419,10 @@ impl LakeWriter {
                 .collect();
             let mut stack = vec![dir.clone()];
             while let Some(d) = stack.pop() {
-                let io = |p: &Path| {
-                    let p = p.display().to_string();
-                    move |e| Error::Io { path: p, source: e }
-                };
-                for entry in std::fs::read_dir(&d).map_err(io(&d))? {
-                    let entry = entry.map_err(io(&d))?;
+                for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {
+                    let entry = entry.map_err(io_err(&d))?;
                     let path = entry.path();
-                    let meta = entry.metadata().map_err(io(&path))?;
+                    let meta = entry.metadata().map_err(io_err(&path))?;
                     if meta.is_dir() {
                         if entry.file_name() != "_delta_log" {
                             stack.push(path);
@@ -451,11 +433,11 @@ impl LakeWriter {
                     if !parquet || live.contains(&path) {
                         continue;
                     }
-                    if meta.modified().map_err(io(&path))? > cutoff {
+                    if meta.modified().map_err(io_err(&path))? > cutoff {
                         stats.retained += 1;
                         continue;
                     }
-                    std::fs::remove_file(&path).map_err(io(&path))?;
+                    std::fs::remove_file(&path).map_err(io_err(&path))?;
                     stats.files += 1;
                     stats.bytes += meta.len();
                 }
@@ -474,6 +456,7 @@ mod tests {
     use cqlake_ingest::frame::FrameKind;
     use datafusion::prelude::SessionContext;
     use std::collections::BTreeMap;
+    use std::path::Path;
 
     /// Calls `ids` at `version`, on 2024-05-01 (even numbers) and 2024-05-02 (odd), each with
     /// two sessions of an audio and a video stream.
