@@ -327,3 +327,161 @@ fn views_of_one_call_resolve_by_input_order_whatever_the_workers_do() {
         }
     }
 }
+
+#[test]
+fn a_directory_of_bad_exports_lands_every_good_record_once_and_reconciles() {
+    // One file of each kind of damage next to good ones, through the whole convert: the lake
+    // holds exactly the good calls (the newest version of one given twice), the rejects file
+    // holds one line per bad unit naming its file, line and byte, and the counts add up.
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("exports");
+    std::fs::create_dir(&inputs).unwrap();
+    let lake = dir.path().join("lake");
+    let good = |id: &str| call(id, 1, "PT0.01S");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for i in 0..200 {
+        writeln!(gz, "{}", good(&format!("gz{i:03}"))).unwrap();
+    }
+    let gz = gz.finish().unwrap();
+    let mut flipped = gz.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 1;
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("01-empty.json", Vec::new()),
+        ("02-garbage.bin", b"\x00\x9f\x92garbage\xff".to_vec()),
+        (
+            "03-mixed.ndjson",
+            format!(
+                "{}\n{}\n{}\n{}\n",
+                good("m1"),
+                call("m2", 1, "P1X"),
+                &good("m3")[..40],
+                good("m4")
+            )
+            .into_bytes(),
+        ),
+        (
+            "04-twice.ndjson",
+            format!(
+                "{}\n{}\n",
+                call("tw", 2, "PT0.02S"),
+                call("tw", 1, "PT0.09S")
+            )
+            .into_bytes(),
+        ),
+        ("05-cut.json.gz", gz[..gz.len() / 2].to_vec()),
+        ("06-flipped.json.gz", flipped),
+        (
+            "07-deep.json",
+            format!(
+                "{}{}\n{}\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000),
+                good("d1")
+            )
+            .into_bytes(),
+        ),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(inputs.join(name), bytes).unwrap();
+    }
+    let (code, s) = convert(&[&inputs], &lake);
+    assert_eq!(code, 3, "rejects make exit code 3: {s}");
+    let calls: Vec<String> = query(&lake, "SELECT call_id FROM calls ORDER BY call_id")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let cut: Vec<&String> = calls.iter().filter(|c| c.starts_with("gz")).collect();
+    assert!(
+        !cut.is_empty() && cut.len() < 200,
+        "a prefix of the cut gzip file converts: {}",
+        cut.len()
+    );
+    assert!(
+        cut.iter()
+            .enumerate()
+            .all(|(i, c)| **c == format!("gz{i:03}")),
+        "and it is a prefix"
+    );
+    let others: Vec<&str> = calls
+        .iter()
+        .filter(|c| !c.starts_with("gz"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(others, ["d1", "m1", "m4", "tw"]);
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT call_version, average_jitter_ms FROM streams WHERE call_id = 'tw'"
+        ),
+        vec![vec!["2", "20.0"]],
+        "the newest version of a call given twice wins, once"
+    );
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM streams")[0][0],
+        calls.len().to_string(),
+        "one stream per good call, none of a bad one"
+    );
+    let rejects: Vec<serde_json::Value> =
+        std::fs::read_to_string(s["rejects_file"].as_str().unwrap())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let mut by_file: Vec<(String, u64, String)> = rejects
+        .iter()
+        .map(|r| {
+            let file = std::path::Path::new(r["source"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            assert!(
+                r["offset"].is_u64() && r["line"].as_u64().unwrap() >= 1,
+                "{r}"
+            );
+            (
+                file,
+                r["line"].as_u64().unwrap(),
+                r["error"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    by_file.sort();
+    let expected = [
+        ("01-empty.json", "no JSON document in the input"),
+        ("02-garbage.bin", "outside a JSON document"),
+        ("03-mixed.ndjson", "invalid ISO-8601 duration"),
+        ("03-mixed.ndjson", "line ends inside a JSON document"),
+        ("05-cut.json.gz", "reading stopped"),
+        ("06-flipped.json.gz", "damaged compressed data"),
+        ("07-deep.json", "nesting deeper than the limit"),
+    ];
+    // The cut gzip file may also cost the record it cut into.
+    let by_file: Vec<&(String, u64, String)> = by_file
+        .iter()
+        .filter(|(f, _, e)| !(f == "05-cut.json.gz" && !e.contains("reading stopped")))
+        .collect();
+    assert_eq!(by_file.len(), expected.len(), "{by_file:#?}");
+    for ((file, _, error), (want_file, says)) in by_file.iter().zip(expected) {
+        assert_eq!(file, want_file);
+        assert!(error.contains(says), "{file}: {error}");
+    }
+    assert_eq!(by_file[2].1, 2, "the bad duration is on line 2");
+    assert_eq!(by_file[3].1, 3, "the cut line is line 3");
+    // Counts reconcile: records read = converted + rejected, and the rejects file has them all.
+    let (records, converted, rejected) = (
+        s["records"].as_u64().unwrap(),
+        s["converted"].as_u64().unwrap(),
+        s["rejected"].as_u64().unwrap(),
+    );
+    assert_eq!(records, converted + rejected, "{s}");
+    assert_eq!(rejected as usize, rejects.len());
+    assert_eq!(
+        converted as usize,
+        calls.len() + 1,
+        "tw was read twice: {s}"
+    );
+    assert_eq!(s["files"], 7);
+}

@@ -93,6 +93,28 @@ pub fn page_kind(context: Option<&str>) -> PageKind {
     if let Some(id) = call_id_in_context(ctx, "participants_v2") {
         return PageKind::Participants { call_id: id };
     }
+    // `callRecords/sessions` (no id): a page of sessions whose call is not named. Its items
+    // are rejected with that reason (see `no_call`).
+    for (what, kind) in [
+        (
+            "/sessions",
+            PageKind::Sessions {
+                call_id: String::new(),
+            },
+        ),
+        (
+            "/participants_v2",
+            PageKind::Participants {
+                call_id: String::new(),
+            },
+        ),
+    ] {
+        if ctx.contains(&format!("callRecords{what}"))
+            || ctx.contains(&format!("callRecords(){what}"))
+        {
+            return kind;
+        }
+    }
     if ctx.contains("callRecords") || ctx.contains("callRecord)") {
         return PageKind::CallRecords;
     }
@@ -276,6 +298,11 @@ fn dispatch(
             Outcome::PageEnd { next_link: next }
         }
         FrameKind::PageItem { index, .. } => match page {
+            PageKind::Sessions { call_id } | PageKind::Participants { call_id }
+                if call_id.is_empty() =>
+            {
+                no_call()
+            }
             PageKind::CallRecords => push_call(route, nodes),
             PageKind::Sessions { call_id } => {
                 result(route.page().push_session(nodes, call_id), Outcome::Session)
@@ -310,6 +337,11 @@ fn dispatch(
             }
             match find_str(nodes, 0, "@odata.context") {
                 Some(ctx) => match page_kind(Some(ctx)) {
+                    PageKind::Sessions { call_id } | PageKind::Participants { call_id }
+                        if call_id.is_empty() =>
+                    {
+                        no_call()
+                    }
                     PageKind::Sessions { call_id } => {
                         result(route.page().push_session(nodes, &call_id), Outcome::Session)
                     }
@@ -325,6 +357,16 @@ fn dispatch(
             }
         }
     }
+}
+
+/// A session or participant of a page whose `@odata.context` names no call record.
+fn no_call() -> Outcome {
+    Outcome::Rejected(Rejection {
+        at: None,
+        path: Some("$".into()),
+        error: "the page's @odata.context names no call record (callRecords('ID')/…), so this item cannot be placed in a call"
+            .into(),
+    })
 }
 
 const CALL_KEYS: [&str; 9] = [

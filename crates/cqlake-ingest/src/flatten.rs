@@ -267,6 +267,8 @@ struct TableBuf {
     rows: usize,
     extra_col: usize,
     extra: String,
+    /// The keys in `extra` for the open row (to refuse a duplicate).
+    extra_keys: Vec<String>,
     /// For each row, the row of its call in this batch's `calls` (NONE for rows from a
     /// follow-up page whose call is elsewhere).
     call_row: Vec<u32>,
@@ -288,6 +290,7 @@ impl TableBuf {
             rows: 0,
             extra_col: t.extra,
             extra: String::new(),
+            extra_keys: Vec::new(),
             call_row: Vec::new(),
             order: Vec::new(),
         }
@@ -301,6 +304,7 @@ impl TableBuf {
         self.call_row.truncate(rows);
         self.order.truncate(rows);
         self.extra.clear();
+        self.extra_keys.clear();
     }
 }
 
@@ -572,19 +576,26 @@ impl Flattener {
             s.push('}');
             c.push_str(&s);
             tb.extra.clear();
+            tb.extra_keys.clear();
         }
         tb.rows += 1;
     }
 
-    fn add_extra(&mut self, t: usize, path: &Path<'_>, nodes: &[Node<'_>], v: usize) {
-        let mut buf = std::mem::take(&mut self.t[t].extra);
+    fn add_extra(&mut self, t: usize, path: &Path<'_>, nodes: &[Node<'_>], v: usize) -> Res {
+        let key = path.relative();
+        let tb = &mut self.t[t];
+        if tb.extra_keys.contains(&key) {
+            return Err(err(path, "duplicate key"));
+        }
+        let buf = &mut tb.extra;
         if !buf.is_empty() {
             buf.push(',');
         }
-        write_json_str(&path.relative(), &mut buf);
+        write_json_str(&key, buf);
         buf.push(':');
-        write_json(nodes, v, &mut buf);
-        self.t[t].extra = buf;
+        write_json(nodes, v, buf);
+        tb.extra_keys.push(key);
+        Ok(())
     }
 
     fn call(&mut self, nodes: &[Node<'_>]) -> Res {
@@ -648,23 +659,27 @@ impl Flattener {
         };
         let plan = &tables()[CALLS].plan;
         let mut hint = 0;
+        let mut seen = Seen::default();
         for (k, v) in members(nodes, 0) {
             let path = root.key(k);
             match k {
-                "id" => {}
+                "id" => seen.once(1, &path)?,
                 "sessions" => {
+                    seen.once(2, &path)?;
                     cov.sessions = true;
                     self.array(nodes, v, &path, |me, i, e, p| {
                         me.session(nodes, e, &ctx, &p.index(i))
                     })?;
                 }
                 "participants_v2" => {
+                    seen.once(4, &path)?;
                     cov.participants = true;
                     self.array(nodes, v, &path, |me, i, e, p| {
                         me.participant(nodes, e, &ctx, "participants_v2", i, &p.index(i))
                     })?;
                 }
                 "participants" => {
+                    seen.once(8, &path)?;
                     cov.participants = true;
                     self.array(nodes, v, &path, |me, i, e, p| {
                         me.participant(nodes, e, &ctx, "participants", i, &p.index(i))
@@ -730,10 +745,14 @@ impl Flattener {
         let plan = &tables()[SESSIONS].plan;
         let mut segments = None;
         let mut hint = 0;
+        let mut seen = Seen::default();
         for (k, v) in members(nodes, i) {
             match k {
-                "id" => {}
-                "segments" => segments = Some(v),
+                "id" => seen.once(1, &path.key(k))?,
+                "segments" => {
+                    seen.once(2, &path.key(k))?;
+                    segments = Some(v);
+                }
                 _ if is_annotation(k) => {}
                 _ => self.member(SESSIONS, plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
@@ -765,10 +784,14 @@ impl Flattener {
         let plan = &tables()[SEGMENTS].plan;
         let mut media = None;
         let mut hint = 0;
+        let mut seen = Seen::default();
         for (k, v) in members(nodes, i) {
             match k {
-                "id" => {}
-                "media" => media = Some(v),
+                "id" => seen.once(1, &path.key(k))?,
+                "media" => {
+                    seen.once(2, &path.key(k))?;
+                    media = Some(v);
+                }
                 _ if is_annotation(k) => {}
                 _ => self.member(SEGMENTS, plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
@@ -811,9 +834,13 @@ impl Flattener {
         let plan = &tables()[MEDIA].plan;
         let mut streams = None;
         let mut hint = 0;
+        let mut seen = Seen::default();
         for (k, v) in members(nodes, i) {
             match k {
-                "streams" => streams = Some(v),
+                "streams" => {
+                    seen.once(1, &path.key(k))?;
+                    streams = Some(v);
+                }
                 _ if is_annotation(k) => {}
                 _ => self.member(MEDIA, plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
@@ -907,20 +934,24 @@ impl Flattener {
             }
         } else {
             let mut hint = 0;
+            let mut seen = Seen::default();
             for (k, v) in members(nodes, i) {
                 match k {
-                    "id" => match nodes[v] {
-                        Node::String(s) => {
-                            self.set_key_str(PARTICIPANTS, Key::ParticipantId, row, s)
+                    "id" => {
+                        seen.once(1, &path.key(k))?;
+                        match nodes[v] {
+                            Node::String(s) => {
+                                self.set_key_str(PARTICIPANTS, Key::ParticipantId, row, s)
+                            }
+                            Node::Static(StaticNode::Null) => {}
+                            ref n => {
+                                return Err(err(
+                                    &path.key(k),
+                                    format!("expected a string id, got {}", describe(n)),
+                                ));
+                            }
                         }
-                        Node::Static(StaticNode::Null) => {}
-                        ref n => {
-                            return Err(err(
-                                &path.key(k),
-                                format!("expected a string id, got {}", describe(n)),
-                            ));
-                        }
-                    },
+                    }
                     _ if is_annotation(k) => {}
                     _ => self.member(PARTICIPANTS, plan, nodes, k, v, &path.key(k), &mut hint)?,
                 }
@@ -945,8 +976,7 @@ impl Flattener {
         hint: &mut usize,
     ) -> Res {
         let Some((idx, _)) = plan.group.prop_hinted(k, hint) else {
-            self.add_extra(t, path, nodes, v);
-            return Ok(());
+            return self.add_extra(t, path, nodes, v);
         };
         match &plan.props[idx] {
             PropPlan::Leaf { leaf, column } => self.leaf(t, *column, *leaf, nodes, v, path),
@@ -1036,7 +1066,7 @@ impl Flattener {
                         items.pad(starts[pi] + n);
                         set_leaf(items, leaf, nodes, kv, &kp)?;
                     }
-                    None => self.add_extra(t, &kp, nodes, kv),
+                    None => self.add_extra(t, &kp, nodes, kv)?,
                 }
             }
             for (pi, &c) in columns.iter().enumerate() {
@@ -1263,6 +1293,21 @@ impl FlatParts {
 
 /// An OData control annotation (`@odata.context`, `sessions@odata.nextLink`), not data.
 /// `@odata.type` is data where a type declares it, and otherwise kept in `extra`.
+/// Keys the walk handles itself (not through a column), by bit, to refuse a second occurrence
+/// as [`Flattener::member`] refuses one of a column's key.
+#[derive(Default)]
+struct Seen(u8);
+
+impl Seen {
+    fn once(&mut self, bit: u8, path: &Path<'_>) -> Res {
+        if self.0 & bit != 0 {
+            return Err(err(path, "duplicate key"));
+        }
+        self.0 |= bit;
+        Ok(())
+    }
+}
+
 fn is_annotation(k: &str) -> bool {
     k.contains("@odata.") && k != "@odata.type"
 }

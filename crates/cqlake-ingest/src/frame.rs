@@ -22,6 +22,11 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 256 * 1024 * 1024;
 /// The default cap on nesting depth inside one document.
 pub const DEFAULT_MAX_DEPTH: usize = 512;
 
+/// The default cap on the length of one JSON string (key or value) in bytes, as written (escapes
+/// not expanded). No Graph call-record property comes near it; a longer string is a broken or
+/// hostile export, and the unit holding it is rejected before it is buffered whole.
+pub const DEFAULT_MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
+
 /// What a frame is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameKind {
@@ -72,6 +77,16 @@ pub enum FrameError {
     TooLarge(usize),
     /// Nesting deeper than the configured maximum.
     TooDeep(usize),
+    /// A string longer than the configured maximum.
+    StringTooLong(usize),
+    /// A byte that cannot follow the one before it inside a document (invalid JSON that framing
+    /// already sees, such as a comment or a missing comma).
+    Invalid {
+        /// The byte.
+        byte: u8,
+        /// The significant byte before it.
+        after: u8,
+    },
 }
 
 impl std::fmt::Display for FrameError {
@@ -93,6 +108,15 @@ impl std::fmt::Display for FrameError {
             ),
             FrameError::TooLarge(max) => write!(f, "document larger than the limit of {max} bytes"),
             FrameError::TooDeep(max) => write!(f, "nesting deeper than the limit of {max} levels"),
+            FrameError::StringTooLong(max) => {
+                write!(f, "a string longer than the limit of {max} bytes")
+            }
+            FrameError::Invalid { byte, after } => write!(
+                f,
+                "invalid JSON: {} cannot follow {}",
+                show_byte(*byte),
+                show_byte(*after)
+            ),
         }
     }
 }
@@ -130,6 +154,17 @@ enum Top {
     Skipping,
 }
 
+/// Where framing goes on once a failed unit has been skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// Between documents.
+    Between,
+    /// Between elements of a top-level array.
+    ArrayBetween,
+    /// Inside a page, after the failed item (the page's other items still count).
+    PageItem,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
     Document,
@@ -141,16 +176,21 @@ enum Unit {
 pub struct Framer {
     max_frame: usize,
     max_depth: usize,
+    max_string: usize,
     // position
     offset: u64,
     line: u64,
     at_start: bool,
+    /// Nothing but whitespace (and a byte order mark) seen so far.
+    blank: bool,
     // state
     top: Top,
     unit: Unit,
     stack: Vec<u8>,
     in_string: bool,
     escape: bool,
+    /// Position in `buf` of the open string's first byte.
+    string_start: usize,
     /// Bytes of the unit being framed.
     buf: Vec<u8>,
     unit_offset: u64,
@@ -170,7 +210,7 @@ pub struct Framer {
     skip_depth: usize,
     skip_string: bool,
     skip_escape: bool,
-    skip_error: Option<FrameError>,
+    resume: Resume,
     excerpt_start: Vec<u8>,
     /// Between documents after a stray byte: skip until something that can open a document.
     garbage: bool,
@@ -204,14 +244,17 @@ impl Framer {
         Framer {
             max_frame: DEFAULT_MAX_FRAME_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_string: DEFAULT_MAX_STRING_BYTES,
             offset: 0,
             line: 1,
             at_start: true,
+            blank: true,
             top: Top::Between,
             unit: Unit::Document,
             stack: Vec::new(),
             in_string: false,
             escape: false,
+            string_start: 0,
             buf: Vec::new(),
             unit_offset: 0,
             unit_line: 1,
@@ -228,7 +271,7 @@ impl Framer {
             skip_depth: 0,
             skip_string: false,
             skip_escape: false,
-            skip_error: None,
+            resume: Resume::Between,
             excerpt_start: Vec::new(),
             garbage: false,
             prev_sig: 0,
@@ -250,9 +293,27 @@ impl Framer {
         self
     }
 
+    /// Sets the longest string (key or value, in bytes as written). A unit holding a longer one
+    /// is reported as [`FrameError::StringTooLong`] and skipped. Default
+    /// [`DEFAULT_MAX_STRING_BYTES`].
+    pub fn with_max_string_bytes(mut self, max: usize) -> Self {
+        self.max_string = max;
+        self
+    }
+
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// The 1-based line of the next byte.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Whether the bytes so far were only whitespace and a byte order mark (an empty input).
+    pub fn is_blank(&self) -> bool {
+        self.blank
     }
 
     /// Feeds bytes; calls `out` for every unit completed by them.
@@ -271,6 +332,7 @@ impl Framer {
             } else {
                 self.at_start = false;
                 if pos > 0 {
+                    self.blank = false;
                     // A partial BOM: its bytes are garbage before the first document.
                     out(Frame {
                         kind: FrameKind::Error(FrameError::Unexpected(BOM[0])),
@@ -291,8 +353,19 @@ impl Framer {
                     match b {
                         b'\n' => {
                             self.line += 1;
+                            // In NDJSON every line is a unit: garbage on one line is reported
+                            // apart from garbage on the next.
+                            if self.line_mode {
+                                self.garbage = false;
+                            }
                         }
                         b' ' | b'\t' | b'\r' => {}
+                        _ if self.blank => {
+                            // The first significant byte: look at it again as such.
+                            self.blank = false;
+                            self.offset -= 1;
+                            i -= 1;
+                        }
                         b'[' if self.top == Top::Between
                             && self.docs_done == 0
                             && !self.line_mode =>
@@ -343,12 +416,17 @@ impl Framer {
     pub fn finish(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
         match self.top {
             Top::Doc => {
-                let excerpt_len = self.buf.len().min(256);
+                // Inside a page item, the item is what was cut (the page's other items stand).
+                let (from, offset, line) = match &self.page {
+                    Some(p) if p.item_open => (p.item_start, p.item_offset, p.item_line),
+                    _ => (0, self.unit_offset, self.unit_line),
+                };
+                let to = self.buf.len().min(from + 256);
                 out(Frame {
                     kind: FrameKind::Error(FrameError::Truncated),
-                    bytes: &self.buf[..excerpt_len],
-                    offset: self.unit_offset,
-                    line: self.unit_line,
+                    bytes: &self.buf[from..to],
+                    offset,
+                    line,
                 });
             }
             Top::ArrayBetween => {
@@ -360,15 +438,9 @@ impl Framer {
                 });
             }
             Top::Skipping => {
-                if let Some(e) = self.skip_error.take() {
-                    out(Frame {
-                        kind: FrameKind::Error(e),
-                        bytes: &self.excerpt_start,
-                        offset: self.unit_offset,
-                        line: self.unit_line,
-                    });
-                }
-                if self.skip_depth > 0 {
+                // The failed unit was reported already. When it was an item of a page, the page
+                // was cut after it (its end, with any `@odata.nextLink`, is missing).
+                if self.resume == Resume::PageItem {
                     out(Frame {
                         kind: FrameKind::Error(FrameError::Truncated),
                         bytes: &self.excerpt_start,
@@ -429,12 +501,10 @@ impl Framer {
                     None => {
                         self.push_bytes(&input[i..]);
                         i = n;
-                        if self.buf.len() > self.max_frame
-                            && self.page.as_ref().is_none_or(|p| p.item_open)
-                        {
+                        if let Some(err) = self.over_limit() {
                             let consumed = i - start;
                             self.offset += consumed as u64;
-                            self.fail_and_skip(FrameError::TooLarge(self.max_frame), out);
+                            self.fail_and_skip(err, out);
                             return consumed;
                         }
                         continue;
@@ -464,11 +534,10 @@ impl Framer {
                         }
                     }
                 }
-                if self.buf.len() > self.max_frame && self.page.as_ref().is_none_or(|p| p.item_open)
-                {
+                if let Some(err) = self.over_limit() {
                     let consumed = i - start;
                     self.offset += consumed as u64;
-                    self.fail_and_skip(FrameError::TooLarge(self.max_frame), out);
+                    self.fail_and_skip(err, out);
                     return consumed;
                 }
                 continue;
@@ -496,7 +565,13 @@ impl Framer {
                         };
                         self.begin_unit(unit, b);
                     } else {
-                        self.fail_and_skip(FrameError::Unexpected(b), out);
+                        self.fail_and_skip(
+                            FrameError::Invalid {
+                                byte: b,
+                                after: prev_sig,
+                            },
+                            out,
+                        );
                     }
                     return consumed;
                 }
@@ -509,6 +584,7 @@ impl Framer {
             match b {
                 b'"' => {
                     self.in_string = true;
+                    self.string_start = self.buf.len();
                     self.after_colon_value = false;
                     if self.stack.len() == 1 && self.expect_key && self.unit == Unit::Document {
                         self.key_start = Some(self.buf.len());
@@ -608,6 +684,17 @@ impl Framer {
         }
         self.offset += (i - start) as u64;
         i - start
+    }
+
+    /// The limit the unit being framed has just exceeded, if any: its size, or the length of the
+    /// string open in it.
+    #[inline]
+    fn over_limit(&self) -> Option<FrameError> {
+        if self.in_string && self.buf.len() - self.string_start > self.max_string {
+            return Some(FrameError::StringTooLong(self.max_string));
+        }
+        (self.buf.len() > self.max_frame && self.page.as_ref().is_none_or(|p| p.item_open))
+            .then_some(FrameError::TooLarge(self.max_frame))
     }
 
     /// At depth 2 of a page, a scalar (or string) opens an item that ends at `,` or `]`.
@@ -766,26 +853,62 @@ impl Framer {
         self.reset_unit();
     }
 
-    /// Reports `err` for the current unit and skips the rest of it.
+    /// Reports `err` for the current unit and skips the rest of it. In a page, the unit is the
+    /// item being framed: the page goes on after it.
     fn fail_and_skip(&mut self, err: FrameError, out: &mut dyn FnMut(Frame<'_>)) {
+        let item = self.page.as_ref().filter(|p| p.item_open);
+        let (from, offset, line) = match item {
+            Some(p) => (p.item_start, p.item_offset, p.item_line),
+            None => (0, self.unit_offset, self.unit_line),
+        };
         self.excerpt_start.clear();
-        self.excerpt_start
-            .extend_from_slice(&self.buf[..self.buf.len().min(256)]);
+        let to = self.buf.len().min(from + 256);
+        self.excerpt_start.extend_from_slice(&self.buf[from..to]);
         out(Frame {
             kind: FrameKind::Error(err),
             bytes: &self.excerpt_start,
-            offset: self.unit_offset,
-            line: self.unit_line,
+            offset,
+            line,
         });
-        self.skip_depth = self.stack.len();
         self.skip_string = self.in_string;
         self.skip_escape = self.escape;
-        self.skip_error = None;
-        self.reset_unit();
-        self.top = if self.skip_depth == 0 {
-            Top::Between
+        self.in_string = false;
+        self.escape = false;
+        if let Some(p) = self.page.as_mut().filter(|p| p.item_open) {
+            // Skip to the end of the item; the page (its `{` and `[`) stays open.
+            p.item_open = false;
+            p.items += 1;
+            self.skip_depth = self.stack.len().saturating_sub(2);
+            self.stack.truncate(2);
+            self.buf.clear();
+            self.resume = Resume::PageItem;
         } else {
-            Top::Skipping
+            self.line += self.unit_lines;
+            self.unit_lines = 0;
+            self.skip_depth = self.stack.len();
+            self.resume = if self.unit == Unit::ArrayItem {
+                Resume::ArrayBetween
+            } else {
+                Resume::Between
+            };
+            self.reset_unit();
+        }
+        self.top = Top::Skipping;
+        if self.skip_depth == 0 && !self.skip_string {
+            self.end_skip();
+        }
+    }
+
+    /// Goes on framing after a skipped unit.
+    fn end_skip(&mut self) {
+        self.top = match self.resume {
+            Resume::Between => Top::Between,
+            Resume::ArrayBetween => Top::ArrayBetween,
+            Resume::PageItem => {
+                // Back inside the page's `value`, after the failed item.
+                self.prev_sig = b'}';
+                Top::Doc
+            }
         };
     }
 
@@ -796,10 +919,18 @@ impl Framer {
             let b = input[i];
             i += 1;
             if b == b'\n' {
-                self.line += 1;
+                if self.resume == Resume::PageItem {
+                    self.unit_lines += 1;
+                } else {
+                    self.line += 1;
+                }
                 if self.line_mode {
+                    // In NDJSON the line is the unit, whatever it held.
+                    self.line += self.unit_lines;
+                    self.unit_lines = 0;
                     self.skip_depth = 0;
                     self.skip_string = false;
+                    self.reset_unit();
                     self.top = Top::Between;
                     break;
                 }
@@ -811,6 +942,10 @@ impl Framer {
                     self.skip_escape = true;
                 } else if b == b'"' {
                     self.skip_string = false;
+                    if self.skip_depth == 0 {
+                        self.end_skip();
+                        break;
+                    }
                 }
                 continue;
             }
@@ -820,7 +955,7 @@ impl Framer {
                 b'}' | b']' => {
                     self.skip_depth = self.skip_depth.saturating_sub(1);
                     if self.skip_depth == 0 {
-                        self.top = Top::Between;
+                        self.end_skip();
                         break;
                     }
                 }
