@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cqlake-release}"
-cargo build --release --locked -p cqlake-cli --quiet
+cargo build --release --locked -p cqlake-cli -p cqlake-benches --bins --quiet # the set sql.sh builds: one feature set, one build
 bin="$CARGO_TARGET_DIR/release/cqlake"
 work="${CQLAKE_BENCH_DIR:-/tmp/cqlake-bench}"
 scale="${CQLAKE_BENCH_SCALE:-1}"

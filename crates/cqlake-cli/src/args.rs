@@ -17,6 +17,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Convert Graph call-record exports into the lake.
+    ///
+    /// Tuning (environment): CQLAKE_THREADS (workers), CQLAKE_COMMIT_BYTES (Parquet held in open
+    /// data files before a commit, default 1 GiB), CQLAKE_GROUP_BYTES (Arrow data of replaced
+    /// calls gathered before a commit, default 128 MiB).
     Convert(ConvertArgs),
     /// Print the lake's tables: columns, types and the Graph property each comes from.
     Schema(SchemaArgs),
@@ -127,6 +131,10 @@ pub struct OptimizeArgs {
     /// Partitions rewritten at once (default: all CPUs).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Wait up to this many seconds for another cqlake process writing to the lake to finish
+    /// (default 0: fail at once with exit code 4).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
 }
 
 /// `cqlake vacuum`.
@@ -139,6 +147,10 @@ pub struct VacuumArgs {
     /// still need them).
     #[arg(long, default_value_t = 168)]
     pub retain_hours: u64,
+    /// Wait up to this many seconds for another cqlake process writing to the lake to finish
+    /// (default 0: fail at once with exit code 4).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
 }
 
 /// Output storage of `convert`.
@@ -178,6 +190,10 @@ pub struct ConvertArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Wait up to this many seconds for another cqlake process writing to the lake to finish
+    /// (default 0: fail at once with exit code 4).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
 }
 
 /// `cqlake schema`.

@@ -22,6 +22,21 @@ struct ConvertSettings {
     progress: bool,
     summary: bool,
     json: bool,
+    wait: std::time::Duration,
+    /// `CQLAKE_COMMIT_BYTES`: Parquet held in open data files before a commit.
+    commit_bytes: Option<usize>,
+    /// `CQLAKE_GROUP_BYTES`: Arrow data of replaced calls gathered before a commit.
+    group_bytes: Option<usize>,
+}
+
+/// A byte count from the environment variable `name`, if set.
+fn env_bytes(name: &str) -> anyhow::Result<Option<usize>> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v.parse().with_context(|| {
+            format!("{name}={v:?} is not a number of bytes")
+        })?)),
+        Err(_) => Ok(None),
+    }
 }
 
 enum Output {
@@ -64,6 +79,9 @@ fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
         progress: !a.quiet && std::io::stderr().is_terminal(),
         summary: !a.quiet,
         json: a.json,
+        wait: std::time::Duration::from_secs(a.wait),
+        commit_bytes: env_bytes("CQLAKE_COMMIT_BYTES")?,
+        group_bytes: env_bytes("CQLAKE_GROUP_BYTES")?,
     })
 }
 
@@ -86,10 +104,16 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let mut sink = match &s.output {
-        Output::Delta(dir) => Sink::Delta(Box::new(
-            rt.block_on(LakeWriter::open(dir.clone()))
-                .with_context(|| format!("opening the lake at {}", dir.display()))?,
-        )),
+        Output::Delta(dir) => {
+            let mut w = crate::open_writer(&rt, dir, s.wait)?;
+            if let Some(b) = s.commit_bytes {
+                w = w.with_commit_bytes(b);
+            }
+            if let Some(b) = s.group_bytes {
+                w = w.with_group_bytes(b);
+            }
+            Sink::Delta(Box::new(w))
+        }
         Output::Parquet(dir) => Sink::Parquet(ParquetWriter::create(dir.clone())?),
     };
     // Spill directories a killed run left behind (the lake's lock is ours now).

@@ -13,12 +13,36 @@ mod shell;
 mod sql;
 mod summary;
 
+/// Opens the lake at `dir` for writing, waiting up to `wait` for another writer (a convert,
+/// optimize or vacuum) to finish with it.
+pub(crate) fn open_writer(
+    rt: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    wait: std::time::Duration,
+) -> anyhow::Result<cqlake_lake::LakeWriter> {
+    use anyhow::Context;
+    let deadline = std::time::Instant::now() + wait;
+    let mut pause = std::time::Duration::from_millis(50);
+    loop {
+        match rt.block_on(cqlake_lake::LakeWriter::open(dir.to_path_buf())) {
+            Err(cqlake_lake::Error::Busy(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause.min(deadline - std::time::Instant::now()));
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            r => return r.with_context(|| format!("opening the lake at {}", dir.display())),
+        }
+    }
+}
+
 /// Exit code: every record converted.
 pub const EXIT_OK: u8 = 0;
 /// Exit code: the run finished but some records were rejected (see `<lake>/_rejects/`).
 pub const EXIT_REJECTS: u8 = 3;
 /// Exit code: a fatal error (bad arguments, unreadable input, lake error).
 pub const EXIT_FATAL: u8 = 2;
+/// Exit code: another cqlake process was writing to the lake (for longer than `--wait`);
+/// nothing was done, and running again later will work.
+pub const EXIT_BUSY: u8 = 4;
 
 fn main() -> ExitCode {
     match run() {
@@ -31,7 +55,13 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("cqlake: error: {err:#}");
-            ExitCode::from(EXIT_FATAL)
+            let busy = err.chain().any(|e| {
+                matches!(
+                    e.downcast_ref::<cqlake_lake::Error>(),
+                    Some(cqlake_lake::Error::Busy(_))
+                )
+            });
+            ExitCode::from(if busy { EXIT_BUSY } else { EXIT_FATAL })
         }
     }
 }

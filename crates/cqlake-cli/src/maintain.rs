@@ -9,13 +9,13 @@ use cqlake_lake::{LakeWriter, Optimize};
 
 use crate::args::{OptimizeArgs, VacuumArgs};
 
-/// Opens the existing lake at `dir` for writing (taking its lock).
-fn open(rt: &tokio::runtime::Runtime, dir: &Path) -> anyhow::Result<LakeWriter> {
+/// Opens the existing lake at `dir` for writing (taking its lock, waiting up to `wait` seconds
+/// for another writer).
+fn open(rt: &tokio::runtime::Runtime, dir: &Path, wait: u64) -> anyhow::Result<LakeWriter> {
     if !dir.join("calls").join("_delta_log").is_dir() {
         bail!("no lake at {} (convert into it first)", dir.display());
     }
-    rt.block_on(LakeWriter::open(dir.to_path_buf()))
-        .with_context(|| format!("opening the lake at {}", dir.display()))
+    crate::open_writer(rt, dir, std::time::Duration::from_secs(wait))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -48,7 +48,7 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = runtime()?;
     let started = std::time::Instant::now();
-    let w = open(&rt, &args.lake)?;
+    let w = open(&rt, &args.lake, args.wait)?;
     let s = rt
         .block_on(w.optimize(&settings))
         .with_context(|| format!("optimizing the lake at {}", args.lake.display()))?;
@@ -80,7 +80,7 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
 /// `cqlake vacuum`.
 pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
-    let w = open(&rt, &args.lake)?;
+    let w = open(&rt, &args.lake, args.wait)?;
     let retain = std::time::Duration::from_secs(args.retain_hours.saturating_mul(3600));
     let s = rt
         .block_on(w.vacuum(retain))

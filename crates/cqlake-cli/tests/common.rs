@@ -42,20 +42,30 @@ pub fn convert(inputs: &[&Path], lake: &Path) -> (i32, serde_json::Value) {
 
 /// Runs `sql` over the lake at `lake` and returns the rows as strings.
 pub fn query(lake: &Path, sql: &str) -> Vec<Vec<String>> {
+    queries(lake, &[sql]).pop().expect("one result")
+}
+
+/// Runs each of `sqls` over one snapshot of the lake at `lake` (registered once) and returns
+/// their rows as strings.
+pub fn queries(lake: &Path, sqls: &[&str]) -> Vec<Vec<Vec<String>>> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let ctx = datafusion::prelude::SessionContext::new();
         cqlake_lake::register_lake(&ctx, lake)
             .await
             .expect("lake registers");
-        let batches = ctx
-            .sql(sql)
-            .await
-            .expect("query plans")
-            .collect()
-            .await
-            .expect("query runs");
-        rows(&batches)
+        let mut out = Vec::with_capacity(sqls.len());
+        for sql in sqls {
+            let batches = ctx
+                .sql(sql)
+                .await
+                .expect("query plans")
+                .collect()
+                .await
+                .expect("query runs");
+            out.push(rows(&batches));
+        }
+        out
     })
 }
 

@@ -461,7 +461,7 @@ fn a_directory_of_bad_exports_lands_every_good_record_once_and_reconciles() {
     // The cut gzip file may also cost the record it cut into.
     let by_file: Vec<&(String, u64, String)> = by_file
         .iter()
-        .filter(|(f, _, e)| !(f == "05-cut.json.gz" && !e.contains("reading stopped")))
+        .filter(|(f, _, e)| f != "05-cut.json.gz" || e.contains("reading stopped"))
         .collect();
     assert_eq!(by_file.len(), expected.len(), "{by_file:#?}");
     for ((file, _, error), (want_file, says)) in by_file.iter().zip(expected) {

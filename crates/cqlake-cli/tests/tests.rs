@@ -5,6 +5,7 @@
 
 mod common;
 mod convert;
+mod crash;
 mod r#gen;
 mod maintain;
 mod pages;

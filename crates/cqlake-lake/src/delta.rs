@@ -142,7 +142,7 @@ pub async fn open_tables(root: &Path) -> Result<Vec<DeltaTable>> {
 /// The versions of every table that the latest finished group recorded, from the newest
 /// `calls` commit that has them (in [`TableId::ALL`] order; `calls` itself at the version that
 /// commit records for it, or, in lakes written before it recorded one, its current version).
-/// `None` for a table when no group has finished yet.
+/// Version 0 (the empty table) for every table when no group has finished yet.
 async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
     let mut out = [None; 6];
     out[0] = calls.version();
@@ -162,7 +162,7 @@ async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
             .map_err(delta_err(TableId::Calls))?;
     }
     // Newest first.
-    for info in infos {
+    for info in &infos {
         if let Some(v) = info.info.get(VERSIONS_KEY).and_then(|v| v.as_object()) {
             for t in TableId::ALL.into_iter().skip(1) {
                 out[t.index()] = v.get(t.name()).and_then(|x| x.as_u64());
@@ -172,6 +172,11 @@ async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
             }
             return Ok(out);
         }
+    }
+    if calls.version() == Some(0) || infos.iter().any(|i| i.info.contains_key(GROUP_KEY)) {
+        // No group finished yet (a first run is under way, or was killed): every table as it
+        // was created, whatever an unfinished group committed to it.
+        return Ok([Some(0); 6]);
     }
     Ok(out)
 }
@@ -238,6 +243,8 @@ pub struct LakeWriter {
     received: BTreeSet<u64>,
     pub(crate) run_id: String,
     stats: WriteStats,
+    /// The follow-up page records this run wrote, by input position.
+    pages_written: crate::plan::PageOrders,
 }
 
 /// Prepares batches for a [`LakeWriter`] away from it (in parallel, in the pipeline's
@@ -380,6 +387,7 @@ impl LakeWriter {
                     .await
                     .map_err(delta_err(t))?
                     .0;
+                crate::crash::point(&format!("after restoring {}", t.name()));
                 stats.recovered_tables += 1;
             }
         }
@@ -417,6 +425,7 @@ impl LakeWriter {
             received: BTreeSet::new(),
             run_id,
             stats,
+            pages_written: Default::default(),
         };
         if writer.stats.recovered_tables > 0 {
             // The restores are commits too: record them as a finished (empty) group.
@@ -739,8 +748,10 @@ impl LakeWriter {
             .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten())
             .collect();
         let written = self.index.written(ids).await;
-        let mut sel = select(&group, &lake, &orphans, &written)?;
+        let mut sel = select(&group, &lake, &orphans, &written, &self.pages_written)?;
         self.index.wrote(&std::mem::take(&mut sel.written)).await;
+        self.pages_written
+            .extend(std::mem::take(&mut sel.pages_written));
         drop(group);
         drop(lake);
         self.stats.stale_calls += sel.stale_calls;
@@ -845,6 +856,7 @@ impl LakeWriter {
             } else {
                 replacing
             };
+            crate::crash::point(&format!("before replacing rows of {}", t.name()));
             let written = table
                 .write(batches)
                 .with_partition_columns([PARTITION_COLUMN])
@@ -854,6 +866,7 @@ impl LakeWriter {
                 .with_commit_properties(props)
                 .await
                 .map_err(delta_err(t))?;
+            crate::crash::point(&format!("after replacing rows of {}", t.name()));
             self.tables[t.index()] = Some(written);
         }
         if do_append {
@@ -948,6 +961,7 @@ impl LakeWriter {
         let commit = self.commit_properties(group_id, finish_group);
         let table = self.tables[t.index()].as_mut().expect("table open");
         let de = delta_err(t);
+        crate::crash::point(&format!("before committing to {}", t.name()));
         CommitBuilder::from(commit)
             .with_actions(actions)
             .build(
@@ -957,6 +971,7 @@ impl LakeWriter {
             )
             .await
             .map_err(&de)?;
+        crate::crash::point(&format!("after committing to {}", t.name()));
         table.load().await.map_err(&de)?;
         Ok(())
     }

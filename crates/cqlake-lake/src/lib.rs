@@ -15,6 +15,7 @@
 //! [`ParquetWriter`] writes plain Parquet files instead, for a one-shot export.
 #![deny(missing_docs)]
 
+pub mod crash;
 mod delta;
 mod encode;
 mod files;
@@ -31,7 +32,7 @@ pub use delta::{
 pub use index::Written;
 pub use optimize::{Optimize, OptimizeStats, VacuumStats, parse_date};
 pub use parquet_out::{ParquetWriter, PreparedRows};
-pub use plan::{CallKey, CallRows, Replace, Selection, select, with_call_context};
+pub use plan::{CallKey, CallRows, PageOrders, Replace, Selection, select, with_call_context};
 
 /// Errors of the lake crate.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +75,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Another writer holds the lake's lock.
-    #[error("{0}: another cqlake convert is writing to this lake; retry when it has finished")]
+    #[error(
+        "{0}: another cqlake process (convert, optimize or vacuum) is writing to this lake; retry when it has finished (or pass --wait SECONDS)"
+    )]
     Busy(String),
     /// An Arrow error while assembling rows.
     #[error("{0}")]

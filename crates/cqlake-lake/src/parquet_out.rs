@@ -63,6 +63,7 @@ impl ParquetWriter {
             &CallRows::default(),
             &HashSet::new(),
             &Default::default(),
+            &Default::default(),
         )?;
         let mut row_groups = Vec::new();
         for t in TableId::ALL {

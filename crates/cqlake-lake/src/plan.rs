@@ -6,11 +6,13 @@
 //!   `participants_v2` one) and each table takes the latest of them (in input order) that carried
 //!   its data;
 //! - a winning record replaces, in each table it speaks for, every row the lake holds for the
-//!   call — except that a record that says more sessions follow (`sessions@odata.nextLink`)
-//!   replaces only the sessions it carries, keeping the rest;
+//!   call — except that a record that says more sessions (participants) follow
+//!   (`sessions@odata.nextLink`, `participants_v2@odata.nextLink`) replaces only the sessions
+//!   (participants) it carries, keeping the rest;
 //! - rows of follow-up pages (sessions, participants) carry no version: they replace the lake's
 //!   copy of the same session (participant), take their call's partition date and `call_*`
-//!   context from the call's current row, and yield to a copy that a winning record carries;
+//!   context from the call's current row, and yield to a copy that a winning record carries
+//!   or that an earlier group of the same run wrote from a later input position;
 //! - when only a call's `calls` row changes, its other rows keep their data but their `call_*`
 //!   context (and, if the call's start date moved, their partition) is refreshed
 //!   ([`Selection::recontext`], applied with [`with_call_context`]).
@@ -201,7 +203,16 @@ pub struct Selection {
     /// Records of follow-up pages whose call is neither in the group nor in the lake: written
     /// without `call_*` context, partitioned by their own start date.
     pub orphan_records: u64,
+    /// The page records (sessions, participants) this selection writes, with their input
+    /// positions: add them to the run's [`PageOrders`] for its later groups.
+    pub pages_written: PageOrders,
 }
+
+/// For each record of a follow-up page a run has written (table index, call id, session or
+/// participant id), its input position. Pages carry no version, so a run's groups must apply
+/// them in input order: a copy from an earlier position that comes in a later group (workers
+/// hand batches on in any order) yields to the one written already.
+pub type PageOrders = HashMap<(usize, String, String), u64>;
 
 /// Which tables a record speaks for: `calls` always, `participants` when it carried them, the
 /// session family when it carried its sessions.
@@ -239,12 +250,14 @@ fn tables_of(f: Family) -> &'static [TableId] {
 /// wrote, with the tables that copy carried: a record with the same key is another view of the
 /// call, which adds the tables the copy lacked (and is otherwise stale), and rows of follow-up
 /// pages yield to a copy that carried all of its sessions (participants), as they do to a
-/// record of the same group. See the [module documentation](self).
+/// record of the same group, and to a copy from a later input position that an earlier group of
+/// the run wrote (`pages_written`). See the [module documentation](self).
 pub fn select(
     group: &[FlatBatch],
     lake: &CallRows,
     orphans: &HashSet<String>,
     written: &HashMap<String, crate::index::Written>,
+    pages_written: &PageOrders,
 ) -> Result<Selection, ArrowError> {
     let calls_t = TableId::Calls.index();
     // Best key per call, then per family the latest record with that key covering it.
@@ -303,6 +316,8 @@ pub fn select(
         .collect();
     // Calls whose session family is replaced only session by session.
     let mut partial: HashSet<&str> = HashSet::new();
+    // Calls whose participants are replaced only participant by participant.
+    let mut partial_participants: HashSet<&str> = HashSet::new();
     // Calls whose lake `calls` row stays while other families are written.
     let mut call_kept: HashSet<&str> = HashSet::new();
     // Where the current `calls` row of a call comes from: a group record or the lake.
@@ -391,11 +406,20 @@ pub fn select(
                 Some(_) if f == Family::Call && call_kept.contains(id) => false,
                 Some(&(b, r, _)) => {
                     keep[f as usize][b][r] = true;
-                    let whole = !(f == Family::Sessions && group[b].coverage[r].sessions_next_link);
-                    if !whole {
-                        partial.insert(id);
+                    // A record that says more follow (`@odata.nextLink`) replaces only the
+                    // sessions (participants) it carries: the rest come, or came, in pages.
+                    let cov = &group[b].coverage[r];
+                    match f {
+                        Family::Sessions if cov.sessions_next_link => {
+                            partial.insert(id);
+                            false
+                        }
+                        Family::Participants if cov.participants_next_link => {
+                            partial_participants.insert(id);
+                            false
+                        }
+                        _ => true,
                     }
-                    whole
                 }
                 None => false,
             };
@@ -491,6 +515,14 @@ pub fn select(
                             .sessions
                             .insert((call.to_string(), s.to_string()));
                     }
+                    if k && t == TableId::Participants
+                        && partial_participants.contains(call)
+                        && let Some(p) = recs.filter(|c| c.is_valid(r)).map(|c| c.value(r))
+                    {
+                        sel.replace[ti]
+                            .participants
+                            .insert((call.to_string(), p.to_string()));
+                    }
                     k
                 } else {
                     pages = true;
@@ -502,9 +534,17 @@ pub fn select(
                             let carried = written
                                 .get(call)
                                 .is_some_and(|w| w.complete[family(t) as usize]);
-                            let k = latest == Some(&fb.orders[ti][r])
+                            let order = fb.orders[ti][r];
+                            let page_key = (page_table, call.to_string(), rec.to_string());
+                            let later_written =
+                                pages_written.get(&page_key).is_some_and(|&o| o > order);
+                            let k = latest == Some(&order)
                                 && !from_records.contains(&(call, rec))
-                                && !carried;
+                                && !carried
+                                && !later_written;
+                            if k && ti == page_table {
+                                sel.pages_written.insert(page_key, order);
+                            }
                             if k {
                                 let rep = &mut sel.replace[ti];
                                 if t == TableId::Participants {
