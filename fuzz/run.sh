@@ -25,7 +25,7 @@ for t in frame decode ingest; do
   cargo fuzz build --release "$t" 2>&1 | tail -1
   # -max_len: enough for a whole Graph example; -timeout: one input must not take a second.
   cargo fuzz run --release "$t" "corpus/$t" "$seeds" -- \
-    -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 2>&1 |
+    -max_total_time="$secs" -max_len=32768 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 2>&1 |
     grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|Done|#[0-9]+ *DONE)|ERROR|panicked|SUMMARY" || true
   if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* "artifacts/$t"/oom-* >/dev/null 2>&1; then
     echo "fuzz: $t found a failing input in fuzz/artifacts/$t" >&2

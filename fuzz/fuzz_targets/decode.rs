@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     let cases = [
         (FrameKind::Document, PageKind::Unknown),
         (FrameKind::ArrayItem { index: 0 }, PageKind::Unknown),
-        (FrameKind::PageItem { page: 0, index: 0 }, PageKind::CallRecords),
+        (
+            FrameKind::PageItem { page: 0, index: 0 },
+            PageKind::CallRecords,
+        ),
         (
             FrameKind::PageItem { page: 0, index: 1 },
             PageKind::Sessions {
@@ -37,6 +40,9 @@ fuzz_target!(|data: &[u8]| {
         if matches!(outcome, Outcome::Rejected(_)) {
             assert_eq!(rows(&d), before, "a rejected unit left rows: {outcome:?}");
         }
+    }
+    if rows(&d).iter().all(|&n| n == 0) {
+        return; // nothing kept: no batch to check (and building 880 empty columns is slow)
     }
     let batch = d.flattener.finish();
     for (t, b) in TableId::ALL.iter().zip(&batch.batches) {
