@@ -32,10 +32,10 @@ def write(name, make):
     if not os.path.exists(p):
         with open(p, "w") as f:
             make(f)
-# One document just under the 256 MiB unit limit: a call with 700 000 sessions.
-write("wide-250MB.json", lambda f: f.write(call(0, sessions=700_000)))
-# One document over it: rejected, framing goes on to the next line.
-write("over-300MB.ndjson", lambda f: (f.write(call(1, sessions=850_000)), f.write("\n" + call(2) + "\n")))
+# One document just under the 64 MiB unit limit: a call with 260 000 sessions.
+write("wide-60MB.json", lambda f: f.write(call(0, sessions=260_000)))
+# One document over it, then a small one: the first is rejected, framing goes on.
+write("over-80MB.ndjson", lambda f: (f.write(call(1, sessions=350_000)), f.write("\n" + call(2) + "\n")))
 # 40 records each with a 15 MiB string (kept in `extra`) and 40 with a 17 MiB one (rejected).
 write("strings.ndjson", lambda f: [f.write(call(10 + i, extra={"note": "x" * ((15 if i % 2 else 17) << 20)}) + "\n") for i in range(80)])
 # 200 MB of nesting: rejected at depth 512.
@@ -43,7 +43,7 @@ write("deep.json", lambda f: (f.write("[" * 100_000_000), f.write("]" * 100_000_
 PY
 
 printf '%-20s %8s %9s %10s %10s %9s\n' input MB seconds peak_RSS converted rejected
-for f in wide-250MB.json over-300MB.ndjson strings.ndjson deep.json; do
+for f in wide-60MB.json over-80MB.ndjson strings.ndjson deep.json; do
   lake="$work/lake-$f"
   rm -rf "$lake"
   out=$( { /usr/bin/time -f "TIME %e %M" "$bin" convert "$work/$f" --lake "$lake" --threads "$threads" --json; } 2>&1 || true)

@@ -184,6 +184,10 @@ pub struct ConvertArgs {
     /// Stop at the first bad record (exit 2) instead of quarantining it.
     #[arg(long)]
     pub strict: bool,
+    /// Largest record (a document, an array element or a page item), in MiB; a larger one is
+    /// rejected. Each worker needs several times this much memory for it.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_record_mib: usize,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,

@@ -23,6 +23,7 @@ struct ConvertSettings {
     summary: bool,
     json: bool,
     wait: std::time::Duration,
+    max_record_bytes: usize,
     /// `CQLAKE_COMMIT_BYTES`: Parquet held in open data files before a commit.
     commit_bytes: Option<usize>,
     /// `CQLAKE_GROUP_BYTES`: Arrow data of replaced calls gathered before a commit.
@@ -80,6 +81,7 @@ fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
         summary: !a.quiet,
         json: a.json,
         wait: std::time::Duration::from_secs(a.wait),
+        max_record_bytes: a.max_record_mib.saturating_mul(1 << 20),
         commit_bytes: env_bytes("CQLAKE_COMMIT_BYTES")?,
         group_bytes: env_bytes("CQLAKE_GROUP_BYTES")?,
     })
@@ -137,6 +139,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     // Spill files (records of dates set aside, see `source::run`) go in the output directory.
     let options = PipelineOptions::default()
         .with_threads(s.threads)
+        .with_max_frame_bytes(s.max_record_bytes)
         .with_spill_dir(s.output.dir());
     let mut first_reject: Option<String> = None;
     let strict = s.strict;

@@ -416,6 +416,8 @@ pub struct Flattener {
     /// For each streams row: its media, segment, session and call rows.
     parents: Vec<[u32; 4]>,
     coverage: Vec<CallCoverage>,
+    /// Bytes of JSON the rows held came from (as noted by the caller).
+    input_bytes: usize,
 }
 
 impl Default for Flattener {
@@ -449,7 +451,19 @@ impl Flattener {
             t: TableId::ALL.iter().map(|&id| TableBuf::new(id)).collect(),
             parents: Vec::new(),
             coverage: Vec::new(),
+            input_bytes: 0,
         }
+    }
+
+    /// Notes that `n` more bytes of JSON went into the rows held (the caller's measure of a
+    /// batch's size besides its rows; reset when the rows are taken).
+    pub fn add_input_bytes(&mut self, n: usize) {
+        self.input_bytes += n;
+    }
+
+    /// The bytes noted with [`Flattener::add_input_bytes`] since the rows were last taken.
+    pub fn input_bytes(&self) -> usize {
+        self.input_bytes
     }
 
     /// Sets the input position recorded with the next call records (see [`CallCoverage::order`]).
@@ -1151,6 +1165,7 @@ impl Flattener {
     /// session, segment and media context, most of that wide table) to be made one at a time
     /// by whoever needs them (see [`FlatParts`]).
     pub fn finish_parts(&mut self) -> FlatParts {
+        self.input_bytes = 0;
         let mut batches: Vec<RecordBatch> = Vec::with_capacity(6);
         // All-null columns (most of them, in a wide table) share one array per type and length.
         let mut nulls: HashMap<(DataType, usize), ArrayRef> = HashMap::new();

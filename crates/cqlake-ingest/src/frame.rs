@@ -16,8 +16,11 @@
 //! document cut off at the end of the input, a broken line in NDJSON) become
 //! [`FrameKind::Error`] frames that carry the position; framing resumes after them.
 
-/// The default cap on the size of one framed unit (a document, or one element of an array or page).
-pub const DEFAULT_MAX_FRAME_BYTES: usize = 256 * 1024 * 1024;
+/// The default cap on the size of one framed unit (a document, or one element of an array or
+/// page). Graph's largest records (a `$expand` callRecord with 60 sessions and 130
+/// participants) are a few MB; a unit costs several times its size in memory while it is parsed
+/// and flattened.
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
 
 /// The default cap on nesting depth inside one document.
 pub const DEFAULT_MAX_DEPTH: usize = 512;

@@ -26,6 +26,9 @@ use crate::frame::{FrameKind, Framer};
 pub const DEFAULT_UNIT_BYTES: usize = 4 * 1024 * 1024;
 /// The default number of stream rows a worker gathers before it hands a batch to the writer.
 pub const DEFAULT_BATCH_ROWS: usize = 8 * 1024;
+/// The default bytes of JSON behind one batch: a batch of few but large records is handed on
+/// at this size, whatever its rows.
+pub const DEFAULT_BATCH_BYTES: usize = 64 * 1024 * 1024;
 /// The name prefix of a run's spill directory (see [`run`]).
 pub const SPILL_PREFIX: &str = "_cqlake-spill-";
 /// The default number of dates a worker flattens at a time.
@@ -353,6 +356,7 @@ pub struct PipelineOptions {
     threads: usize,
     unit_bytes: usize,
     batch_rows: usize,
+    batch_bytes: usize,
     max_dates: usize,
     max_frame_bytes: usize,
     max_string_bytes: usize,
@@ -366,6 +370,7 @@ impl Default for PipelineOptions {
             threads: thread::available_parallelism().map_or(2, |n| n.get()),
             unit_bytes: DEFAULT_UNIT_BYTES,
             batch_rows: DEFAULT_BATCH_ROWS,
+            batch_bytes: DEFAULT_BATCH_BYTES,
             max_dates: DEFAULT_MAX_DATES,
             max_frame_bytes: crate::frame::DEFAULT_MAX_FRAME_BYTES,
             max_string_bytes: crate::frame::DEFAULT_MAX_STRING_BYTES,
@@ -384,6 +389,12 @@ impl PipelineOptions {
     /// Bytes of JSON per work unit. Default [`DEFAULT_UNIT_BYTES`].
     pub fn with_unit_bytes(mut self, n: usize) -> Self {
         self.unit_bytes = n.max(1);
+        self
+    }
+    /// Bytes of JSON behind a batch handed to the sink (whatever its rows). Default
+    /// [`DEFAULT_BATCH_BYTES`].
+    pub fn with_batch_bytes(mut self, n: usize) -> Self {
+        self.batch_bytes = n.max(1);
         self
     }
     /// Stream rows per batch handed to the sink. Default [`DEFAULT_BATCH_ROWS`].
@@ -628,6 +639,9 @@ struct Batcher {
     routed: u64,
     max_dates: usize,
     batch_rows: usize,
+    batch_bytes: usize,
+    /// Bytes of the unit being decoded (noted in the flattener it goes to).
+    unit_bytes: usize,
     pages: Flattener,
     /// Flatteners by date, with the record count when each was last used.
     dates: BTreeMap<i32, (Flattener, u64)>,
@@ -668,6 +682,7 @@ impl Route for Batcher {
         self.routed += 1;
         let Some(d) = date else {
             self.pages.set_order(self.order);
+            self.pages.add_input_bytes(self.unit_bytes);
             return Some(&mut self.pages);
         };
         if !self.slot(d) {
@@ -676,18 +691,21 @@ impl Route for Batcher {
         let (fl, used) = self.dates.get_mut(&d).expect("a slot");
         *used = self.routed;
         fl.set_order(self.order);
+        fl.add_input_bytes(self.unit_bytes);
         Some(fl)
     }
     fn page(&mut self) -> &mut Flattener {
         self.pages.set_order(self.order);
+        self.pages.add_input_bytes(self.unit_bytes);
         &mut self.pages
     }
 }
 
-/// The weight of a flattener's rows against the batch size: stream rows or call rows,
-/// whichever is more.
-fn weight(fl: &Flattener) -> usize {
-    fl.rows(TableId::Streams).max(fl.rows(TableId::Calls))
+/// Whether a flattener holds a batch's worth: the batch size in stream rows or call rows,
+/// whichever is more, or in bytes of JSON.
+fn full(fl: &Flattener, batch_rows: usize, batch_bytes: usize) -> bool {
+    fl.rows(TableId::Streams).max(fl.rows(TableId::Calls)) >= batch_rows
+        || fl.input_bytes() >= batch_bytes
 }
 
 impl Batcher {
@@ -698,7 +716,7 @@ impl Batcher {
         let full: Vec<i32> = self
             .dates
             .iter()
-            .filter(|(_, (f, _))| all || weight(f) >= self.batch_rows)
+            .filter(|(_, (f, _))| all || full(f, self.batch_rows, self.batch_bytes))
             .map(|(d, _)| *d)
             .collect();
         for d in full {
@@ -709,7 +727,10 @@ impl Batcher {
             .map(|t| self.pages.rows(*t))
             .max()
             .unwrap_or(0);
-        if (all && page_rows > 0) || page_rows >= self.batch_rows {
+        if (all && page_rows > 0)
+            || page_rows >= self.batch_rows
+            || self.pages.input_bytes() >= self.batch_bytes
+        {
             out.push(self.pages.finish_parts());
         }
         out
@@ -925,6 +946,8 @@ fn work<P>(
         routed: 0,
         max_dates: options.max_dates,
         batch_rows: options.batch_rows,
+        batch_bytes: options.batch_bytes,
+        unit_bytes: 0,
         pages: Flattener::new(),
         dates: BTreeMap::new(),
         ready: Vec::new(),
@@ -976,6 +999,7 @@ fn work<P>(
         for (n, f) in unit.frames.iter().enumerate() {
             let bytes = &unit.data[f.start..f.start + f.len];
             batcher.order = (unit.seq << 24) | n as u64;
+            batcher.unit_bytes = f.len;
             // A call record of a date without a flattener is set aside before it is parsed.
             let maybe_call = matches!(
                 f.kind,
@@ -1049,6 +1073,7 @@ fn work<P>(
                     }
                 };
                 fl.set_order(rec.order);
+                fl.add_input_bytes(rec.bytes.len());
                 let outcome =
                     decoder.decode_routed(&rec.bytes, &rec.kind, &rec.page, &mut OneDate(&mut fl));
                 tally(
@@ -1060,7 +1085,7 @@ fn work<P>(
                     &mut stats,
                     &mut rejects,
                 );
-                if weight(&fl) >= options.batch_rows
+                if full(&fl, options.batch_rows, options.batch_bytes)
                     && !send(vec![fl.finish_parts()], &mut rejects, &mut stats)
                 {
                     ok = false;
