@@ -297,7 +297,9 @@ fn a_convert_killed_anywhere_leaves_a_lake_that_a_rerun_completes_exactly() {
             .filter(|p| p.contains("committing") || p.contains("replacing"))
             .count();
         assert!(commits >= 6, "{phase}: many commits: {points:?}");
-        for at in spread(points.len(), 9) {
+        // The last twentieth left out: a run may pass a few points fewer than the traced one
+        // (workers group batches in any order), and a point it never reaches is no kill.
+        for at in spread(points.len() - points.len() / 20, 10) {
             let what = format!(
                 "{phase} export, killed at point {} of {} ({})",
                 at + 1,
@@ -337,12 +339,12 @@ fn a_convert_killed_anywhere_leaves_a_lake_that_a_rerun_completes_exactly() {
     // Kills from outside, spread over the second run's length, then a kill during the recovery
     // of the first such lake.
     for i in 1..=5u32 {
-        let what = format!("second export, killed after {i}/6 of its run");
+        let what = format!("second export, killed after {i}/8 of its run");
         let dir = tempfile::tempdir().unwrap();
         let lake = dir.path().join("lake");
         copy_dir(&after_first, &lake);
         let mut child = convert_cmd(&ex.second, &lake).spawn().unwrap();
-        std::thread::sleep(second_takes * i / 6);
+        std::thread::sleep(second_takes * i / 8);
         let _ = child.kill();
         let status = child.wait().unwrap();
         if killed(status) {
