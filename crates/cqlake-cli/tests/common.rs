@@ -93,6 +93,17 @@ pub fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
     p
 }
 
+/// Every table of a lake (in schema order), read from one snapshot, rows sorted, as text.
+pub fn lake_content(lake: &Path) -> Vec<Vec<Vec<String>>> {
+    let sqls: Vec<String> = tables().map(|t| format!("SELECT * FROM {t}")).collect();
+    let sqls: Vec<&str> = sqls.iter().map(String::as_str).collect();
+    let mut all = queries(lake, &sqls);
+    for rows in &mut all {
+        rows.sort();
+    }
+    all
+}
+
 /// The lake's tables, in schema order.
 pub fn tables() -> impl Iterator<Item = &'static str> {
     cqlake_schema::TableId::ALL.into_iter().map(|t| t.name())

@@ -290,17 +290,6 @@ os._exit(0)
     );
 }
 
-/// Every table of a lake, rows sorted, as text.
-fn lake_content(lake: &std::path::Path) -> Vec<Vec<Vec<String>>> {
-    crate::common::tables()
-        .map(|t| {
-            let mut rows = query(lake, &format!("SELECT * FROM {t}"));
-            rows.sort();
-            rows
-        })
-        .collect()
-}
-
 #[test]
 fn views_of_one_call_resolve_by_input_order_whatever_the_workers_do() {
     // The Graph docs examples hold five views (basic, expanded, participants_v2; v1.0 and the
@@ -320,7 +309,7 @@ fn views_of_one_call_resolve_by_input_order_whatever_the_workers_do() {
             "-q",
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let content = lake_content(&lake);
+        let content = crate::common::lake_content(&lake);
         match &first {
             None => first = Some(content),
             Some(f) => assert!(*f == content, "run {i} ({threads} threads) differs"),

@@ -99,20 +99,7 @@ fn converts(input: &Path, lake: &Path) {
     );
 }
 
-/// Every table's rows, sorted, as text.
-type Content = Vec<Vec<Vec<String>>>;
-
-fn content(lake: &Path) -> Content {
-    let sqls: Vec<String> = crate::common::tables()
-        .map(|t| format!("SELECT * FROM {t}"))
-        .collect();
-    let sqls: Vec<&str> = sqls.iter().map(String::as_str).collect();
-    let mut all = queries(lake, &sqls);
-    for rows in &mut all {
-        rows.sort();
-    }
-    all
-}
+use crate::common::lake_content as content;
 
 /// What one snapshot of a lake shows about its integrity.
 struct Snapshot {
