@@ -20,11 +20,7 @@ cargo build --release --locked -p cqlake-cli -p cqlake-benches --bins --quiet
 bin="$CARGO_TARGET_DIR/release/cqlake"
 work="${CQLAKE_BENCH_DIR:-/tmp/cqlake-bench}"
 streams="${CQLAKE_BENCH_STREAMS:-50000000}"
-venv="${CQLAKE_VENV:-$HOME/.cache/cqlake-venv}"
-if ! "$venv/bin/python" -c "import deltalake, duckdb" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check deltalake pyarrow duckdb
-fi
+source benches/venv.sh
 mkdir -p "$work"
 src="$work/array.json"
 if [ ! -s "$src" ]; then
@@ -50,4 +46,5 @@ if [ "${CQLAKE_BENCH_OPTIMIZE:-1}" = 1 ] && [ ! -f "$lake/.optimized" ]; then
 fi
 "$venv/bin/python" benches/sql_compare.py --lake "$lake" --cqlake "$bin" \
   --runs "${CQLAKE_BENCH_RUNS:-3}" --threads "${CQLAKE_THREADS:-2}" \
-  --reports "${CQLAKE_BENCH_REPORTS:-summary,networks}" --json "$work/sql-results.json"
+  --reports "${CQLAKE_BENCH_REPORTS:-summary,networks}" --json "$work/sql-results.json" \
+  --markdown "$work/sql-results.md"

@@ -1,11 +1,15 @@
 """Runs cqlake's built-in reports and DuckDB on the same lake, the same SQL, in one run.
 
-    python benches/sql_compare.py --lake L --cqlake BIN [--reports summary,networks] [--runs 3] [--threads 2]
+    python benches/sql_compare.py --lake L --cqlake BIN [--reports summary,networks,FILE.sql]
+        [--runs 3] [--threads 2] [--json FILE] [--markdown FILE]
+
+A report is a built-in name (its file in `sql/reports/`) or a path to a `.sql` file, such as
+the queries in `benches/queries/`; cqlake runs it with `cqlake report FILE.sql`.
 
 DuckDB reads the Parquet files the Delta log lists (through Python's deltalake), as Hive
 partitions, and gets the views of `sql/views/` and the classic rule of `sql/rules/` translated
 to its dialect (`* EXCEPT` is `* EXCLUDE`, an empty list literal); the report SQL itself is the
-file in `sql/reports/`, unchanged. Each measurement is a fresh process (wall seconds and peak
+same file for both, unchanged. Each measurement is a fresh process (wall seconds and peak
 RSS from /usr/bin/time), repeated `--runs` times; the results of both tools must agree row by
 row (floats to 1e-9 relative) or the run fails.
 
@@ -62,6 +66,17 @@ def duckdb_dialect(sql):
     return sql
 
 
+def report_path(report):
+    """The SQL file of a report given by name or path."""
+    if report.endswith(".sql"):
+        return os.path.abspath(report)
+    return os.path.join(ROOT, "sql", "reports", f"{report}.sql")
+
+
+def report_name(report):
+    return os.path.basename(report)[:-4] if report.endswith(".sql") else report
+
+
 def file_lists(lake):
     """The current data files of each table, as the Delta log lists them."""
     import deltalake
@@ -88,13 +103,20 @@ def duckdb_run(args):
     con.execute(MEDIA_KIND_MACRO)
     for name, path in VIEWS:
         con.execute(f"CREATE VIEW {name} AS {duckdb_dialect(body(path))}")
-    rows = con.execute(body(f"sql/reports/{args.report}.sql")).fetchall()
+    rows = con.execute(body(report_path(args.report))).fetchall()
     with open(args.out, "w", newline="") as f:
         w = csv.writer(f)
         for r in rows:
             w.writerow(["" if v is None else v for v in r])
     sys.stdout.flush()
     os._exit(0)
+
+
+def streams_in(lake):
+    """Rows of the lake's `streams` table, from the Parquet footers."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in file_lists(lake)["streams"])
 
 
 def timed(cmd):
@@ -149,6 +171,7 @@ def main():
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="also write the results here")
+    p.add_argument("--markdown", help="also write the table here as Markdown")
     a = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="cqlake-sql-")
     files = os.path.join(tmp, "files.json")
@@ -159,17 +182,18 @@ def main():
     results = []
     print(f"lake {a.lake}: {mb:.0f} MB of Parquet in {sum(len(v) for v in lists.values())} files "
           f"({', '.join(f'{t} {len(lists[t])}' for t in TABLES)}); {a.runs} runs each, {a.threads} threads")
-    print(f"{'report':<10} {'tool':<7} {'median_s':>9} {'min_s':>7} {'peak_MB':>8} {'rows':>6} {'ratio':>7}")
-    for report in a.reports.split(","):
+    print(f"{'query':<22} {'tool':<7} {'median_s':>9} {'min_s':>7} {'peak_MB':>8} {'rows':>6} {'ratio':>7}")
+    for given in a.reports.split(","):
+        report = report_name(given)
         ours_out = os.path.join(tmp, f"{report}.cqlake.csv")
         theirs_out = os.path.join(tmp, f"{report}.duckdb.csv")
         tools = {
             # The report's file rather than its name: both tools run the SQL on disk.
-            "cqlake": [a.cqlake, "report", os.path.join(ROOT, "sql", "reports", f"{report}.sql"),
+            "cqlake": [a.cqlake, "report", report_path(given),
                        "--lake", a.lake, "--threads", str(a.threads),
                        "--format", "csv", "--output", ours_out],
             "duckdb": [sys.executable, os.path.abspath(__file__), "duckdb-run", "--files", files,
-                       "--report", report, "--threads", str(a.threads), "--out", theirs_out],
+                       "--report", report_path(given), "--threads", str(a.threads), "--out", theirs_out],
         }
         measured = {}
         for _ in range(a.runs):
@@ -183,13 +207,22 @@ def main():
             med = statistics.median(times)
             peak = max(m for _, m in measured[tool])
             ratio = med / duck
-            print(f"{report:<10} {tool:<7} {med:>9.2f} {min(times):>7.2f} {peak:>8.0f} {rows:>6} {ratio:>6.2f}x")
+            print(f"{report:<22} {tool:<7} {med:>9.2f} {min(times):>7.2f} {peak:>8.0f} {rows:>6} {ratio:>6.2f}x")
             results.append({"report": report, "tool": tool, "threads": a.threads, "median_s": med,
                             "min_s": min(times), "peak_rss_mb": peak, "rows": rows,
                             "ratio_to_duckdb": ratio})
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(f"Lake: {streams_in(a.lake)} streams, {mb:.0f} MB of Parquet; "
+                    f"{a.runs} runs each, {a.threads} threads.\n\n")
+            f.write("| query | tool | median s | min s | peak RSS MB | rows | time ÷ DuckDB's |\n")
+            f.write("|---|---|---|---|---|---|---|\n")
+            for r in results:
+                f.write(f"| {r['report']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f} "
+                        f"| {r['peak_rss_mb']:.0f} | {r['rows']} | {r['ratio_to_duckdb']:.2f} |\n")
 
 
 if __name__ == "__main__":
