@@ -43,7 +43,7 @@ def run_timed(cmd, pin):
         sys.exit(f"no timing from: {' '.join(cmd)}\n{p.stderr}")
     _, secs, kb, cpu = lines[-1].split()
     if p.returncode not in (0, peers.UNSUPPORTED):
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-4000:]}")
+        print(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-4000:]}", file=sys.stderr)
     return p.returncode, float(secs), int(kb) / 1024, int(cpu.rstrip("%"))
 
 
@@ -141,13 +141,20 @@ def main():
             for n in threads:
                 for tool in tools:
                     key = (tool, n)
-                    if measured.get(key) == "n/a":
+                    if isinstance(measured.get(key), str):
                         continue
                     out = os.path.join(a.work, f"out-{tool}-{n}")
                     shutil.rmtree(out, ignore_errors=True)
                     code, secs, rss, cpu = run_timed(command(tool, a, path, name, n, out), n == 1)
                     if code == peers.UNSUPPORTED:
                         measured[key] = "n/a"
+                        continue
+                    if code != 0:
+                        if tool == "cqlake":
+                            sys.exit(f"{name}: cqlake failed")
+                        # A peer that fails (out of memory, say) is shown as such.
+                        measured[key] = f"failed ({code}, {rss:.0f} MB)"
+                        shutil.rmtree(out, ignore_errors=True)
                         continue
                     files = output_files(tool, out)
                     import pyarrow.parquet as pq
@@ -170,8 +177,8 @@ def main():
                     shutil.rmtree(out, ignore_errors=True)
         for (tool, n), runs in measured.items():
             r = {"corpus": name, "tool": tool, "threads": n, "input_mb": size / 1e6}
-            if runs == "n/a":
-                r["na"] = True
+            if isinstance(runs, str):
+                r["na"] = runs
             else:
                 med = statistics.median(s for s, *_ in runs)
                 r.update(median_s=med, min_s=min(s for s, *_ in runs), mb_per_s=size / 1e6 / med,
@@ -206,7 +213,7 @@ HEAD = ["corpus", "tool", "threads", "input MB", "median s", "MB/s", "peak RSS M
 def cells(results, r):
     if r.get("na"):
         return [r["corpus"], r["tool"], str(r["threads"]), f"{r['input_mb']:.0f}"] + \
-            ["n/a"] + [""] * 7
+            [r["na"]] + [""] * 7
     q = ratios(results, r)
     return [r["corpus"], r["tool"], str(r["threads"]), f"{r['input_mb']:.0f}",
             f"{r['median_s']:.2f}", f"{r['mb_per_s']:.1f}", f"{r['peak_rss_mb']:.0f}",

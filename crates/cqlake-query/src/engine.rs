@@ -121,14 +121,8 @@ impl Engine {
                 let provider = ctx.deregister_table(t)?.expect("registered above");
                 let raw = format!("lake_{t}");
                 ctx.register_table(raw.as_str(), provider)?;
-                let view = ctx
-                    .sql(&format!(
-                        "SELECT * FROM {raw} WHERE {}",
-                        window.join(" AND ")
-                    ))
-                    .await?
-                    .into_view();
-                ctx.register_table(t, view)?;
+                let sql = format!("SELECT * FROM {raw} WHERE {}", window.join(" AND "));
+                ctx.register_table(t, view(&ctx, &sql).await?)?;
             }
         }
         ctx.register_udf(crate::udf::ipv4());
@@ -143,8 +137,7 @@ impl Engine {
             ctx.register_table("buildings", view)?;
         }
         for (name, query) in crate::rules::views(options.rules) {
-            let view = ctx.sql(query).await?.into_view();
-            ctx.register_table(name, view)?;
+            ctx.register_table(name, view(&ctx, query).await?)?;
         }
         Ok(Engine {
             ctx,
@@ -189,6 +182,15 @@ impl Engine {
             batches: df.collect().await.map_err(short)?,
         })
     }
+}
+
+/// The view defined by the query `sql`, planned by [`crate::views::plan`].
+async fn view(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    let plan = crate::views::plan(ctx, sql).await?;
+    Ok(datafusion::dataframe::DataFrame::new(ctx.state(), plan).into_view())
 }
 
 /// DataFusion's error, without the list of every valid field it appends to an unknown column

@@ -17,6 +17,7 @@ mod format;
 mod reports;
 mod rules;
 mod udf;
+mod views;
 
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write};
