@@ -215,15 +215,56 @@ impl ScalarUDFImpl for MediaKind {
             }
             ColumnarValue::Array(a) => a,
         };
-        let out = match label.data_type() {
-            DataType::Utf8View => kinds(label.as_string_view()),
-            DataType::Utf8 => kinds(label.as_string::<i32>()),
-            DataType::LargeUtf8 => kinds(label.as_string::<i64>()),
+        let out: ArrayRef = match label.data_type() {
+            DataType::Utf8View => kinds_of_views(label.as_string_view()),
+            DataType::Utf8 => Arc::new(kinds(label.as_string::<i32>())),
+            DataType::LargeUtf8 => Arc::new(kinds(label.as_string::<i64>())),
             other => return exec_err!("media_kind: a {other} label"),
         };
-        Ok(ColumnarValue::Array(Arc::new(out)))
+        Ok(ColumnarValue::Array(out))
     }
 }
+
+/// The kinds [`kind_of_label`] gives.
+const KINDS: [&str; 6] = ["audio", "video", "vbss", "appsharing", "data", "other"];
+
+/// Labels remembered by [`kinds_of_views`] (a lake has a handful of distinct labels).
+const REMEMBERED: usize = 16;
+
+/// [`kind_of_label`] of every label of a string-view array. A label short enough to sit inline
+/// in its view is recognised by the view alone (equal inline views are equal strings): the
+/// kinds of the last [`REMEMBERED`] distinct ones are kept, so most rows cost a few integer
+/// comparisons. The result gathers the kinds' views by index (no string is copied or checked).
+fn kinds_of_views(labels: &StringViewArray) -> ArrayRef {
+    static ALL: std::sync::OnceLock<ArrayRef> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| Arc::new(StringViewArray::from(KINDS.to_vec())));
+    let index = |label: Option<&str>| {
+        let kind = kind_of_label(label);
+        KINDS.iter().position(|k| *k == kind).expect("a kind") as u32
+    };
+    let views = labels.views();
+    let nulls = labels.nulls();
+    let mut seen: Vec<(u128, u32)> = Vec::with_capacity(REMEMBERED);
+    let mut out = Vec::with_capacity(views.len());
+    for (i, &view) in views.iter().enumerate() {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            out.push(index(None));
+        } else if let Some((_, k)) = seen.iter().find(|(v, _)| *v == view) {
+            out.push(*k);
+        } else {
+            let k = index(Some(labels.value(i)));
+            if (view as u32) <= INLINE_LEN && seen.len() < REMEMBERED {
+                seen.push((view, k));
+            }
+            out.push(k);
+        }
+    }
+    arrow::compute::take(all.as_ref(), &arrow::array::UInt32Array::from(out), None)
+        .expect("indices are in range")
+}
+
+/// The longest string a view holds inline.
+const INLINE_LEN: u32 = 12;
 
 /// [`kind_of_label`] of every label, remembering the last label's kind.
 fn kinds<'a>(labels: impl ArrayAccessor<Item = &'a str>) -> StringViewArray {
@@ -269,6 +310,41 @@ mod tests {
         assert_eq!(k(Some("Main-Audio")), "other");
         assert_eq!(k(Some("")), "other");
         assert_eq!(k(None), "other");
+    }
+
+    #[test]
+    fn media_kinds_of_string_views_match_the_label_mapping_row_by_row() {
+        use arrow::array::{Array, AsArray, StringViewArray};
+        // Short (inline) and long labels, runs of each, nulls between equal labels, and a
+        // slice (views keep their offsets into the data buffers).
+        let labels = [
+            Some("main-audio"),
+            Some("main-audio"),
+            None,
+            Some("main-audio"),
+            Some("applicationsharing-video"),
+            Some("applicationsharing-video"),
+            Some("applicationsharing-rdp"),
+            Some("main-video"),
+            Some("data"),
+            Some("data"),
+            Some(""),
+            Some("a label longer than twelve bytes with audio"),
+            Some("main-audio"),
+        ];
+        let array = StringViewArray::from(labels.to_vec());
+        for (from, to) in [(0, labels.len()), (3, labels.len()), (4, 9)] {
+            let slice = array.slice(from, to - from);
+            let kinds = super::kinds_of_views(&slice);
+            let kinds = kinds.as_string_view();
+            let got: Vec<&str> = (0..kinds.len()).map(|i| kinds.value(i)).collect();
+            let want: Vec<&str> = labels[from..to]
+                .iter()
+                .map(|l| super::kind_of_label(*l))
+                .collect();
+            assert_eq!(got, want, "rows {from}..{to}");
+            assert_eq!(kinds.null_count(), 0);
+        }
     }
 
     #[test]
