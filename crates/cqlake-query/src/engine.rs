@@ -90,9 +90,22 @@ pub struct Engine {
 impl Engine {
     /// Opens the lake at `lake`.
     pub async fn open(lake: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
-        let config = SessionConfig::new()
+        // DataFusion's settings can be tuned from the environment, as in datafusion-cli
+        // (`DATAFUSION_EXECUTION_BATCH_SIZE=…`); the thread count is cqlake's.
+        let mut config = SessionConfig::from_env()?
             .with_target_partitions(options.threads)
             .with_information_schema(true);
+        // Partial aggregation is skipped from one group per 10 rows (DataFusion: 8 per 10):
+        // `summary`'s call legs (about one group per 3 streams) then take 2.3 GB instead of
+        // 4.1 GB on 50 million streams, in the same time.
+        if std::env::var_os("DATAFUSION_EXECUTION_SKIP_PARTIAL_AGGREGATION_PROBE_RATIO_THRESHOLD")
+            .is_none()
+        {
+            config
+                .options_mut()
+                .execution
+                .skip_partial_aggregation_probe_ratio_threshold = 0.1;
+        }
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
             runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
