@@ -545,6 +545,25 @@ impl Framer {
                 }
                 continue;
             }
+            if matches!(b, b' ' | b'\t' | b'\r') {
+                // A run of blanks (most of a pretty-printed page is indentation) is copied at
+                // once: blanks change nothing else (a newline does, and ends the run).
+                let run = input[i..]
+                    .iter()
+                    .position(|c| !matches!(c, b' ' | b'\t' | b'\r'))
+                    .unwrap_or(n - i);
+                self.push_bytes(&input[i..i + run]);
+                i += run;
+                self.prev_byte = input[i - 1];
+                if self.buf.len() > self.max_frame && self.page.as_ref().is_none_or(|p| p.item_open)
+                {
+                    let consumed = i - start;
+                    self.offset += consumed as u64;
+                    self.fail_and_skip(FrameError::TooLarge(self.max_frame), out);
+                    return consumed;
+                }
+                continue;
+            }
             self.push_byte(b);
             i += 1;
             let prev_byte = std::mem::replace(&mut self.prev_byte, b);
