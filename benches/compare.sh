@@ -2,7 +2,7 @@
 # cqlake side by side with DuckDB, pyarrow and Polars, in one run on one machine: the figures of
 # BENCHMARKS.md come from this script.
 #
-#   bash benches/compare.sh                              # the full run (about an hour on 2 cores)
+#   bash benches/compare.sh                              # the full run (about 30 minutes on 2 cores)
 #   CQLAKE_BENCH_SCALE=0.05 CQLAKE_BENCH_STREAMS=2000000 CQLAKE_BENCH_RUNS=1 bash benches/compare.sh
 #                                                        # a small run, for a quick look
 #
