@@ -225,6 +225,21 @@ mod tests {
         ctx
     }
 
+    /// `sql` parsed, as a query.
+    fn query(ctx: &SessionContext, sql: &str) -> datafusion::sql::sqlparser::ast::Query {
+        let statement = ctx
+            .state()
+            .sql_to_statement(sql, &datafusion::config::Dialect::Generic)
+            .expect("parses");
+        let datafusion::sql::parser::Statement::Statement(s) = statement else {
+            panic!("{sql} is a plain statement")
+        };
+        let datafusion::sql::sqlparser::ast::Statement::Query(q) = *s else {
+            panic!("{sql} is a query")
+        };
+        *q
+    }
+
     /// Field by field: qualifier, name, type, nullability.
     fn fields(plan: &datafusion::logical_expr::LogicalPlan) -> Vec<String> {
         plan.schema()
@@ -238,17 +253,7 @@ mod tests {
         for rules in RuleSet::ALL {
             let ctx = session();
             for (name, sql) in crate::rules::views(rules) {
-                let statement = ctx
-                    .state()
-                    .sql_to_statement(sql, &datafusion::config::Dialect::Generic)
-                    .expect("the view parses");
-                let datafusion::sql::parser::Statement::Statement(s) = statement else {
-                    panic!("{name} is a plain statement")
-                };
-                let datafusion::sql::sqlparser::ast::Statement::Query(q) = *s else {
-                    panic!("{name} is a query")
-                };
-                let ours = super::plan_query(&ctx, &q)
+                let ours = super::plan_query(&ctx, &query(&ctx, sql))
                     .await
                     .expect("plans")
                     .unwrap_or_else(|| panic!("{name} ({}) has the simple shape", rules.name()));
@@ -304,18 +309,11 @@ mod tests {
             "SELECT media_label, 1 FROM streams",
             "WITH x AS (SELECT 1 AS one) SELECT one FROM x",
         ] {
-            let statement = ctx
-                .state()
-                .sql_to_statement(other, &datafusion::config::Dialect::Generic)
-                .expect("parses");
-            let datafusion::sql::parser::Statement::Statement(s) = statement else {
-                panic!("a plain statement")
-            };
-            let datafusion::sql::sqlparser::ast::Statement::Query(q) = *s else {
-                panic!("a query")
-            };
             assert!(
-                super::plan_query(&ctx, &q).await.expect("plans").is_none(),
+                super::plan_query(&ctx, &query(&ctx, other))
+                    .await
+                    .expect("plans")
+                    .is_none(),
                 "{other} is not of the simple shape"
             );
             let ours = super::plan(&ctx, other).await.expect("falls back");
