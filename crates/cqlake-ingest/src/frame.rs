@@ -1146,6 +1146,55 @@ mod tests {
     }
 
     #[test]
+    fn indentation_runs_frame_the_same_at_any_chunk_size_and_keep_offsets_and_lines() {
+        // A pretty-printed page with runs of spaces, tabs and CRs around every token, split
+        // anywhere inside them; then a document cut after a long run of blanks.
+        let input = "{\r\n  \t\"@odata.context\" :   \"ctx\" ,\r\n    \"value\":\t[\r\n                             {\r\n            \"id\" :   \"1\",\r\n            \"v\":  [  1 ,\t2 ]\r\n        },                     \r\n        {  \"id\":\"2\"  }\r\n    ]\r\n}\r\n   {\"a\":    {  \"b\" :     ";
+        let whole = frames(input.as_bytes(), input.len());
+        assert_eq!(
+            kinds(&whole),
+            vec![
+                FrameKind::PageStart { page: 0 },
+                FrameKind::PageItem { page: 0, index: 0 },
+                FrameKind::PageItem { page: 0, index: 1 },
+                FrameKind::PageEnd { page: 0, items: 2 },
+                FrameKind::Error(FrameError::Truncated),
+            ]
+        );
+        let item = &whole[1].1;
+        assert!(item.starts_with('{') && item.ends_with('}'), "{item}");
+        assert!(
+            item.contains("\"v\":  [  1 ,\t2 ]"),
+            "blanks inside an item are kept: {item}"
+        );
+        assert_eq!(
+            &input[whole[1].2 as usize..][..item.len()],
+            item.as_str(),
+            "offset"
+        );
+        assert_eq!((whole[1].3, whole[2].3, whole[4].3), (4, 8, 11), "lines");
+        for chunk in [1, 2, 3, 5, 8, 13] {
+            assert_eq!(frames(input.as_bytes(), chunk), whole, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_unit_over_the_limit_inside_a_run_of_blanks_is_skipped() {
+        let mut f = Framer::new().with_max_frame_bytes(64);
+        let mut out = Vec::new();
+        let mut input = b"{\"a\":".to_vec();
+        input.extend(std::iter::repeat_n(b' ', 100));
+        input.extend(b"1}\n{\"b\":1}\n");
+        for chunk in input.chunks(7) {
+            f.push(chunk, &mut |fr| out.push((fr.kind, fr.bytes.to_vec())));
+        }
+        f.finish(&mut |fr| out.push((fr.kind, fr.bytes.to_vec())));
+        assert_eq!(out[0].0, FrameKind::Error(FrameError::TooLarge(64)));
+        assert_eq!(out[1], (FrameKind::Document, b"{\"b\":1}".to_vec()));
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
     fn too_large_units_are_skipped() {
         let mut f = Framer::new().with_max_frame_bytes(16);
         let mut out = Vec::new();
