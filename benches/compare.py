@@ -28,23 +28,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import peers  # noqa: E402
+from sql_compare import run_timed  # noqa: E402
 
 SEED = 20261124
 CORPORA = {"ndjson": 1000, "pretty-page": 200, "array": 2000}  # MB at scale 1
-
-
-def run_timed(cmd, pin):
-    """Runs `cmd` under /usr/bin/time: (exit code, wall s, peak RSS MB, CPU %)."""
-    prefix = ["taskset", "-c", "0"] if pin else []
-    p = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M %P"] + prefix + cmd,
-                       capture_output=True, text=True)
-    lines = [l for l in p.stderr.splitlines() if l.startswith("TIME ")]
-    if not lines:
-        sys.exit(f"no timing from: {' '.join(cmd)}\n{p.stderr}")
-    _, secs, kb, cpu = lines[-1].split()
-    if p.returncode not in (0, peers.UNSUPPORTED):
-        print(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-4000:]}", file=sys.stderr)
-    return p.returncode, float(secs), int(kb) / 1024, int(cpu.rstrip("%"))
 
 
 def dir_mb(path):
@@ -129,6 +116,8 @@ def main():
     p.add_argument("--json", help="write the results here")
     p.add_argument("--markdown", help="write the table here as Markdown")
     a = p.parse_args()
+    import pyarrow.parquet as pq
+
     tools = a.tools.split(",")
     threads = [int(t) for t in a.threads.split(",")]
     os.makedirs(a.work, exist_ok=True)
@@ -137,6 +126,7 @@ def main():
         path, expected = corpus(a.cqlake, a.work, name, a.scale)
         size = os.path.getsize(path)
         measured = {}
+        reference = None  # the first tool's digest, which the others must match
         for run in range(a.runs):
             for n in threads:
                 for tool in tools:
@@ -145,7 +135,8 @@ def main():
                         continue
                     out = os.path.join(a.work, f"out-{tool}-{n}")
                     shutil.rmtree(out, ignore_errors=True)
-                    code, secs, rss, cpu = run_timed(command(tool, a, path, name, n, out), n == 1)
+                    code, secs, rss, cpu = run_timed(command(tool, a, path, name, n, out), pin=n == 1,
+                                                     ok=(0, peers.UNSUPPORTED))
                     if code == peers.UNSUPPORTED:
                         measured[key] = "n/a"
                         continue
@@ -157,8 +148,6 @@ def main():
                         shutil.rmtree(out, ignore_errors=True)
                         continue
                     files = output_files(tool, out)
-                    import pyarrow.parquet as pq
-
                     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
                     if rows != expected:
                         sys.exit(f"{name}: {tool} at {n} threads wrote {rows} stream rows, "
@@ -167,7 +156,7 @@ def main():
                     entry.append((secs, rss, cpu, dir_mb(out), rows))
                     if run == a.runs - 1:
                         digest = fingerprint(files)
-                        if tool == tools[0]:
+                        if reference is None or reference[0] == tool:
                             reference = (tool, digest)
                         else:
                             bad = same_digest(reference[1], digest)

@@ -119,16 +119,27 @@ def streams_in(lake):
     return sum(pq.ParquetFile(p).metadata.num_rows for p in file_lists(lake)["streams"])
 
 
+def run_timed(cmd, pin=False, ok=(0,)):
+    """Runs `cmd` under /usr/bin/time, pinned to one core if `pin`: (exit code, wall seconds,
+    peak RSS in MB, CPU %). An exit code outside `ok` is reported with the command's stderr."""
+    prefix = ["taskset", "-c", "0"] if pin else []
+    p = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M %P"] + prefix + cmd,
+                       capture_output=True, text=True)
+    lines = [l for l in p.stderr.splitlines() if l.startswith("TIME ")]
+    if not lines:
+        sys.exit(f"no timing from: {' '.join(cmd)}\n{p.stderr}")
+    _, secs, kb, cpu = lines[-1].split()
+    if p.returncode not in ok:
+        print(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-4000:]}", file=sys.stderr)
+    return p.returncode, float(secs), int(kb) / 1024, int(cpu.rstrip("%"))
+
+
 def timed(cmd):
-    """Runs `cmd` under /usr/bin/time: (wall seconds, peak RSS in MB)."""
-    p = subprocess.run(
-        ["/usr/bin/time", "-f", "TIME %e %M"] + cmd, capture_output=True, text=True
-    )
-    if p.returncode != 0:
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
-    line = [l for l in p.stderr.splitlines() if l.startswith("TIME ")][-1]
-    _, secs, kb = line.split()
-    return float(secs), int(kb) / 1024
+    """Runs `cmd` (which must succeed): (wall seconds, peak RSS in MB)."""
+    code, secs, rss, _ = run_timed(cmd)
+    if code != 0:
+        sys.exit(f"failed ({code}): {' '.join(cmd)}")
+    return secs, rss
 
 
 def read_rows(path, header):

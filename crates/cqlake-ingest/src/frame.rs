@@ -555,11 +555,10 @@ impl Framer {
                 self.push_bytes(&input[i..i + run]);
                 i += run;
                 self.prev_byte = input[i - 1];
-                if self.buf.len() > self.max_frame && self.page.as_ref().is_none_or(|p| p.item_open)
-                {
+                if let Some(err) = self.over_limit() {
                     let consumed = i - start;
                     self.offset += consumed as u64;
-                    self.fail_and_skip(FrameError::TooLarge(self.max_frame), out);
+                    self.fail_and_skip(err, out);
                     return consumed;
                 }
                 continue;

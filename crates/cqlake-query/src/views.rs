@@ -118,27 +118,25 @@ fn simple_select(query: &Query) -> Option<&Select> {
     let SetExpr::Select(select) = query.body.as_ref() else {
         return None;
     };
-    // Everything but the select list and the relation must be as in this template (sqlparser's
-    // equality ignores source positions), so no clause is ever overlooked.
+    if select.from.len() != 1 || !select.from[0].joins.is_empty() {
+        return None;
+    }
+    // Everything but the select list, the relation and the condition must be as in a bare
+    // `SELECT 1 FROM t` (sqlparser's equality ignores source positions), so no clause is ever
+    // overlooked.
     let template = template();
-    let mut bare = query.clone();
-    bare.body = template.body.clone();
-    let mut rest = (**select).clone();
-    rest.projection.clear();
-    rest.selection = None;
-    rest.from[..]
-        .iter()
-        .all(|t| t.joins.is_empty())
-        .then_some(())?;
-    (select.from.len() == 1).then_some(())?;
-    rest.from.clear();
-    let SetExpr::Select(bare_select) = template.body.as_ref() else {
+    let SetExpr::Select(bare) = template.body.as_ref() else {
         unreachable!("the template is a SELECT")
     };
-    let mut bare_select = (**bare_select).clone();
-    bare_select.projection.clear();
-    bare_select.from.clear();
-    (bare == template && rest == bare_select).then_some(select)
+    let strip = |s: &Select| Select {
+        projection: Vec::new(),
+        from: Vec::new(),
+        selection: None,
+        ..s.clone()
+    };
+    let mut outer = query.clone();
+    outer.body = template.body.clone();
+    (outer == template && strip(select) == strip(bare)).then_some(select)
 }
 
 /// `SELECT 1 FROM t`, parsed.
