@@ -89,7 +89,7 @@ fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
 
 enum Sink {
     Delta(Box<LakeWriter>),
-    Parquet(ParquetWriter),
+    Parquet(Box<ParquetWriter>),
 }
 
 /// A batch as the workers hand it on, encoded for its sink.
@@ -116,7 +116,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             }
             Sink::Delta(Box::new(w))
         }
-        Output::Parquet(dir) => Sink::Parquet(ParquetWriter::create(dir.clone())?),
+        Output::Parquet(dir) => Sink::Parquet(Box::new(ParquetWriter::create(dir.clone())?)),
     };
     // Spill directories a killed run left behind (the lake's lock is ours now).
     remove_stale_spills(s.output.dir());
@@ -176,6 +176,12 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             )));
         }
         let sink_err = |e: cqlake_lake::Error| source::Error::Sink(format!("{e}"));
+        if let Some(side) = d.side {
+            match &mut sink {
+                Sink::Delta(w) => rt.block_on(w.push_side(side)).map_err(sink_err)?,
+                Sink::Parquet(w) => w.push_side(side).map_err(sink_err)?,
+            }
+        }
         match (d.batch, &mut sink) {
             (Some(Item::Delta(p)), Sink::Delta(w)) => {
                 rt.block_on(w.push_prepared(p.map_err(sink_err)?))
@@ -190,12 +196,15 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     };
     let stats = source::run(&s.inputs, &options, &progress, &prepare, &mut deliver)?;
-    let (rows, write) = match sink {
+    let (rows, side_rows, write) = match sink {
         Sink::Delta(w) => {
             let ws = rt.block_on(w.finish())?;
-            (ws.rows, Some(ws))
+            (ws.rows, ws.side_rows, Some(ws))
         }
-        Sink::Parquet(w) => (w.finish()?, None),
+        Sink::Parquet(w) => {
+            let (rows, side) = w.finish()?;
+            (rows, side, None)
+        }
     };
     rejects.finish()?;
     if let Some(b) = bar {
@@ -204,6 +213,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let summary = Summary {
         stats,
         rows,
+        side_rows,
         write,
         elapsed: started.elapsed(),
         rejects_file: rejects.path(),

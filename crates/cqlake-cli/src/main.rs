@@ -78,16 +78,16 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Vacuum(a) => maintain::vacuum(a),
         args::Command::Schema(a) => {
             use std::io::Write;
-            let only = match &a.table {
-                Some(name) => Some(cqlake_schema::TableId::from_name(name).ok_or_else(|| {
-                    anyhow::anyhow!("no table {name:?}; tables: calls, participants, sessions, segments, media, streams")
-                })?),
-                None => None,
-            };
             let text = if a.markdown {
                 cqlake_schema::markdown_reference()
             } else {
-                cqlake_schema::text_reference(only)
+                cqlake_schema::text_reference(a.table.as_deref()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no table {:?}; tables: {}",
+                        a.table.as_deref().unwrap_or(""),
+                        cqlake_schema::table_names().join(", ")
+                    )
+                })?
             };
             std::io::stdout().write_all(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use cqlake_ingest::source::Stats;
 use cqlake_lake::WriteStats;
-use cqlake_schema::TableId;
+use cqlake_schema::{SideTable, TableId};
 
 /// Everything a run reports.
 pub struct Summary {
     pub stats: Stats,
     pub rows: [u64; 6],
+    /// Rows written per side table, after merging by key.
+    pub side_rows: [u64; SideTable::ALL.len()],
     pub write: Option<WriteStats>,
     pub elapsed: Duration,
     pub rejects_file: Option<PathBuf>,
@@ -39,12 +41,27 @@ impl Summary {
             o,
             "records: {} read = {} converted + {} rejected  (call records {}, sessions from pages {}, participants from pages {})",
             s.records(),
-            s.calls + s.page_sessions + s.page_participants,
+            s.converted(),
             s.rejected,
             s.calls,
             s.page_sessions,
             s.page_participants
         );
+        let side: Vec<String> = SideTable::ALL
+            .iter()
+            .filter(|t| s.side[t.index()] > 0)
+            .map(|t| format!("{} {}", t.name(), s.side[t.index()]))
+            .collect();
+        if !side.is_empty() {
+            let _ = writeln!(o, "other Graph call data converted: {}", side.join(", "));
+        }
+        if s.redacted > 0 {
+            let _ = writeln!(
+                o,
+                "secrets left out: {} (recording access tokens, notification client states)",
+                s.redacted
+            );
+        }
         if s.pages > 0 {
             let _ = writeln!(
                 o,
@@ -81,6 +98,18 @@ impl Summary {
             .map(|t| format!("{} {}", t.name(), self.rows[t.index()]))
             .collect();
         let _ = writeln!(o, "rows written: {}", rows.join(", "));
+        let side: Vec<String> = SideTable::ALL
+            .iter()
+            .filter(|t| self.side_rows[t.index()] > 0)
+            .map(|t| format!("{} {}", t.name(), self.side_rows[t.index()]))
+            .collect();
+        if !side.is_empty() {
+            let _ = writeln!(
+                o,
+                "side-table rows written (one per key): {}",
+                side.join(", ")
+            );
+        }
         if let Some(p) = &self.rejects_file {
             let _ = writeln!(o, "rejected records are in {}", p.display());
             if let Some(first) = &self.first_reject {
@@ -97,13 +126,21 @@ impl Summary {
             .iter()
             .map(|t| (t.name().to_string(), self.rows[t.index()].into()))
             .collect();
+        let side: serde_json::Map<String, serde_json::Value> = SideTable::ALL
+            .iter()
+            .map(|t| (t.name().to_string(), s.side[t.index()].into()))
+            .collect();
+        let side_rows: serde_json::Map<String, serde_json::Value> = SideTable::ALL
+            .iter()
+            .map(|t| (t.name().to_string(), self.side_rows[t.index()].into()))
+            .collect();
         serde_json::json!({
             "files": s.files,
             "bytes": s.bytes,
             "seconds": self.elapsed.as_secs_f64(),
             "mb_per_s": self.mb_per_s(),
             "records": s.records(),
-            "converted": s.calls + s.page_sessions + s.page_participants,
+            "converted": s.converted(),
             "rejected": s.rejected,
             "call_records": s.calls,
             "page_sessions": s.page_sessions,
@@ -117,6 +154,9 @@ impl Summary {
             "orphan_records": self.write.as_ref().map(|w| w.orphan_records),
             "recovered_tables": self.write.as_ref().map(|w| w.recovered_tables),
             "rows": rows,
+            "side_records": side,
+            "side_rows": side_rows,
+            "redacted": s.redacted,
             "rejects_file": self.rejects_file.as_ref().map(|p| p.display().to_string()),
         })
     }

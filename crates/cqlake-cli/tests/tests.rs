@@ -11,4 +11,5 @@ mod maintain;
 mod pages;
 mod roundtrip;
 mod shell;
+mod side;
 mod sql;

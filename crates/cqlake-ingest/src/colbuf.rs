@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray,
-    StringArray, TimestampMicrosecondArray, new_null_array,
+    ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array,
+    ListArray, StringArray, TimestampMicrosecondArray, new_null_array,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field};
@@ -44,6 +44,8 @@ enum Data {
     Ts(Prim<i64>),
     /// Date32.
     Date(Prim<i32>),
+    /// Decimal128 (unscaled values).
+    Dec(Prim<i128>),
     /// List of the inner column.
     List {
         /// End offsets into `inner`.
@@ -107,6 +109,7 @@ impl Data {
             DataType::Boolean => Data::Bool(Prim::default()),
             DataType::Timestamp(_, _) => Data::Ts(Prim::default()),
             DataType::Date32 => Data::Date(Prim::default()),
+            DataType::Decimal128(_, _) => Data::Dec(Prim::default()),
             DataType::List(f) => Data::List {
                 ends: Vec::new(),
                 valid: Vec::new(),
@@ -125,6 +128,7 @@ impl Data {
             Data::I64(p) | Data::Ts(p) => p.valid.len(),
             Data::F64(p) => p.valid.len(),
             Data::Bool(p) => p.valid.len(),
+            Data::Dec(p) => p.valid.len(),
         }
     }
 
@@ -139,6 +143,7 @@ impl Data {
             Data::I64(p) | Data::Ts(p) => p.push_null(),
             Data::F64(p) => p.push_null(),
             Data::Bool(p) => p.push_null(),
+            Data::Dec(p) => p.push_null(),
             Data::List {
                 ends, valid, inner, ..
             } => {
@@ -196,6 +201,14 @@ impl Data {
         }
     }
 
+    /// Appends an unscaled decimal.
+    fn push_i128(&mut self, x: i128) {
+        match self {
+            Data::Dec(p) => p.push(x),
+            _ => unreachable!("push_i128 on a non-decimal column"),
+        }
+    }
+
     /// The items of a list column.
     fn list_items(&mut self) -> &mut ColBuf {
         match self {
@@ -232,6 +245,7 @@ impl Data {
             Data::I64(p) | Data::Ts(p) => p.truncate(n),
             Data::F64(p) => p.truncate(n),
             Data::Bool(p) => p.truncate(n),
+            Data::Dec(p) => p.truncate(n),
             Data::List {
                 ends, valid, inner, ..
             } => {
@@ -281,6 +295,17 @@ impl Data {
             Data::Bool(p) => {
                 let (v, n) = p.take_parts();
                 Arc::new(BooleanArray::new(v.into_iter().collect(), n))
+            }
+            Data::Dec(p) => {
+                let (v, n) = p.take_parts();
+                let DataType::Decimal128(precision, scale) = *dt else {
+                    unreachable!("a decimal column has a decimal type")
+                };
+                Arc::new(
+                    Decimal128Array::new(ScalarBuffer::from(v), n)
+                        .with_precision_and_scale(precision, scale)
+                        .expect("valid decimal type"),
+                )
             }
             Data::List {
                 ends,
@@ -384,6 +409,13 @@ impl ColBuf {
     pub fn push_bool(&mut self, x: bool) {
         self.materialize();
         self.data.push_bool(x);
+    }
+
+    /// Appends an unscaled decimal (the column must be Decimal128).
+    #[inline]
+    pub fn push_i128(&mut self, x: i128) {
+        self.materialize();
+        self.data.push_i128(x);
     }
 
     /// The items of a list column, to append the items of a list that [`ColBuf::close_list`]

@@ -3,8 +3,11 @@
 
 use simd_json::{Buffers, Node, Tape};
 
+use cqlake_schema::SideTable;
+
 use crate::flatten::{Flattener, RecordError, find_str};
 use crate::frame::FrameKind;
+use crate::side::{DerivedValue, SideRows, call_id_of_operation, call_id_of_record};
 use crate::values::parse_timestamp_us;
 
 /// Where decoded records go: the flattener of a call's partition date, or the one for rows of
@@ -16,10 +19,12 @@ pub trait Route {
     fn call(&mut self, date: Option<i32>) -> Option<&mut Flattener>;
     /// The flattener for sessions and participants of follow-up pages.
     fn page(&mut self) -> &mut Flattener;
+    /// The rows of the side tables (recordings, logs, notifications).
+    fn side(&mut self) -> &mut SideRows;
 }
 
 /// Every record to one flattener.
-struct Single<'a>(&'a mut Flattener);
+struct Single<'a>(&'a mut Flattener, &'a mut SideRows);
 
 impl Route for Single<'_> {
     fn call(&mut self, _: Option<i32>) -> Option<&mut Flattener> {
@@ -27,6 +32,9 @@ impl Route for Single<'_> {
     }
     fn page(&mut self) -> &mut Flattener {
         self.0
+    }
+    fn side(&mut self) -> &mut SideRows {
+        self.1
     }
 }
 
@@ -51,6 +59,8 @@ pub enum PageKind {
         /// The call the participants belong to.
         call_id: String,
     },
+    /// A page of a side table's objects (recordings, PSTN / direct-routing / SMS log rows, …).
+    Side(SideTable),
     /// A page with no `@odata.context` before its `value`: items are recognised by shape.
     Unknown,
     /// A page of something that is not call-record data (named by its context).
@@ -87,6 +97,9 @@ pub fn page_kind(context: Option<&str>) -> PageKind {
     let Some(ctx) = context else {
         return PageKind::Unknown;
     };
+    if let Some(t) = side_table_of_context(ctx) {
+        return PageKind::Side(t);
+    }
     if let Some(id) = call_id_in_context(ctx, "sessions") {
         return PageKind::Sessions { call_id: id };
     }
@@ -120,6 +133,40 @@ pub fn page_kind(context: Option<&str>) -> PageKind {
     }
     let name = ctx.rsplit('#').next().unwrap_or(ctx);
     PageKind::Other(name.to_string())
+}
+
+/// The side table whose objects an `@odata.context` (or `@odata.type`) names.
+fn side_table_of_context(ctx: &str) -> Option<SideTable> {
+    const NAMES: [(&str, SideTable); 12] = [
+        ("pstnCallLogRow", SideTable::PstnCalls),
+        ("getPstnCalls", SideTable::PstnCalls),
+        ("directRoutingLogRow", SideTable::DirectRoutingCalls),
+        ("getDirectRoutingCalls", SideTable::DirectRoutingCalls),
+        ("smsLogRow", SideTable::SmsLogs),
+        ("getSmsLog", SideTable::SmsLogs),
+        ("pstnBlockedUsersLogRow", SideTable::PstnBlockedUsers),
+        ("getPstnBlockedUsersLog", SideTable::PstnBlockedUsers),
+        (
+            "pstnOnlineMeetingDialoutReport",
+            SideTable::PstnDialoutReport,
+        ),
+        (
+            "getPstnOnlineMeetingDialoutReport",
+            SideTable::PstnDialoutReport,
+        ),
+        ("callRecording", SideTable::Recordings),
+        ("getAllRecordings", SideTable::Recordings),
+    ];
+    NAMES
+        .iter()
+        .find(|(n, _)| ctx.contains(n))
+        .map(|(_, t)| *t)
+        .or_else(|| {
+            // `…/onlineMeetings('…')/recordings` (List recordings of a meeting).
+            let path = ctx.rsplit('#').next().unwrap_or(ctx);
+            (path.ends_with("/recordings") || path.contains("/recordings/$entity"))
+                .then_some(SideTable::Recordings)
+        })
 }
 
 /// `…callRecords('ID')/sessions…` → `ID` (for `what` = `sessions`).
@@ -157,6 +204,13 @@ pub enum Outcome {
         /// The page says more pages follow.
         next_link: bool,
     },
+    /// A row of a side table was made.
+    Side {
+        /// The table.
+        table: SideTable,
+        /// Secrets left out of it (access tokens, client states).
+        redacted: u32,
+    },
     /// Not call-record data; the name says what it is.
     NotCallRecord(String),
     /// A bad record: nothing of it was kept.
@@ -191,6 +245,8 @@ pub struct Decoder {
     scratch: Vec<u8>,
     /// The flattened rows so far.
     pub flattener: Flattener,
+    /// The side-table rows so far.
+    pub side: SideRows,
 }
 
 impl Default for Decoder {
@@ -207,6 +263,7 @@ impl Decoder {
             tape: Some(Tape::null().reset()),
             scratch: Vec::new(),
             flattener: Flattener::new(),
+            side: SideRows::new(),
         }
     }
 
@@ -218,6 +275,7 @@ impl Decoder {
             tape,
             scratch,
             flattener,
+            side,
         } = self;
         parse_and_dispatch(
             buffers,
@@ -226,7 +284,7 @@ impl Decoder {
             bytes,
             kind,
             page,
-            &mut Single(flattener),
+            &mut Single(flattener, side),
         )
     }
 
@@ -292,10 +350,18 @@ fn dispatch(
         Err(e) => Outcome::Rejected(e.into()),
     };
     match kind {
-        FrameKind::PageEnd { .. } => {
-            let next = matches!(nodes.first(), Some(Node::Object { .. }))
-                && find_str(nodes, 0, "@odata.nextLink").is_some();
-            Outcome::PageEnd { next_link: next }
+        FrameKind::PageEnd { items, .. } => {
+            let object = matches!(nodes.first(), Some(Node::Object { .. }));
+            let next = object
+                .then(|| find_str(nodes, 0, "@odata.nextLink"))
+                .flatten();
+            if *page == PageKind::Side(SideTable::Recordings) && object {
+                let delta = find_str(nodes, 0, "@odata.deltaLink");
+                route.side().push_sync_page(next, delta, *items);
+            }
+            Outcome::PageEnd {
+                next_link: next.is_some(),
+            }
         }
         FrameKind::PageItem { index, .. } => match page {
             PageKind::Sessions { call_id } | PageKind::Participants { call_id }
@@ -313,6 +379,7 @@ fn dispatch(
                     .push_participant(nodes, call_id, *index as usize, None),
                 Outcome::Participant,
             ),
+            PageKind::Side(t) => side_item(route, *t, nodes),
             PageKind::Other(name) => Outcome::NotCallRecord(name.clone()),
             PageKind::Unknown => by_shape(route, nodes),
         },
@@ -350,6 +417,7 @@ fn dispatch(
                         Outcome::Participant,
                     ),
                     PageKind::CallRecords => push_call(route, nodes),
+                    PageKind::Side(t) => side_item(route, t, nodes),
                     PageKind::Other(name) => Outcome::NotCallRecord(name),
                     PageKind::Unknown => by_shape(route, nodes),
                 },
@@ -411,8 +479,14 @@ fn by_shape(route: &mut dyn Route, nodes: &[Node<'_>]) -> Outcome {
     }
     let keys: Vec<&str> = object_keys(nodes);
     let has = |k: &str| keys.contains(&k);
-    if has("subscriptionId") && has("changeType") {
-        return Outcome::NotCallRecord("change notification".into());
+    if let Some(t) = side_table_of_shape(nodes, &keys) {
+        return side_item(route, t, nodes);
+    }
+    if has("subscriptionId") && (has("changeType") || has("lifecycleEvent")) {
+        return Outcome::NotCallRecord(match find_str(nodes, 0, "resource") {
+            Some(r) => format!("change notification for {}", resource_kind(r)),
+            None => "change notification".into(),
+        });
     }
     if has("changeType") && has("notificationUrl") {
         return Outcome::NotCallRecord("subscription".into());
@@ -440,6 +514,134 @@ fn by_shape(route: &mut dyn Route, nodes: &[Node<'_>]) -> Outcome {
         name.push_str(k);
     }
     Outcome::NotCallRecord(name)
+}
+
+/// The side table an object with no `@odata.context` belongs to, by its `@odata.type` or by
+/// keys only its type has.
+fn side_table_of_shape(nodes: &[Node<'_>], keys: &[&str]) -> Option<SideTable> {
+    let has = |k: &str| keys.contains(&k);
+    let ty = find_str(nodes, 0, "@odata.type").unwrap_or("");
+    if ty.ends_with("commsNotification") || (has("resourceUrl") && has("resourceData")) {
+        return Some(SideTable::RecordOperations);
+    }
+    if ty.ends_with("recordOperation") {
+        return Some(SideTable::RecordOperations);
+    }
+    if let Some(t) = (!ty.is_empty())
+        .then(|| side_table_of_context(ty))
+        .flatten()
+    {
+        return Some(t);
+    }
+    if has("subscriptionId") && (has("changeType") || has("lifecycleEvent")) {
+        let about_calls = match find_str(nodes, 0, "resource") {
+            Some(r) => r.to_ascii_lowercase().contains("callrecords"),
+            None => has("lifecycleEvent"),
+        };
+        return about_calls.then_some(SideTable::Notifications);
+    }
+    let signatures: [(&[&str], SideTable); 6] = [
+        (
+            &["meetingOrganizer", "recordingContentUrl"],
+            SideTable::Recordings,
+        ),
+        (
+            &["callDurationSource", "licenseCapability"],
+            SideTable::PstnCalls,
+        ),
+        (
+            &["trunkFullyQualifiedDomainName", "finalSipCode"],
+            SideTable::DirectRoutingCalls,
+        ),
+        (&["smsId", "smsType"], SideTable::SmsLogs),
+        (
+            &["blockDateTime", "userBlockMode"],
+            SideTable::PstnBlockedUsers,
+        ),
+        (
+            &["totalCallCharge", "totalCallSeconds"],
+            SideTable::PstnDialoutReport,
+        ),
+    ];
+    signatures
+        .iter()
+        .find(|(ks, _)| ks.iter().any(|k| has(k)))
+        .map(|(_, t)| *t)
+}
+
+/// `communications/presences/…` → `communications/presences`: what a notification is about.
+fn resource_kind(resource: &str) -> String {
+    resource
+        .trim_start_matches('/')
+        .split(['/', '(', '?'])
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A row of side table `t` from the object at the root of `nodes`.
+fn side_item(route: &mut dyn Route, t: SideTable, nodes: &[Node<'_>]) -> Outcome {
+    let side = route.side();
+    let made = |r: Result<u32, RecordError>| match r {
+        Ok(redacted) => Outcome::Side { table: t, redacted },
+        Err(e) => Outcome::Rejected(e.into()),
+    };
+    match t {
+        SideTable::RecordOperations => {
+            // A commsNotification carries the operation in its resourceData.
+            let data = crate::flatten::members(nodes, 0).find(|(k, _)| *k == "resourceData");
+            let url = find_str(nodes, 0, "resourceUrl");
+            let Some((_, data)) =
+                data.filter(|_| url.is_some() || find_str(nodes, 0, "changeType").is_some())
+            else {
+                let call = find_str(nodes, 0, "@odata.id").and_then(call_id_of_operation);
+                let mut d = Vec::new();
+                if let Some(c) = call {
+                    d.push(("call_id", DerivedValue::Str(c)));
+                }
+                return made(side.push_object(t, nodes, 0, &d));
+            };
+            let inner = match nodes[data] {
+                Node::Object { .. } => crate::flatten::find_str(nodes, data, "@odata.type"),
+                _ => None,
+            };
+            if let Some(ty) = inner.filter(|ty| !ty.ends_with("recordOperation")) {
+                return Outcome::NotCallRecord(format!(
+                    "commsNotification of {}",
+                    ty.trim_start_matches('#')
+                ));
+            }
+            let mut d = Vec::new();
+            if let Some(u) = url {
+                d.push(("resource_url", DerivedValue::Str(u)));
+            }
+            if let Some(c) = url
+                .or_else(|| find_str(nodes, data, "@odata.id"))
+                .and_then(call_id_of_operation)
+            {
+                d.push(("call_id", DerivedValue::Str(c)));
+            }
+            if let Some(ct) = find_str(nodes, 0, "changeType") {
+                d.push(("change_type", DerivedValue::Str(ct)));
+            }
+            made(side.push_object(t, nodes, data, &d))
+        }
+        SideTable::Notifications => {
+            let call = find_str(nodes, 0, "resource")
+                .and_then(call_id_of_record)
+                .or_else(|| {
+                    crate::flatten::members(nodes, 0)
+                        .find(|(k, _)| *k == "resourceData")
+                        .and_then(|(_, v)| find_str(nodes, v, "id"))
+                });
+            let mut d = Vec::new();
+            if let Some(c) = call {
+                d.push(("call_id", DerivedValue::Str(c)));
+            }
+            made(side.push_object(t, nodes, 0, &d))
+        }
+        _ => made(side.push_object(t, nodes, 0, &[])),
+    }
 }
 
 fn object_keys<'a>(nodes: &[Node<'a>]) -> Vec<&'a str> {

@@ -17,7 +17,7 @@ use simd_json::{Node, StaticNode};
 use std::fmt::Write as _;
 
 use crate::colbuf::ColBuf;
-use crate::values::{parse_duration_ms, parse_timestamp_us};
+use crate::values::{parse_decimal, parse_duration_ms, parse_timestamp_us};
 
 const NONE: u32 = u32::MAX;
 
@@ -39,7 +39,7 @@ impl std::fmt::Display for RecordError {
 /// A position in the record: a linked list of keys and indices, built on the stack as the walk
 /// descends, rendered only when an error or an unknown key needs it.
 #[derive(Clone, Copy)]
-struct Path<'p> {
+pub(crate) struct Path<'p> {
     parent: Option<&'p Path<'p>>,
     seg: Seg<'p>,
     /// True at the object that a table row was opened for: `extra` keys are relative to it.
@@ -54,21 +54,21 @@ enum Seg<'p> {
 }
 
 impl<'p> Path<'p> {
-    fn root() -> Path<'static> {
+    pub(crate) fn root() -> Path<'static> {
         Path {
             parent: None,
             seg: Seg::Root,
             row_root: true,
         }
     }
-    fn key(&'p self, k: &'p str) -> Path<'p> {
+    pub(crate) fn key(&'p self, k: &'p str) -> Path<'p> {
         Path {
             parent: Some(self),
             seg: Seg::Key(k),
             row_root: false,
         }
     }
-    fn index(&'p self, i: usize) -> Path<'p> {
+    pub(crate) fn index(&'p self, i: usize) -> Path<'p> {
         Path {
             parent: Some(self),
             seg: Seg::Index(i),
@@ -131,16 +131,16 @@ impl<'p> Path<'p> {
     }
 }
 
-type Res<T = ()> = Result<T, RecordError>;
+pub(crate) type Res<T = ()> = Result<T, RecordError>;
 
-fn err(path: &Path<'_>, message: impl Into<String>) -> RecordError {
+pub(crate) fn err(path: &Path<'_>, message: impl Into<String>) -> RecordError {
     RecordError {
         path: path.render(),
         message: message.into(),
     }
 }
 
-fn describe(node: &Node<'_>) -> &'static str {
+pub(crate) fn describe(node: &Node<'_>) -> &'static str {
     match node {
         Node::String(_) => "a string",
         Node::Object { .. } => "an object",
@@ -162,7 +162,10 @@ fn span(nodes: &[Node<'_>], i: usize) -> usize {
 }
 
 /// Iterates `(key, value index)` over the object at `i`.
-fn members<'a, 't>(nodes: &'t [Node<'a>], i: usize) -> impl Iterator<Item = (&'a str, usize)> + 't {
+pub(crate) fn members<'a, 't>(
+    nodes: &'t [Node<'a>],
+    i: usize,
+) -> impl Iterator<Item = (&'a str, usize)> + 't {
     let len = match nodes[i] {
         Node::Object { len, .. } => len,
         _ => 0,
@@ -180,7 +183,7 @@ fn members<'a, 't>(nodes: &'t [Node<'a>], i: usize) -> impl Iterator<Item = (&'a
 }
 
 /// Iterates the element indices of the array at `i`.
-fn elements<'t>(nodes: &'t [Node<'_>], i: usize) -> impl Iterator<Item = usize> + 't {
+pub(crate) fn elements<'t>(nodes: &'t [Node<'_>], i: usize) -> impl Iterator<Item = usize> + 't {
     let len = match nodes[i] {
         Node::Array { len, .. } => len,
         _ => 0,
@@ -262,25 +265,31 @@ pub fn write_json_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-struct TableBuf {
-    cols: Vec<ColBuf>,
-    rows: usize,
-    extra_col: usize,
-    extra: String,
+/// The rows of one table being built: its value columns, the `extra` of the open row, and
+/// per row its call row and input position.
+pub(crate) struct TableBuf {
+    pub(crate) cols: Vec<ColBuf>,
+    pub(crate) rows: usize,
+    pub(crate) extra_col: usize,
+    pub(crate) extra: String,
     /// The keys in `extra` for the open row (to refuse a duplicate).
-    extra_keys: Vec<String>,
+    pub(crate) extra_keys: Vec<String>,
     /// For each row, the row of its call in this batch's `calls` (NONE for rows from a
     /// follow-up page whose call is elsewhere).
-    call_row: Vec<u32>,
+    pub(crate) call_row: Vec<u32>,
     /// For each row, the input position of the record it came from.
-    order: Vec<u64>,
+    pub(crate) order: Vec<u64>,
 }
 
 impl TableBuf {
     fn new(id: TableId) -> TableBuf {
         let t = id.table();
-        let cols = t
-            .columns
+        TableBuf::with_columns(&t.columns, t.extra)
+    }
+
+    /// Buffers for `columns` up to the first context column, with `extra` as the extra column.
+    pub(crate) fn with_columns(columns: &[cqlake_schema::Column], extra: usize) -> TableBuf {
+        let cols = columns
             .iter()
             .take_while(|c| !matches!(c.role, ColumnRole::Context { .. }))
             .map(|c| ColBuf::new(&c.data_type))
@@ -288,7 +297,7 @@ impl TableBuf {
         TableBuf {
             cols,
             rows: 0,
-            extra_col: t.extra,
+            extra_col: extra,
             extra: String::new(),
             extra_keys: Vec::new(),
             call_row: Vec::new(),
@@ -296,7 +305,7 @@ impl TableBuf {
         }
     }
 
-    fn truncate(&mut self, rows: usize) {
+    pub(crate) fn truncate(&mut self, rows: usize) {
         for c in &mut self.cols {
             c.truncate(rows);
         }
@@ -305,6 +314,211 @@ impl TableBuf {
         self.order.truncate(rows);
         self.extra.clear();
         self.extra_keys.clear();
+    }
+
+    pub(crate) fn close_row(&mut self) {
+        let tb = self;
+        let row = tb.rows;
+        let c = &mut tb.cols[tb.extra_col];
+        c.pad(row);
+        if !tb.extra.is_empty() {
+            let mut s = String::with_capacity(tb.extra.len() + 2);
+            s.push('{');
+            s.push_str(&tb.extra);
+            s.push('}');
+            c.push_str(&s);
+            tb.extra.clear();
+            tb.extra_keys.clear();
+        }
+        tb.rows += 1;
+    }
+
+    pub(crate) fn add_extra(&mut self, path: &Path<'_>, nodes: &[Node<'_>], v: usize) -> Res {
+        let key = path.relative();
+        let tb = self;
+        if tb.extra_keys.contains(&key) {
+            return Err(err(path, "duplicate key"));
+        }
+        let buf = &mut tb.extra;
+        if !buf.is_empty() {
+            buf.push(',');
+        }
+        write_json_str(&key, buf);
+        buf.push(':');
+        write_json(nodes, v, buf);
+        tb.extra_keys.push(key);
+        Ok(())
+    }
+
+    /// One key of an object of type `plan.group`.
+    /// `hint`: where in the group's properties to look first (Graph writes an object's keys in
+    /// the order of its type, so the next key is usually the next property).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn member(
+        &mut self,
+        plan: &GroupPlan,
+        nodes: &[Node<'_>],
+        k: &str,
+        v: usize,
+        path: &Path<'_>,
+        hint: &mut usize,
+    ) -> Res {
+        let Some((idx, _)) = plan.group.prop_hinted(k, hint) else {
+            return self.add_extra(path, nodes, v);
+        };
+        match &plan.props[idx] {
+            PropPlan::Leaf { leaf, column } => self.leaf(*column, *leaf, nodes, v, path),
+            PropPlan::Object(child) => match nodes[v] {
+                Node::Object { .. } => {
+                    let mut hint = 0;
+                    for (ck, cv) in members(nodes, v) {
+                        self.member(child, nodes, ck, cv, &path.key(ck), &mut hint)?;
+                    }
+                    Ok(())
+                }
+                Node::Static(StaticNode::Null) => Ok(()),
+                ref n => Err(err(
+                    path,
+                    format!(
+                        "expected an object ({}), got {}",
+                        child.group.graph_type,
+                        describe(n)
+                    ),
+                )),
+            },
+            PropPlan::ObjectList { group, columns } => {
+                self.object_list(group, columns, nodes, v, path)
+            }
+        }
+    }
+
+    fn object_list(
+        &mut self,
+        group: &cqlake_schema::graph::Group,
+        columns: &[usize],
+        nodes: &[Node<'_>],
+        v: usize,
+        path: &Path<'_>,
+    ) -> Res {
+        let row = self.rows;
+        match nodes[v] {
+            Node::Static(StaticNode::Null) => return Ok(()),
+            Node::Array { .. } => {}
+            ref n => {
+                return Err(err(
+                    path,
+                    format!(
+                        "expected an array of {}, got {}",
+                        group.graph_type,
+                        describe(n)
+                    ),
+                ));
+            }
+        }
+        for &c in columns {
+            let col = &mut self.cols[c];
+            if col.len() > row {
+                return Err(err(path, "duplicate key"));
+            }
+            col.pad(row);
+        }
+        let starts: Vec<usize> = columns
+            .iter()
+            .map(|&c| self.cols[c].list_items().len())
+            .collect();
+        for (n, e) in elements(nodes, v).enumerate() {
+            let ep = path.index(n);
+            if !matches!(nodes[e], Node::Object { .. }) {
+                return Err(err(
+                    &ep,
+                    format!(
+                        "expected a {} object, got {}",
+                        group.graph_type,
+                        describe(&nodes[e])
+                    ),
+                ));
+            }
+            let mut hint = 0;
+            for (k, kv) in members(nodes, e) {
+                let kp = ep.key(k);
+                match group.prop_hinted(k, &mut hint) {
+                    Some((pi, prop)) => {
+                        let cqlake_schema::graph::PropKind::Leaf(leaf) = prop.kind else {
+                            unreachable!()
+                        };
+                        let items = self.cols[columns[pi]].list_items();
+                        if items.len() > starts[pi] + n {
+                            return Err(err(&kp, "duplicate key"));
+                        }
+                        items.pad(starts[pi] + n);
+                        set_leaf(items, leaf, nodes, kv, &kp)?;
+                    }
+                    None => self.add_extra(&kp, nodes, kv)?,
+                }
+            }
+            for (pi, &c) in columns.iter().enumerate() {
+                self.cols[c].list_items().pad(starts[pi] + n + 1);
+            }
+        }
+        for &c in columns {
+            self.cols[c].close_list();
+        }
+        Ok(())
+    }
+
+    fn leaf(
+        &mut self,
+        column: usize,
+        leaf: Leaf,
+        nodes: &[Node<'_>],
+        v: usize,
+        path: &Path<'_>,
+    ) -> Res {
+        let row = self.rows;
+        let col = &mut self.cols[column];
+        if col.len() > row {
+            return Err(err(path, "duplicate key: the value was already set"));
+        }
+        if leaf == Leaf::TokenSet {
+            return self.token_set(column, nodes, v, path);
+        }
+        col.pad(row);
+        set_leaf(col, leaf, nodes, v, path)
+    }
+
+    fn token_set(&mut self, column: usize, nodes: &[Node<'_>], v: usize, path: &Path<'_>) -> Res {
+        let row = self.rows;
+        match nodes[v] {
+            Node::Static(StaticNode::Null) => return Ok(()),
+            Node::Object { .. } => {}
+            ref n => {
+                return Err(err(
+                    path,
+                    format!("expected an object of flags, got {}", describe(n)),
+                ));
+            }
+        }
+        let cols = &mut self.cols;
+        cols[column].pad(row);
+        let items = cols[column].list_items();
+        for (k, kv) in members(nodes, v) {
+            match nodes[kv] {
+                Node::Static(StaticNode::Bool(true)) => items.push_str(k),
+                Node::Static(StaticNode::Bool(false) | StaticNode::Null) => {}
+                ref n => {
+                    return Err(err(
+                        &path.key(k),
+                        format!("expected a boolean flag, got {}", describe(n)),
+                    ));
+                }
+            }
+        }
+        cols[column].close_list();
+        let mut json = String::new();
+        write_json(nodes, v, &mut json);
+        cols[column + 1].pad(row);
+        cols[column + 1].push_str(&json);
+        Ok(())
     }
 }
 
@@ -578,40 +792,6 @@ impl Flattener {
         c.push_i32(v);
     }
 
-    fn close_row(&mut self, t: usize) {
-        let tb = &mut self.t[t];
-        let row = tb.rows;
-        let c = &mut tb.cols[tb.extra_col];
-        c.pad(row);
-        if !tb.extra.is_empty() {
-            let mut s = String::with_capacity(tb.extra.len() + 2);
-            s.push('{');
-            s.push_str(&tb.extra);
-            s.push('}');
-            c.push_str(&s);
-            tb.extra.clear();
-            tb.extra_keys.clear();
-        }
-        tb.rows += 1;
-    }
-
-    fn add_extra(&mut self, t: usize, path: &Path<'_>, nodes: &[Node<'_>], v: usize) -> Res {
-        let key = path.relative();
-        let tb = &mut self.t[t];
-        if tb.extra_keys.contains(&key) {
-            return Err(err(path, "duplicate key"));
-        }
-        let buf = &mut tb.extra;
-        if !buf.is_empty() {
-            buf.push(',');
-        }
-        write_json_str(&key, buf);
-        buf.push(':');
-        write_json(nodes, v, buf);
-        tb.extra_keys.push(key);
-        Ok(())
-    }
-
     fn call(&mut self, nodes: &[Node<'_>]) -> Res {
         let root = Path::root();
         if !matches!(nodes.first(), Some(Node::Object { .. })) {
@@ -702,10 +882,10 @@ impl Flattener {
                 "sessions@odata.nextLink" => cov.sessions_next_link = true,
                 "participants_v2@odata.nextLink" => cov.participants_next_link = true,
                 _ if is_annotation(k) => {}
-                _ => self.member(CALLS, plan, nodes, k, v, &path, &mut hint)?,
+                _ => self.t[CALLS].member(plan, nodes, k, v, &path, &mut hint)?,
             }
         }
-        self.close_row(CALLS);
+        self.t[CALLS].close_row();
         self.coverage.push(cov);
         Ok(())
     }
@@ -768,10 +948,10 @@ impl Flattener {
                     segments = Some(v);
                 }
                 _ if is_annotation(k) => {}
-                _ => self.member(SESSIONS, plan, nodes, k, v, &path.key(k), &mut hint)?,
+                _ => self.t[SESSIONS].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
         }
-        self.close_row(SESSIONS);
+        self.t[SESSIONS].close_row();
         if let Some(v) = segments {
             let sp = path.key("segments");
             self.array(nodes, v, &sp, |me, n, e, p| {
@@ -807,10 +987,10 @@ impl Flattener {
                     media = Some(v);
                 }
                 _ if is_annotation(k) => {}
-                _ => self.member(SEGMENTS, plan, nodes, k, v, &path.key(k), &mut hint)?,
+                _ => self.t[SEGMENTS].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
         }
-        self.close_row(SEGMENTS);
+        self.t[SEGMENTS].close_row();
         if let Some(v) = media {
             let mp = path.key("media");
             let ids = (session_id, id, session_row, row as u32);
@@ -856,10 +1036,10 @@ impl Flattener {
                     streams = Some(v);
                 }
                 _ if is_annotation(k) => {}
-                _ => self.member(MEDIA, plan, nodes, k, v, &path.key(k), &mut hint)?,
+                _ => self.t[MEDIA].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
             }
         }
-        self.close_row(MEDIA);
+        self.t[MEDIA].close_row();
         if let Some(v) = streams {
             let sp = path.key("streams");
             let parents = [row as u32, segment_row, session_row, ctx.call_row];
@@ -908,9 +1088,9 @@ impl Flattener {
             if is_annotation(k) {
                 continue;
             }
-            self.member(STREAMS, plan, nodes, k, v, &path.key(k), &mut hint)?;
+            self.t[STREAMS].member(plan, nodes, k, v, &path.key(k), &mut hint)?;
         }
-        self.close_row(STREAMS);
+        self.t[STREAMS].close_row();
         Ok(())
     }
 
@@ -944,7 +1124,7 @@ impl Flattener {
             };
             let mut hint = 0;
             for (k, v) in members(nodes, i) {
-                self.member(PARTICIPANTS, identity, nodes, k, v, &path.key(k), &mut hint)?;
+                self.t[PARTICIPANTS].member(identity, nodes, k, v, &path.key(k), &mut hint)?;
             }
         } else {
             let mut hint = 0;
@@ -967,192 +1147,11 @@ impl Flattener {
                         }
                     }
                     _ if is_annotation(k) => {}
-                    _ => self.member(PARTICIPANTS, plan, nodes, k, v, &path.key(k), &mut hint)?,
+                    _ => self.t[PARTICIPANTS].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
                 }
             }
         }
-        self.close_row(PARTICIPANTS);
-        Ok(())
-    }
-
-    /// One key of an object of type `plan.group`.
-    /// `hint`: where in the group's properties to look first (Graph writes an object's keys in
-    /// the order of its type, so the next key is usually the next property).
-    #[allow(clippy::too_many_arguments)]
-    fn member(
-        &mut self,
-        t: usize,
-        plan: &GroupPlan,
-        nodes: &[Node<'_>],
-        k: &str,
-        v: usize,
-        path: &Path<'_>,
-        hint: &mut usize,
-    ) -> Res {
-        let Some((idx, _)) = plan.group.prop_hinted(k, hint) else {
-            return self.add_extra(t, path, nodes, v);
-        };
-        match &plan.props[idx] {
-            PropPlan::Leaf { leaf, column } => self.leaf(t, *column, *leaf, nodes, v, path),
-            PropPlan::Object(child) => match nodes[v] {
-                Node::Object { .. } => {
-                    let mut hint = 0;
-                    for (ck, cv) in members(nodes, v) {
-                        self.member(t, child, nodes, ck, cv, &path.key(ck), &mut hint)?;
-                    }
-                    Ok(())
-                }
-                Node::Static(StaticNode::Null) => Ok(()),
-                ref n => Err(err(
-                    path,
-                    format!(
-                        "expected an object ({}), got {}",
-                        child.group.graph_type,
-                        describe(n)
-                    ),
-                )),
-            },
-            PropPlan::ObjectList { group, columns } => {
-                self.object_list(t, group, columns, nodes, v, path)
-            }
-        }
-    }
-
-    fn object_list(
-        &mut self,
-        t: usize,
-        group: &cqlake_schema::graph::Group,
-        columns: &[usize],
-        nodes: &[Node<'_>],
-        v: usize,
-        path: &Path<'_>,
-    ) -> Res {
-        let row = self.t[t].rows;
-        match nodes[v] {
-            Node::Static(StaticNode::Null) => return Ok(()),
-            Node::Array { .. } => {}
-            ref n => {
-                return Err(err(
-                    path,
-                    format!(
-                        "expected an array of {}, got {}",
-                        group.graph_type,
-                        describe(n)
-                    ),
-                ));
-            }
-        }
-        for &c in columns {
-            let col = &mut self.t[t].cols[c];
-            if col.len() > row {
-                return Err(err(path, "duplicate key"));
-            }
-            col.pad(row);
-        }
-        let starts: Vec<usize> = columns
-            .iter()
-            .map(|&c| self.t[t].cols[c].list_items().len())
-            .collect();
-        for (n, e) in elements(nodes, v).enumerate() {
-            let ep = path.index(n);
-            if !matches!(nodes[e], Node::Object { .. }) {
-                return Err(err(
-                    &ep,
-                    format!(
-                        "expected a {} object, got {}",
-                        group.graph_type,
-                        describe(&nodes[e])
-                    ),
-                ));
-            }
-            let mut hint = 0;
-            for (k, kv) in members(nodes, e) {
-                let kp = ep.key(k);
-                match group.prop_hinted(k, &mut hint) {
-                    Some((pi, prop)) => {
-                        let cqlake_schema::graph::PropKind::Leaf(leaf) = prop.kind else {
-                            unreachable!()
-                        };
-                        let items = self.t[t].cols[columns[pi]].list_items();
-                        if items.len() > starts[pi] + n {
-                            return Err(err(&kp, "duplicate key"));
-                        }
-                        items.pad(starts[pi] + n);
-                        set_leaf(items, leaf, nodes, kv, &kp)?;
-                    }
-                    None => self.add_extra(t, &kp, nodes, kv)?,
-                }
-            }
-            for (pi, &c) in columns.iter().enumerate() {
-                self.t[t].cols[c].list_items().pad(starts[pi] + n + 1);
-            }
-        }
-        for &c in columns {
-            self.t[t].cols[c].close_list();
-        }
-        Ok(())
-    }
-
-    fn leaf(
-        &mut self,
-        t: usize,
-        column: usize,
-        leaf: Leaf,
-        nodes: &[Node<'_>],
-        v: usize,
-        path: &Path<'_>,
-    ) -> Res {
-        let row = self.t[t].rows;
-        let col = &mut self.t[t].cols[column];
-        if col.len() > row {
-            return Err(err(path, "duplicate key: the value was already set"));
-        }
-        if leaf == Leaf::TokenSet {
-            return self.token_set(t, column, nodes, v, path);
-        }
-        col.pad(row);
-        set_leaf(col, leaf, nodes, v, path)
-    }
-
-    fn token_set(
-        &mut self,
-        t: usize,
-        column: usize,
-        nodes: &[Node<'_>],
-        v: usize,
-        path: &Path<'_>,
-    ) -> Res {
-        let row = self.t[t].rows;
-        match nodes[v] {
-            Node::Static(StaticNode::Null) => return Ok(()),
-            Node::Object { .. } => {}
-            ref n => {
-                return Err(err(
-                    path,
-                    format!("expected an object of flags, got {}", describe(n)),
-                ));
-            }
-        }
-        let cols = &mut self.t[t].cols;
-        cols[column].pad(row);
-        let items = cols[column].list_items();
-        for (k, kv) in members(nodes, v) {
-            match nodes[kv] {
-                Node::Static(StaticNode::Bool(true)) => items.push_str(k),
-                Node::Static(StaticNode::Bool(false) | StaticNode::Null) => {}
-                ref n => {
-                    return Err(err(
-                        &path.key(k),
-                        format!("expected a boolean flag, got {}", describe(n)),
-                    ));
-                }
-            }
-        }
-        cols[column].close_list();
-        let mut json = String::new();
-        write_json(nodes, v, &mut json);
-        cols[column + 1].pad(row);
-        cols[column + 1].push_str(&json);
+        self.t[PARTICIPANTS].close_row();
         Ok(())
     }
 
@@ -1323,11 +1322,17 @@ impl Seen {
     }
 }
 
-fn is_annotation(k: &str) -> bool {
+pub(crate) fn is_annotation(k: &str) -> bool {
     k.contains("@odata.") && k != "@odata.type"
 }
 
-fn set_leaf(col: &mut ColBuf, leaf: Leaf, nodes: &[Node<'_>], v: usize, path: &Path<'_>) -> Res {
+pub(crate) fn set_leaf(
+    col: &mut ColBuf,
+    leaf: Leaf,
+    nodes: &[Node<'_>],
+    v: usize,
+    path: &Path<'_>,
+) -> Res {
     let node = nodes[v];
     if let Node::Static(StaticNode::Null) = node {
         col.push_null();
@@ -1393,6 +1398,26 @@ fn set_leaf(col: &mut ColBuf, leaf: Leaf, nodes: &[Node<'_>], v: usize, path: &P
             }
             _ => return Err(mismatch("an array of strings")),
         },
+        Leaf::Seconds => match node {
+            Node::Static(StaticNode::F64(f)) => col.push_f64(f * 1000.0),
+            Node::Static(StaticNode::I64(n)) => col.push_f64(n as f64 * 1000.0),
+            Node::Static(StaticNode::U64(n)) => col.push_f64(n as f64 * 1000.0),
+            _ => return Err(mismatch("a number of seconds")),
+        },
+        Leaf::Decimal => {
+            // A number as simd-json read it (its shortest round-trip form is the text Graph
+            // wrote for up to 15 significant digits), or a string (`IEEE754Compatible=true`).
+            let text = match node {
+                Node::String(s) => std::borrow::Cow::Borrowed(s),
+                Node::Static(StaticNode::F64(f)) => std::borrow::Cow::Owned(f.to_string()),
+                Node::Static(StaticNode::I64(n)) => std::borrow::Cow::Owned(n.to_string()),
+                Node::Static(StaticNode::U64(n)) => std::borrow::Cow::Owned(n.to_string()),
+                _ => return Err(mismatch("a decimal number")),
+            };
+            let v = parse_decimal(&text, cqlake_schema::graph::DECIMAL_SCALE as u32)
+                .map_err(|e| err(path, e))?;
+            col.push_i128(v);
+        }
         Leaf::TokenSet => unreachable!("token sets are handled by the flattener"),
     }
     Ok(())
@@ -1407,7 +1432,7 @@ fn int_of(node: &Node<'_>) -> Option<i64> {
     }
 }
 
-fn excerpt(s: &str) -> &str {
+pub(crate) fn excerpt(s: &str) -> &str {
     match s.char_indices().nth(80) {
         Some((i, _)) => &s[..i],
         None => s,

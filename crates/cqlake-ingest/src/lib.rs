@@ -31,5 +31,6 @@ pub mod decode;
 pub mod flatten;
 pub mod frame;
 pub mod generate;
+pub mod side;
 pub mod source;
 pub mod values;

@@ -21,6 +21,7 @@ use cqlake_schema::TableId;
 use crate::decode::{Decoder, Outcome, PageKind, Route, odata_context, page_kind};
 use crate::flatten::{FlatBatch, FlatParts, Flattener};
 use crate::frame::{FrameKind, Framer};
+use crate::side::{SideBatch, SideRows};
 
 /// The default size of a work unit handed to a worker.
 pub const DEFAULT_UNIT_BYTES: usize = 4 * 1024 * 1024;
@@ -473,12 +474,21 @@ pub struct Stats {
     pub rejected: u64,
     /// Documents that are not call-record data, by name.
     pub not_call_records: std::collections::BTreeMap<String, u64>,
+    /// Rows made for each side table (in [`cqlake_schema::SideTable::ALL`] order).
+    pub side: [u64; cqlake_schema::SideTable::ALL.len()],
+    /// Secrets left out (record operations' access tokens, notifications' client states).
+    pub redacted: u64,
 }
 
 impl Stats {
     /// Records read: converted + rejected.
     pub fn records(&self) -> u64 {
-        self.calls + self.page_sessions + self.page_participants + self.rejected
+        self.converted() + self.rejected
+    }
+
+    /// Records converted: call records, sessions and participants of pages, side-table rows.
+    pub fn converted(&self) -> u64 {
+        self.calls + self.page_sessions + self.page_participants + self.side.iter().sum::<u64>()
     }
 
     fn merge(&mut self, o: Stats) {
@@ -488,6 +498,10 @@ impl Stats {
         self.pages += o.pages;
         self.pages_with_next_link += o.pages_with_next_link;
         self.rejected += o.rejected;
+        for (a, b) in self.side.iter_mut().zip(o.side) {
+            *a += b;
+        }
+        self.redacted += o.redacted;
         for (k, v) in o.not_call_records {
             *self.not_call_records.entry(k).or_default() += v;
         }
@@ -500,6 +514,8 @@ pub struct Delivery<P = FlatBatch> {
     /// The flattened rows of one partition date (or of follow-up pages), after the caller's
     /// `prepare` step, if any.
     pub batch: Option<P>,
+    /// Rows of the side tables made since the last delivery that had some.
+    pub side: Option<SideBatch>,
     /// Rejected units.
     pub rejects: Vec<Reject>,
     /// Counts.
@@ -649,6 +665,8 @@ struct Batcher {
     ready: Vec<FlatParts>,
     /// Flatteners emptied earlier, reused for new dates.
     spare: Vec<Flattener>,
+    /// Rows of the side tables.
+    side: SideRows,
 }
 
 impl Batcher {
@@ -698,6 +716,10 @@ impl Route for Batcher {
         self.pages.set_order(self.order);
         self.pages.add_input_bytes(self.unit_bytes);
         &mut self.pages
+    }
+    fn side(&mut self) -> &mut SideRows {
+        self.side.set_order(self.order);
+        &mut self.side
     }
 }
 
@@ -794,6 +816,7 @@ impl Spill<'_> {
             PageKind::Participants { call_id } => (2, call_id.as_str()),
             PageKind::Unknown => (3, ""),
             PageKind::Other(name) => (4, name.as_str()),
+            PageKind::Side(t) => (5, t.name()),
         };
         put(&(source.len() as u32).to_le_bytes())?;
         put(source.as_bytes())?;
@@ -867,6 +890,10 @@ fn read_spilled(r: &mut impl Read) -> io::Result<Option<Spilled>> {
         1 => PageKind::Sessions { call_id: arg },
         2 => PageKind::Participants { call_id: arg },
         4 => PageKind::Other(arg),
+        5 => match cqlake_schema::SideTable::from_name(&arg) {
+            Some(t) => PageKind::Side(t),
+            None => PageKind::Other(arg),
+        },
         _ => PageKind::Unknown,
     };
     let mut u = [0u8; 8];
@@ -913,6 +940,10 @@ fn tally(
             stats.pages += 1;
             stats.pages_with_next_link += u64::from(next_link);
         }
+        Outcome::Side { table, redacted } => {
+            stats.side[table.index()] += 1;
+            stats.redacted += u64::from(redacted);
+        }
         Outcome::NotCallRecord(name) => *stats.not_call_records.entry(name).or_default() += 1,
         Outcome::Rejected(r) => {
             stats.rejected += 1;
@@ -952,6 +983,7 @@ fn work<P>(
         dates: BTreeMap::new(),
         ready: Vec::new(),
         spare: Vec::new(),
+        side: SideRows::new(),
     };
     let mut spill = Spill {
         shared,
@@ -960,13 +992,18 @@ fn work<P>(
     };
     let mut rejects = Vec::new();
     let mut stats = Stats::default();
-    let send = |batches: Vec<FlatParts>, rejects: &mut Vec<Reject>, stats: &mut Stats| -> bool {
+    let send = |batches: Vec<FlatParts>,
+                side: Option<SideBatch>,
+                rejects: &mut Vec<Reject>,
+                stats: &mut Stats|
+     -> bool {
         let mut batches = batches
             .into_iter()
             .filter(|b| b.partial().batches.iter().any(|x| x.num_rows() > 0));
         let first = batches.next();
         let d = Delivery {
             batch: first.map(prepare),
+            side,
             rejects: std::mem::take(rejects),
             stats: std::mem::take(stats),
         };
@@ -976,6 +1013,7 @@ fn work<P>(
         for b in batches {
             let d = Delivery {
                 batch: Some(prepare(b)),
+                side: None,
                 rejects: Vec::new(),
                 stats: Stats::default(),
             };
@@ -986,6 +1024,7 @@ fn work<P>(
         true
     };
     let mut ok = true;
+    let mut last_source: Option<Arc<str>> = None;
     loop {
         let unit = { rx.lock().expect("queue lock").recv() };
         let Ok(unit) = unit else { break };
@@ -996,6 +1035,12 @@ fn work<P>(
         stats.files += unit.files;
         stats.rejected += unit.rejects.len() as u64;
         rejects.extend(unit.rejects);
+        if last_source.as_ref() != Some(&unit.source) {
+            batcher
+                .side
+                .set_source(unit.source.clone(), modified_us(&unit.source));
+            last_source = Some(unit.source.clone());
+        }
         for (n, f) in unit.frames.iter().enumerate() {
             let bytes = &unit.data[f.start..f.start + f.len];
             batcher.order = (unit.seq << 24) | n as u64;
@@ -1032,13 +1077,15 @@ fn work<P>(
             );
         }
         let due = batcher.due(false);
-        if !due.is_empty() && !send(due, &mut rejects, &mut stats) {
+        let side = (batcher.side.rows() >= options.batch_rows).then(|| batcher.side.finish());
+        if (!due.is_empty() || side.is_some()) && !send(due, side, &mut rejects, &mut stats) {
             ok = false;
         }
     }
     if ok {
         let due = batcher.due(true);
-        ok = send(due, &mut rejects, &mut stats);
+        let side = (batcher.side.rows() > 0).then(|| batcher.side.finish());
+        ok = send(due, side, &mut rejects, &mut stats);
     }
     if let Err(e) = spill.close() {
         shared.fail(e);
@@ -1074,8 +1121,13 @@ fn work<P>(
                 };
                 fl.set_order(rec.order);
                 fl.add_input_bytes(rec.bytes.len());
-                let outcome =
-                    decoder.decode_routed(&rec.bytes, &rec.kind, &rec.page, &mut OneDate(&mut fl));
+                batcher.side.set_order(rec.order);
+                let outcome = decoder.decode_routed(
+                    &rec.bytes,
+                    &rec.kind,
+                    &rec.page,
+                    &mut OneDate(&mut fl, &mut batcher.side),
+                );
                 tally(
                     outcome,
                     &rec.bytes,
@@ -1086,7 +1138,7 @@ fn work<P>(
                     &mut rejects,
                 );
                 if full(&fl, options.batch_rows, options.batch_bytes)
-                    && !send(vec![fl.finish_parts()], &mut rejects, &mut stats)
+                    && !send(vec![fl.finish_parts()], None, &mut rejects, &mut stats)
                 {
                     ok = false;
                     break;
@@ -1098,13 +1150,20 @@ fn work<P>(
             }
         }
         if ok {
-            ok = send(vec![fl.finish_parts()], &mut rejects, &mut stats);
+            let side = (batcher.side.rows() > 0).then(|| batcher.side.finish());
+            ok = send(vec![fl.finish_parts()], side, &mut rejects, &mut stats);
         }
     }
 }
 
-/// Every call record to one flattener (the spilled records of one date).
-struct OneDate<'a>(&'a mut Flattener);
+/// The modification time of file `path` in µs since the epoch (none for standard input).
+fn modified_us(path: &str) -> Option<i64> {
+    let t = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_micros() as i64)
+}
+
+/// Every call record to one flattener (the spilled records of one date, only call records).
+struct OneDate<'a>(&'a mut Flattener, &'a mut SideRows);
 
 impl Route for OneDate<'_> {
     fn call(&mut self, _: Option<i32>) -> Option<&mut Flattener> {
@@ -1112,6 +1171,9 @@ impl Route for OneDate<'_> {
     }
     fn page(&mut self) -> &mut Flattener {
         self.0
+    }
+    fn side(&mut self) -> &mut SideRows {
+        self.1
     }
 }
 

@@ -1,4 +1,4 @@
-//! Parsing Graph's text values: ISO-8601 durations and timestamps.
+//! Parsing Graph's text values: ISO-8601 durations and timestamps, and decimals.
 
 /// Parses an ISO-8601 duration (`PT0.016S`, `PT1M2.5S`, `P1DT2H`, `-PT5S`) into milliseconds.
 ///
@@ -200,6 +200,76 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
+/// Parses a decimal number (`12`, `-0.0125`, `1.5e-3`) into its unscaled value at `scale`
+/// fractional digits, exactly: a number with a non-zero digit past `scale`, or with more than
+/// 38 significant digits, is refused with the reason.
+pub fn parse_decimal(s: &str, scale: u32) -> Result<i128, String> {
+    let b = s.as_bytes();
+    let (neg, mut i) = match b.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    // Digits and where the point falls among them.
+    let mut digits: Vec<u8> = Vec::new();
+    let mut point: Option<usize> = None;
+    let mut any = false;
+    while i < b.len() {
+        match b[i] {
+            c @ b'0'..=b'9' => {
+                digits.push(c - b'0');
+                any = true;
+            }
+            b'.' if point.is_none() => point = Some(digits.len()),
+            b'e' | b'E' => break,
+            _ => return Err(format!("{s:?} is not a decimal number")),
+        }
+        i += 1;
+    }
+    if !any {
+        return Err(format!("{s:?} is not a decimal number"));
+    }
+    let mut exp: i64 = 0;
+    if i < b.len() {
+        exp = s[i + 1..]
+            .parse::<i64>()
+            .ok()
+            .filter(|e| e.abs() < 1000)
+            .ok_or_else(|| format!("{s:?} is not a decimal number"))?;
+    }
+    // The value is digits × 10^(exp − fractional digits); scaled: × 10^scale.
+    let frac = (digits.len() - point.unwrap_or(digits.len())) as i64;
+    let shift = exp - frac + scale as i64;
+    let mut v: i128 = 0;
+    let too_big = || format!("{s} has more than 38 digits");
+    if shift >= 0 {
+        for d in &digits {
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(*d as i128))
+                .ok_or_else(too_big)?;
+        }
+        for _ in 0..shift {
+            v = v.checked_mul(10).ok_or_else(too_big)?;
+        }
+    } else {
+        let cut = digits.len().saturating_sub((-shift) as usize);
+        if digits[cut..].iter().any(|d| *d != 0) {
+            return Err(format!("{s} has more than {scale} decimal places"));
+        }
+        for d in &digits[..cut] {
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(*d as i128))
+                .ok_or_else(too_big)?;
+        }
+    }
+    if v >= 10i128.pow(38) {
+        return Err(too_big());
+    }
+    Ok(if neg { -v } else { v })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +297,25 @@ mod tests {
             assert_eq!(parse_duration_ms(bad), None, "{bad}");
         }
         assert_eq!(parse_duration_ms("PT99999999999999999999S"), None);
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal("0.0125", 10), Ok(125_000_000));
+        assert_eq!(parse_decimal("-3", 4), Ok(-30_000));
+        assert_eq!(parse_decimal("1.5e-3", 4), Ok(15));
+        assert_eq!(parse_decimal("2E2", 0), Ok(200));
+        assert_eq!(parse_decimal("0.10000", 1), Ok(1));
+        assert_eq!(parse_decimal("0", 10), Ok(0));
+        assert!(
+            parse_decimal("0.125", 2)
+                .unwrap_err()
+                .contains("more than 2 decimal places")
+        );
+        assert!(parse_decimal("1e40", 0).unwrap_err().contains("38 digits"));
+        for bad in ["", "-", ".", "1.2.3", "abc", "1e", "0x10", "1,5"] {
+            assert!(parse_decimal(bad, 4).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub struct WriteStats {
     pub groups: u64,
     /// Tables restored at open because a killed run had left a group unfinished.
     pub recovered_tables: u64,
+    /// Rows written to each side table (in [`cqlake_schema::SideTable::ALL`] order), after
+    /// merging by key.
+    pub side_rows: [u64; cqlake_schema::SideTable::ALL.len()],
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -215,7 +218,7 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
         ctx.register_table(t.name(), provider)
             .map_err(query_err(t))?;
     }
-    Ok(())
+    crate::side::register_side_tables(ctx, root).await
 }
 
 /// Applies flattened batches to a Delta lake. See the [crate documentation](crate).
@@ -245,6 +248,8 @@ pub struct LakeWriter {
     stats: WriteStats,
     /// The follow-up page records this run wrote, by input position.
     pages_written: crate::plan::PageOrders,
+    /// The side tables' rows.
+    side: crate::side::SideTables,
 }
 
 /// Prepares batches for a [`LakeWriter`] away from it (in parallel, in the pipeline's
@@ -426,6 +431,7 @@ impl LakeWriter {
             run_id,
             stats,
             pages_written: Default::default(),
+            side: crate::side::SideTables::delta(root.clone()),
         };
         if writer.stats.recovered_tables > 0 {
             // The restores are commits too: record them as a finished (empty) group.
@@ -543,7 +549,15 @@ impl LakeWriter {
     /// pushed.
     pub async fn finish(mut self) -> Result<WriteStats> {
         self.commit().await?;
+        self.side.finish().await?;
+        self.stats.side_rows = self.side.rows;
         Ok(self.stats)
+    }
+
+    /// Adds rows of the side tables; they are merged into the lake by key (a table at a time,
+    /// once it holds [`crate::SIDE_FLUSH_ROWS`] rows, and the rest at [`LakeWriter::finish`]).
+    pub async fn push_side(&mut self, batch: cqlake_ingest::side::SideBatch) -> Result<()> {
+        self.side.push(batch).await
     }
 
     /// Closes the open data files and appends them, one commit per table, `calls` last; that

@@ -12,6 +12,10 @@
 //! context. A group is atomic: a run killed part-way is rolled back when the lake is next opened
 //! for writing, and readers ([`register_lake`]) see only finished groups.
 //!
+//! The side tables (recordings, record operations, PSTN, direct-routing and SMS logs,
+//! notifications, sync state) are unpartitioned Delta tables beside them, merged by key (see
+//! [`cqlake_schema::SideTable`]).
+//!
 //! [`ParquetWriter`] writes plain Parquet files instead, for a one-shot export.
 #![deny(missing_docs)]
 
@@ -23,6 +27,7 @@ mod index;
 mod optimize;
 mod parquet_out;
 mod plan;
+mod side;
 mod stats;
 
 pub use delta::{
@@ -33,6 +38,7 @@ pub use index::Written;
 pub use optimize::{Optimize, OptimizeStats, VacuumStats, parse_date};
 pub use parquet_out::{ParquetWriter, PreparedRows};
 pub use plan::{CallKey, CallRows, PageOrders, Replace, Selection, select, with_call_context};
+pub use side::{SIDE_FLUSH_ROWS, merge as merge_side_rows, register_side_tables};
 
 /// Errors of the lake crate.
 #[derive(Debug, thiserror::Error)]

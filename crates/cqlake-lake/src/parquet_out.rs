@@ -22,6 +22,7 @@ use crate::{Error, Result};
 pub struct ParquetWriter {
     files: DataFiles<()>,
     rows: [u64; 6],
+    side: crate::side::SideTables,
 }
 
 /// A batch encoded for a [`ParquetWriter`] (see [`ParquetWriter::prepare`]).
@@ -49,6 +50,7 @@ impl ParquetWriter {
         }
         let run_id = std::process::id().to_string();
         Ok(ParquetWriter {
+            side: crate::side::SideTables::parquet(root.clone()),
             files: DataFiles::new(root, run_id, |_| ()),
             rows: [0; 6],
         })
@@ -90,9 +92,16 @@ impl ParquetWriter {
         self.push_prepared(Self::prepare(batch)?)
     }
 
-    /// Closes every file; returns rows written per table.
-    pub fn finish(mut self) -> Result<[u64; 6]> {
+    /// Adds rows of the side tables: each is written, one row per key, to one file
+    /// `<out>/<table>/part-*.parquet` at [`ParquetWriter::finish`].
+    pub fn push_side(&mut self, batch: cqlake_ingest::side::SideBatch) -> Result<()> {
+        futures::executor::block_on(self.side.push(batch))
+    }
+
+    /// Closes every file; returns rows written per call table and per side table.
+    pub fn finish(mut self) -> Result<([u64; 6], [u64; cqlake_schema::SideTable::ALL.len()])> {
         self.files.close_all()?;
-        Ok(self.rows)
+        futures::executor::block_on(self.side.finish())?;
+        Ok((self.rows, self.side.rows))
     }
 }

@@ -25,10 +25,21 @@ pub enum Leaf {
     Duration,
     /// `Collection(Edm.String)` or a collection of an enum: a list of strings.
     StrList,
+    /// `Edm.Decimal` (a charge): Decimal128 with [`DECIMAL_SCALE`] fractional digits, exact.
+    Decimal,
+    /// `Edm.Int32` seconds (`duration` of a PSTN or direct-routing row): Float64 milliseconds like
+    /// every duration of the lake, column name ends in `_ms`.
+    Seconds,
     /// An open type of boolean flags (`feedbackTokenSet`): two columns, the names of the flags set
     /// to `true` as a list, and the whole object as JSON text (`_json` suffix).
     TokenSet,
 }
+
+/// The precision of [`Leaf::Decimal`] columns (Arrow `Decimal128(38, 10)`).
+pub const DECIMAL_PRECISION: u8 = 38;
+/// The scale of [`Leaf::Decimal`] columns: a value with more fractional digits is refused, never
+/// rounded.
+pub const DECIMAL_SCALE: i8 = 10;
 
 /// What a property holds.
 #[derive(Debug, Clone, Copy)]
@@ -491,5 +502,264 @@ pub static CALL_RECORD: Group = Group {
         leaf("joinWebUrl", "join_web_url", Str),
         obj("organizer", "organizer", &IDENTITY_SET),
         obj("organizer_v2", "organizer_v2", &PARTICIPANT_WITH_ID),
+    ],
+};
+
+/// A `microsoft.graph.identity` as the Teams APIs send it (`teamworkUserIdentity`,
+/// `teamworkApplicationIdentity`, …), in the organizer of a recording.
+pub static TEAMWORK_IDENTITY: Group = Group {
+    graph_type: "microsoft.graph.teamworkUserIdentity",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("id", "id", Str),
+        leaf("displayName", "display_name", Str),
+        leaf("tenantId", "tenant_id", Str),
+        leaf("userIdentityType", "user_identity_type", Str),
+        leaf("applicationIdentityType", "application_identity_type", Str),
+    ],
+};
+
+/// `microsoft.graph.identitySet` of a recording's `meetingOrganizer`.
+pub static ORGANIZER_IDENTITY_SET: Group = Group {
+    graph_type: "microsoft.graph.identitySet",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        obj("user", "user", &TEAMWORK_IDENTITY),
+        obj("application", "application", &TEAMWORK_IDENTITY),
+        obj("device", "device", &TEAMWORK_IDENTITY),
+    ],
+};
+
+/// `microsoft.graph.callRecording` (its `content` stream is not part of the JSON).
+pub static CALL_RECORDING: Group = Group {
+    graph_type: "microsoft.graph.callRecording",
+    props: &[
+        leaf("id", "id", Str),
+        leaf("@odata.type", "odata_type", Str),
+        leaf("meetingId", "meeting_id", Str),
+        leaf("callId", "call_id", Str),
+        leaf("contentCorrelationId", "content_correlation_id", Str),
+        leaf("createdDateTime", "created_date_time", Timestamp),
+        leaf("endDateTime", "end_date_time", Timestamp),
+        leaf("recordingContentUrl", "recording_content_url", Str),
+        obj(
+            "meetingOrganizer",
+            "meeting_organizer",
+            &ORGANIZER_IDENTITY_SET,
+        ),
+    ],
+};
+
+/// `microsoft.graph.resultInfo`.
+pub static RESULT_INFO: Group = Group {
+    graph_type: "microsoft.graph.resultInfo",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("code", "code", Int32),
+        leaf("subcode", "subcode", Int32),
+        leaf("message", "message", Str),
+    ],
+};
+
+/// `microsoft.graph.recordOperation` (a `commsOperation`), without `recordingAccessToken`: the
+/// token is a secret, counted as redacted and never stored.
+pub static RECORD_OPERATION: Group = Group {
+    graph_type: "microsoft.graph.recordOperation",
+    props: &[
+        leaf("id", "id", Str),
+        leaf("@odata.type", "odata_type", Str),
+        leaf("status", "status", Str),
+        leaf("completionReason", "completion_reason", Str),
+        leaf("clientContext", "client_context", Str),
+        leaf("recordingLocation", "recording_location", Str),
+        obj("resultInfo", "result_info", &RESULT_INFO),
+    ],
+};
+
+/// `callRecords.pstnCallLogRow` (v1.0 and beta; the beta `callLogRow` base properties first).
+pub static PSTN_CALL_LOG_ROW: Group = Group {
+    graph_type: "callRecords.pstnCallLogRow",
+    props: &[
+        leaf("id", "id", Str),
+        leaf("@odata.type", "odata_type", Str),
+        leaf("userId", "user_id", Str),
+        leaf("userPrincipalName", "user_principal_name", Str),
+        leaf("userDisplayName", "user_display_name", Str),
+        leaf("otherPartyCountryCode", "other_party_country_code", Str),
+        obj_list(
+            "administrativeUnitInfos",
+            "administrative_unit_infos",
+            &ADMINISTRATIVE_UNIT_INFO,
+        ),
+        leaf("callId", "call_id", Str),
+        leaf("startDateTime", "start_date_time", Timestamp),
+        leaf("endDateTime", "end_date_time", Timestamp),
+        leaf("duration", "duration", Seconds),
+        leaf("charge", "charge", Decimal),
+        leaf("connectionCharge", "connection_charge", Decimal),
+        leaf("currency", "currency", Str),
+        leaf("callType", "call_type", Str),
+        leaf("calleeNumber", "callee_number", Str),
+        leaf("callerNumber", "caller_number", Str),
+        leaf("usageCountryCode", "usage_country_code", Str),
+        leaf("tenantCountryCode", "tenant_country_code", Str),
+        leaf("destinationContext", "destination_context", Str),
+        leaf("destinationName", "destination_name", Str),
+        leaf("conferenceId", "conference_id", Str),
+        leaf("licenseCapability", "license_capability", Str),
+        leaf("inventoryType", "inventory_type", Str),
+        leaf("operator", "operator", Str),
+        leaf("callDurationSource", "call_duration_source", Str),
+        leaf("clientLocalIpV4Address", "client_local_ip_v4_address", Str),
+        leaf("clientLocalIpV6Address", "client_local_ip_v6_address", Str),
+        leaf(
+            "clientPublicIpV4Address",
+            "client_public_ip_v4_address",
+            Str,
+        ),
+        leaf(
+            "clientPublicIpV6Address",
+            "client_public_ip_v6_address",
+            Str,
+        ),
+    ],
+};
+
+/// `callRecords.directRoutingLogRow` (v1.0 and beta).
+pub static DIRECT_ROUTING_LOG_ROW: Group = Group {
+    graph_type: "callRecords.directRoutingLogRow",
+    props: &[
+        leaf("id", "id", Str),
+        leaf("@odata.type", "odata_type", Str),
+        leaf("userId", "user_id", Str),
+        leaf("userPrincipalName", "user_principal_name", Str),
+        leaf("userDisplayName", "user_display_name", Str),
+        leaf("otherPartyCountryCode", "other_party_country_code", Str),
+        obj_list(
+            "administrativeUnitInfos",
+            "administrative_unit_infos",
+            &ADMINISTRATIVE_UNIT_INFO,
+        ),
+        leaf("correlationId", "correlation_id", Str),
+        leaf("transferorCorrelationId", "transferor_correlation_id", Str),
+        leaf("startDateTime", "start_date_time", Timestamp),
+        leaf("inviteDateTime", "invite_date_time", Timestamp),
+        leaf("failureDateTime", "failure_date_time", Timestamp),
+        leaf("endDateTime", "end_date_time", Timestamp),
+        leaf("duration", "duration", Seconds),
+        leaf("callType", "call_type", Str),
+        leaf("successfulCall", "successful_call", Bool),
+        leaf("callerNumber", "caller_number", Str),
+        leaf("calleeNumber", "callee_number", Str),
+        leaf("mediaPathLocation", "media_path_location", Str),
+        leaf("signalingLocation", "signaling_location", Str),
+        leaf("finalSipCode", "final_sip_code", Int32),
+        leaf("callEndSubReason", "call_end_sub_reason", Int32),
+        leaf("finalSipCodePhrase", "final_sip_code_phrase", Str),
+        leaf(
+            "trunkFullyQualifiedDomainName",
+            "trunk_fully_qualified_domain_name",
+            Str,
+        ),
+        leaf("mediaBypassEnabled", "media_bypass_enabled", Bool),
+        leaf("userCountryCode", "user_country_code", Str),
+    ],
+};
+
+/// `callRecords.smsLogRow` (beta).
+pub static SMS_LOG_ROW: Group = Group {
+    graph_type: "callRecords.smsLogRow",
+    props: &[
+        leaf("id", "id", Str),
+        leaf("@odata.type", "odata_type", Str),
+        leaf("userId", "user_id", Str),
+        leaf("userPrincipalName", "user_principal_name", Str),
+        leaf("userDisplayName", "user_display_name", Str),
+        leaf("otherPartyCountryCode", "other_party_country_code", Str),
+        obj_list(
+            "administrativeUnitInfos",
+            "administrative_unit_infos",
+            &ADMINISTRATIVE_UNIT_INFO,
+        ),
+        leaf("smsId", "sms_id", Str),
+        leaf("sentDateTime", "sent_date_time", Timestamp),
+        leaf("smsType", "sms_type", Str),
+        leaf("smsUnits", "sms_units", Int32),
+        leaf("sourceNumber", "source_number", Str),
+        leaf("destinationNumber", "destination_number", Str),
+        leaf("destinationContext", "destination_context", Str),
+        leaf("destinationName", "destination_name", Str),
+        leaf("callCharge", "call_charge", Decimal),
+        leaf("currency", "currency", Str),
+        leaf("licenseCapability", "license_capability", Str),
+        leaf("tenantCountryCode", "tenant_country_code", Str),
+        leaf("userCountryCode", "user_country_code", Str),
+    ],
+};
+
+/// `callRecords.pstnBlockedUsersLogRow` (beta).
+pub static PSTN_BLOCKED_USERS_LOG_ROW: Group = Group {
+    graph_type: "callRecords.pstnBlockedUsersLogRow",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("userId", "user_id", Str),
+        leaf("userPrincipalName", "user_principal_name", Str),
+        leaf("userDisplayName", "user_display_name", Str),
+        leaf("userTelephoneNumber", "user_telephone_number", Str),
+        leaf("blockDateTime", "block_date_time", Timestamp),
+        leaf("blockReason", "block_reason", Str),
+        leaf("remediationId", "remediation_id", Str),
+        leaf("userBlockMode", "user_block_mode", Str),
+    ],
+};
+
+/// `callRecords.pstnOnlineMeetingDialoutReport` (beta): totals per user, location, destination
+/// and currency over the period asked for.
+pub static PSTN_ONLINE_MEETING_DIALOUT_REPORT: Group = Group {
+    graph_type: "callRecords.pstnOnlineMeetingDialoutReport",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("userId", "user_id", Str),
+        leaf("userPrincipalName", "user_principal_name", Str),
+        leaf("userDisplayName", "user_display_name", Str),
+        leaf("usageLocation", "usage_location", Str),
+        leaf("destinationContext", "destination_context", Str),
+        leaf("currency", "currency", Str),
+        leaf("totalCalls", "total_calls", Int32),
+        leaf("totalCallSeconds", "total_call", Seconds),
+        leaf("totalCallCharge", "total_call_charge", Decimal),
+    ],
+};
+
+/// The `resourceData` of a change notification: the announced resource.
+pub static RESOURCE_DATA: Group = Group {
+    graph_type: "microsoft.graph.resourceData",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.id", "odata_id", Str),
+        leaf("@odata.etag", "odata_etag", Str),
+        leaf("id", "id", Str),
+    ],
+};
+
+/// `microsoft.graph.changeNotification` (a webhook payload item), without `clientState`: the
+/// subscription's shared secret is counted as redacted and never stored.
+pub static CHANGE_NOTIFICATION: Group = Group {
+    graph_type: "microsoft.graph.changeNotification",
+    props: &[
+        leaf("id", "id", Str),
+        leaf("@odata.type", "odata_type", Str),
+        leaf("subscriptionId", "subscription_id", Str),
+        leaf("changeType", "change_type", Str),
+        leaf("lifecycleEvent", "lifecycle_event", Str),
+        leaf("resource", "resource", Str),
+        obj("resourceData", "resource_data", &RESOURCE_DATA),
+        leaf(
+            "subscriptionExpirationDateTime",
+            "subscription_expiration_date_time",
+            Timestamp,
+        ),
+        leaf("tenantId", "tenant_id", Str),
+        leaf("organizationId", "organization_id", Str),
     ],
 };

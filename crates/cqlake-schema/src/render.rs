@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::tables::{ColumnRole, TableId};
+use crate::side::SideTable;
+use crate::tables::{Column, ColumnRole, TableId};
 
 fn type_name(dt: &arrow::datatypes::DataType) -> String {
     use arrow::datatypes::DataType::*;
@@ -14,6 +15,7 @@ fn type_name(dt: &arrow::datatypes::DataType) -> String {
         Boolean => "boolean".into(),
         Date32 => "date".into(),
         Timestamp(_, _) => "timestamp(us, UTC)".into(),
+        Decimal128(p, s) => format!("decimal({p}, {s})"),
         List(f) => format!("list<{}>", type_name(f.data_type())),
         other => other.to_string(),
     }
@@ -25,27 +27,32 @@ fn role_note(role: &ColumnRole) -> &'static str {
         ColumnRole::Extra => "unknown keys",
         ColumnRole::Context { .. } => "context",
         ColumnRole::Value { .. } => "",
+        ColumnRole::Derived => "derived",
     }
 }
 
-/// The tables (all, or only `only`) as plain text: one line per column with its type and the Graph
-/// property it comes from.
-pub fn text_reference(only: Option<TableId>) -> String {
-    let mut out = String::new();
-    for id in TableId::ALL
+/// Every table of the lake, call tables first: name, what a row is, columns.
+fn all_tables() -> impl Iterator<Item = (&'static str, &'static str, &'static [Column])> {
+    TableId::ALL
         .into_iter()
-        .filter(|t| only.is_none_or(|o| o == *t))
-    {
-        let t = id.table();
-        let _ = writeln!(
-            out,
-            "{} ({} columns): {}",
-            id.name(),
-            t.columns.len(),
-            id.doc()
-        );
-        let width = t.columns.iter().map(|c| c.name.len()).max().unwrap_or(0);
-        for c in &t.columns {
+        .map(|id| (id.name(), id.doc(), id.table().columns.as_slice()))
+        .chain(
+            SideTable::ALL
+                .into_iter()
+                .map(|t| (t.name(), t.doc(), t.def().columns.as_slice())),
+        )
+}
+
+/// The tables (all, or only the one named `only`) as plain text: one line per column with its
+/// type and the Graph property it comes from. `None` when no table is named `only`.
+pub fn text_reference(only: Option<&str>) -> Option<String> {
+    let mut out = String::new();
+    let mut found = false;
+    for (name, doc, columns) in all_tables().filter(|(n, _, _)| only.is_none_or(|o| o == *n)) {
+        found = true;
+        let _ = writeln!(out, "{} ({} columns): {}", name, columns.len(), doc);
+        let width = columns.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        for c in columns {
             let _ = writeln!(
                 out,
                 "  {:width$}  {:20}  {}",
@@ -56,23 +63,27 @@ pub fn text_reference(only: Option<TableId>) -> String {
         }
         out.push('\n');
     }
-    out
+    found.then_some(out)
+}
+
+/// The names of every table.
+pub fn table_names() -> Vec<&'static str> {
+    all_tables().map(|(n, _, _)| n).collect()
 }
 
 /// The tables as the Markdown table reference the README embeds.
 pub fn markdown_reference() -> String {
     let mut out = String::new();
-    for id in TableId::ALL {
-        let t = id.table();
+    for (name, doc, columns) in all_tables() {
         let _ = writeln!(
             out,
             "### `{}`\n\n{} ({} columns).\n",
-            id.name(),
-            id.doc(),
-            t.columns.len()
+            name,
+            doc,
+            columns.len()
         );
         out.push_str("| column | type | Graph property | |\n|---|---|---|---|\n");
-        for c in &t.columns {
+        for c in columns {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} | {} |",

@@ -170,6 +170,9 @@ pub enum ColumnRole {
     },
     /// The `extra` column: unknown keys as JSON text.
     Extra,
+    /// A column of a side table ([`crate::SideTable`]) that cqlake derives from the document
+    /// around the object (the call id in a `resourceUrl`, the links of a page).
+    Derived,
     /// A context column of `streams`, copied from a column of a parent table.
     Context {
         /// The parent table.
@@ -276,7 +279,8 @@ fn leaf_type(leaf: Leaf) -> DataType {
         Leaf::Str => DataType::Utf8,
         Leaf::Int32 => DataType::Int32,
         Leaf::Int64 => DataType::Int64,
-        Leaf::Float | Leaf::Duration => DataType::Float64,
+        Leaf::Float | Leaf::Duration | Leaf::Seconds => DataType::Float64,
+        Leaf::Decimal => DataType::Decimal128(graph::DECIMAL_PRECISION, graph::DECIMAL_SCALE),
         Leaf::Bool => DataType::Boolean,
         Leaf::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
         Leaf::StrList | Leaf::TokenSet => list_of(DataType::Utf8),
@@ -289,8 +293,8 @@ pub fn list_of(item: DataType) -> DataType {
     DataType::List(Arc::new(Field::new("element", item, true)))
 }
 
-struct Builder {
-    columns: Vec<Column>,
+pub(crate) struct Builder {
+    pub(crate) columns: Vec<Column>,
 }
 
 impl Builder {
@@ -305,13 +309,19 @@ impl Builder {
         });
     }
 
-    fn push_leaf(&mut self, name: String, leaf: Leaf, list: bool, source: String) -> usize {
+    pub(crate) fn push_leaf(
+        &mut self,
+        name: String,
+        leaf: Leaf,
+        list: bool,
+        source: String,
+    ) -> usize {
         let index = self.columns.len();
         let mut data_type = leaf_type(leaf);
         if list {
             data_type = list_of(data_type);
         }
-        let name = if leaf == Leaf::Duration {
+        let name = if matches!(leaf, Leaf::Duration | Leaf::Seconds) {
             format!("{name}_ms")
         } else {
             name
@@ -343,7 +353,7 @@ impl Builder {
         index
     }
 
-    fn group(&mut self, group: &'static Group, prefix: &str, source: &str) -> GroupPlan {
+    pub(crate) fn group(&mut self, group: &'static Group, prefix: &str, source: &str) -> GroupPlan {
         let mut props = Vec::with_capacity(group.props.len());
         for prop in group.props {
             let name = format!("{prefix}{}", prop.col);
@@ -383,7 +393,7 @@ impl Builder {
         GroupPlan { group, props }
     }
 
-    fn extra(&mut self, source: &str) -> usize {
+    pub(crate) fn extra(&mut self, source: &str) -> usize {
         self.columns.push(Column {
             name: EXTRA.into(),
             data_type: DataType::Utf8,
@@ -407,12 +417,16 @@ fn table(id: TableId, keys: &[Key], group: &'static Group, source: &str) -> Tabl
     finish(id, keys, b.columns, plan, extra)
 }
 
-fn finish(id: TableId, keys: &[Key], columns: Vec<Column>, plan: GroupPlan, extra: usize) -> Table {
+pub(crate) fn schema_of(columns: &[Column]) -> SchemaRef {
     let fields: Vec<Field> = columns
         .iter()
         .map(|c| Field::new(c.name.clone(), c.data_type.clone(), c.nullable))
         .collect();
-    let schema = Arc::new(Schema::new(fields));
+    Arc::new(Schema::new(fields))
+}
+
+fn finish(id: TableId, keys: &[Key], columns: Vec<Column>, plan: GroupPlan, extra: usize) -> Table {
+    let schema = schema_of(&columns);
     Table {
         id,
         columns,
