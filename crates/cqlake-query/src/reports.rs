@@ -22,7 +22,7 @@ impl Report {
 }
 
 /// Every built-in report.
-pub const REPORTS: [Report; 9] = [
+pub const REPORTS: [Report; 13] = [
     Report {
         name: "summary",
         sql: include_str!("../../../sql/reports/summary.sql"),
@@ -58,5 +58,21 @@ pub const REPORTS: [Report; 9] = [
     Report {
         name: "failures",
         sql: include_str!("../../../sql/reports/failures.sql"),
+    },
+    Report {
+        name: "recordings",
+        sql: include_str!("../../../sql/reports/recordings.sql"),
+    },
+    Report {
+        name: "pstn",
+        sql: include_str!("../../../sql/reports/pstn.sql"),
+    },
+    Report {
+        name: "direct-routing",
+        sql: include_str!("../../../sql/reports/direct-routing.sql"),
+    },
+    Report {
+        name: "unexported",
+        sql: include_str!("../../../sql/reports/unexported.sql"),
     },
 ];

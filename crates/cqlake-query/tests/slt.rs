@@ -61,10 +61,14 @@ fn lake(rt: &tokio::runtime::Runtime) -> tempfile::TempDir {
 /// sample-data/graph-docs --lake DIR` does it.
 fn sample_lake() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = ["sample-data/generated", "sample-data/graph-docs"]
-        .iter()
-        .map(|d| repo_dir().join(d).display().to_string())
-        .collect();
+    let args: Vec<String> = [
+        "sample-data/generated",
+        "sample-data/graph-docs",
+        "sample-data/logs",
+    ]
+    .iter()
+    .map(|d| repo_dir().join(d).display().to_string())
+    .collect();
     let inputs = source::expand_inputs(&args).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut writer = rt
@@ -82,6 +86,10 @@ fn sample_lake() -> tempfile::TempDir {
         &|b| preparer.prepare(b).map_err(|e| e.to_string()),
         &mut |d: Delivery<Result<cqlake_lake::Prepared, String>>| {
             rejects.extend(d.rejects);
+            if let Some(side) = d.side {
+                rt.block_on(writer.push_side(side))
+                    .map_err(|e| source::Error::Sink(e.to_string()))?;
+            }
             if let Some(p) = d.batch {
                 rt.block_on(writer.push_prepared(p.map_err(source::Error::Sink)?))
                     .map_err(|e| source::Error::Sink(e.to_string()))?;
