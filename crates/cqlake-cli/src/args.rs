@@ -210,6 +210,29 @@ pub struct SchemaArgs {
     pub markdown: bool,
 }
 
+/// What `gen` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenKind {
+    /// Call records (every option below applies).
+    Calls,
+    /// Recordings delta pages: a full round and an incremental one.
+    Recordings,
+    /// Record operations and the commsNotifications that end them.
+    RecordOperations,
+    /// getPstnCalls pages.
+    Pstn,
+    /// getDirectRoutingCalls pages.
+    DirectRouting,
+    /// getSmsLog pages (beta).
+    Sms,
+    /// getPstnBlockedUsersLog pages (beta).
+    BlockedUsers,
+    /// getPstnOnlineMeetingDialoutReport pages (beta).
+    Dialout,
+    /// callRecords change-notification payloads.
+    Notifications,
+}
+
 /// Layouts of `gen`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GenContainer {
@@ -256,6 +279,16 @@ pub struct GenArgs {
     /// The seed: the same seed and settings give the same bytes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// What to write: call records, or the documents of a side table (one compact document
+    /// per line, or one file per document in a directory).
+    #[arg(long, value_enum, default_value_t = GenKind::Calls)]
+    pub kind: GenKind,
+    /// Distinct objects of a side-table kind (recordings, operations, log rows, notified calls).
+    #[arg(long, default_value_t = 1000)]
+    pub rows: u64,
+    /// Objects per page of a side-table kind.
+    #[arg(long, default_value_t = 100)]
+    pub page_rows: u64,
     /// How many distinct calls (default 1000).
     #[arg(long, conflicts_with = "size")]
     pub calls: Option<u64>,

@@ -34,6 +34,7 @@ pub mod json;
 pub mod model;
 pub mod pools;
 mod random;
+pub mod side;
 
 #[cfg(test)]
 mod tests;
