@@ -68,7 +68,14 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         s.rows,
         started.elapsed().as_secs_f64()
     )?;
-    if s.files_removed > 0 {
+    if s.side_files_removed > 0 {
+        writeln!(
+            out,
+            "side tables: {} files became {}",
+            s.side_files_removed, s.side_files_added
+        )?;
+    }
+    if s.files_removed > 0 || s.side_files_removed > 0 {
         writeln!(
             out,
             "the replaced files stay for readers of older snapshots; `cqlake vacuum` deletes them"

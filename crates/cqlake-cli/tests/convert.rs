@@ -254,9 +254,12 @@ fn python_deltalake_and_pyarrow_read_the_lake() {
     let python = std::env::var("CQLAKE_PYTHON").unwrap_or_else(|_| "python3".into());
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    assert_eq!(convert(&[&sample("graph-docs")], &lake).0, 0);
+    assert_eq!(
+        convert(&[&sample("graph-docs"), &sample("logs")], &lake).0,
+        0
+    );
     let script = r#"
-import sys, glob, deltalake, pyarrow.parquet as pq
+import sys, glob, decimal, deltalake, pyarrow.parquet as pq
 lake = sys.argv[1]
 t = deltalake.DeltaTable(lake + "/streams").to_pyarrow_table()
 row = [r for r in t.to_pylist() if r["stream_id"] == "1785122252"][0]
@@ -267,6 +270,9 @@ files = deltalake.DeltaTable(lake + "/streams").file_uris()
 print(sum(pq.read_table(f).num_rows for f in files))
 on_disk = glob.glob(lake + "/streams/**/*.parquet", recursive=True)
 print(len(on_disk) >= len(files))
+# A side table with its decimals: the charges of sample-data/logs, exactly.
+p = deltalake.DeltaTable(lake + "/pstn_calls").to_pyarrow_table()
+print(p.num_rows, sum(p.column("charge").to_pylist()), p.schema.field("charge").type)
 # deltalake's runtime threads can abort the interpreter's shutdown ("terminate called without
 # an active exception"): leave without it.
 sys.stdout.flush()
@@ -290,7 +296,12 @@ os._exit(0)
     );
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
-        vec!["2 7.0 wired 2020-02-25", "2", "True"]
+        vec![
+            "2 7.0 wired 2020-02-25",
+            "2",
+            "True",
+            "5 2.4856000000 decimal128(38, 10)"
+        ]
     );
 }
 

@@ -620,3 +620,48 @@ fn a_plain_parquet_export_writes_one_file_per_side_table_one_row_per_key() {
     assert_eq!(rows("notifications"), 4);
     assert!(!out.join("sms_logs").join("_delta_log").exists());
 }
+
+/// The `.parquet` files under `dir`, recursively.
+fn parquet_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            if p.is_dir() {
+                parquet_files(&p)
+            } else {
+                usize::from(p.extension().is_some_and(|e| e == "parquet"))
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn optimize_and_vacuum_compact_the_side_tables_and_keep_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_s = lake.display().to_string();
+    // Three runs, each merging into pstn_calls: three data files where one would do.
+    for pages in [
+        &["pstn-calls.1.json"][..],
+        &["pstn-calls.2.json"],
+        &["pstn-calls.1.json"],
+    ] {
+        let files: Vec<std::path::PathBuf> =
+            pages.iter().map(|p| sample(&format!("logs/{p}"))).collect();
+        let files: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+        assert_eq!(convert(&files, &lake).0, 0);
+    }
+    let before = query(&lake, "SELECT * FROM pstn_calls ORDER BY id");
+    assert_eq!(before.len(), 5);
+    assert!(parquet_files(&lake.join("pstn_calls")) >= 3);
+    let o = crate::common::cqlake(&["optimize", "--lake", &lake_s]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("side tables: "), "{out}");
+    assert_eq!(query(&lake, "SELECT * FROM pstn_calls ORDER BY id"), before);
+    let o = crate::common::cqlake(&["vacuum", "--lake", &lake_s, "--retain-hours", "0"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(parquet_files(&lake.join("pstn_calls")), 1);
+    assert_eq!(query(&lake, "SELECT * FROM pstn_calls ORDER BY id"), before);
+}

@@ -695,7 +695,35 @@ mod tests {
             page_kind(Some(
                 "https://graph.microsoft.com/v1.0/$metadata#Collection(callRecording)"
             )),
-            PageKind::Other("Collection(callRecording)".into())
+            PageKind::Side(SideTable::Recordings)
+        );
+        // The log rows' namespace is callRecords, but they are not call records.
+        for (ty, t) in [
+            ("pstnCallLogRow", SideTable::PstnCalls),
+            ("directRoutingLogRow", SideTable::DirectRoutingCalls),
+            ("smsLogRow", SideTable::SmsLogs),
+            ("pstnBlockedUsersLogRow", SideTable::PstnBlockedUsers),
+            (
+                "pstnOnlineMeetingDialoutReport",
+                SideTable::PstnDialoutReport,
+            ),
+        ] {
+            assert_eq!(
+                page_kind(Some(&format!(
+                    "https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph.callRecords.{ty})"
+                ))),
+                PageKind::Side(t)
+            );
+        }
+        assert_eq!(
+            page_kind(Some(
+                "https://graph.microsoft.com/v1.0/$metadata#users('x')/onlineMeetings('y')/recordings"
+            )),
+            PageKind::Side(SideTable::Recordings)
+        );
+        assert_eq!(
+            page_kind(Some("https://graph.microsoft.com/v1.0/$metadata#users")),
+            PageKind::Other("users".into())
         );
         assert_eq!(
             odata_context(br#"{ "@odata.context" : "abc", "value": ["#).as_deref(),

@@ -99,6 +99,10 @@ pub struct OptimizeStats {
     pub bytes_before: u64,
     /// Bytes of the files written.
     pub bytes_after: u64,
+    /// Data files of the side tables replaced (bin-packed by Delta's OPTIMIZE).
+    pub side_files_removed: u64,
+    /// Data files of the side tables written.
+    pub side_files_added: u64,
 }
 
 /// One partition's live data files.
@@ -293,6 +297,8 @@ impl LakeWriter {
                 .await?;
             committed = true;
         }
+        (stats.side_files_removed, stats.side_files_added) =
+            crate::side::optimize_side_tables(&self.root).await?;
         Ok(stats)
     }
 
@@ -409,6 +415,7 @@ impl LakeWriter {
         let cutoff = std::time::SystemTime::now()
             .checked_sub(retain)
             .unwrap_or(std::time::UNIX_EPOCH);
+        let mut tables = Vec::new();
         for t in TableId::ALL {
             let dir = self.root.join(t.name());
             let snapshot = self.table(t).snapshot().map_err(delta_err(t))?;
@@ -417,6 +424,10 @@ impl LakeWriter {
                 .iter()
                 .map(|f| dir.join(f.path().as_ref()))
                 .collect();
+            tables.push((dir, live));
+        }
+        tables.extend(crate::side::side_live_files(&self.root).await?);
+        for (dir, live) in tables {
             let mut stack = vec![dir.clone()];
             while let Some(d) = stack.pop() {
                 for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {

@@ -115,6 +115,48 @@ pub async fn register_side_tables(ctx: &SessionContext, root: &Path) -> Result<(
     Ok(())
 }
 
+/// Compacts the data files of every side table (Delta's OPTIMIZE: small files bin-packed into
+/// files of up to its target size). Returns the files removed and added.
+pub(crate) async fn optimize_side_tables(root: &Path) -> Result<(u64, u64)> {
+    let (mut removed, mut added) = (0, 0);
+    for t in SideTable::ALL {
+        if !root.join(t.name()).join("_delta_log").is_dir() {
+            continue;
+        }
+        let table = open_side_table(root, t).await?;
+        let (_, metrics) = table
+            .optimize()
+            .with_writer_properties(writer_properties())
+            .await
+            .map_err(delta_err(t))?;
+        removed += metrics.num_files_removed;
+        added += metrics.num_files_added;
+    }
+    Ok((removed, added))
+}
+
+/// Every side table's directory and the data files its current version lists.
+pub(crate) async fn side_live_files(
+    root: &Path,
+) -> Result<Vec<(PathBuf, std::collections::HashSet<PathBuf>)>> {
+    let mut out = Vec::new();
+    for t in SideTable::ALL {
+        let dir = root.join(t.name());
+        if !dir.join("_delta_log").is_dir() {
+            continue;
+        }
+        let table = open_side_table(root, t).await?;
+        let snapshot = table.snapshot().map_err(delta_err(t))?;
+        let live = snapshot
+            .log_data()
+            .iter()
+            .map(|f| dir.join(f.path().as_ref()))
+            .collect();
+        out.push((dir, live));
+    }
+    Ok(out)
+}
+
 impl SideTables {
     /// Side tables of the Delta lake at `root` (opened, or created, at the first rows).
     pub(crate) fn delta(root: PathBuf) -> Self {
