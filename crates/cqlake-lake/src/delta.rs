@@ -101,24 +101,41 @@ pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 pub(crate) fn delta_err(t: TableId) -> impl Fn(deltalake::DeltaTableError) -> Error {
+    delta_err_of(t.name())
+}
+
+/// A Delta error of the table called `table`.
+pub(crate) fn delta_err_of(table: &'static str) -> impl Fn(deltalake::DeltaTableError) -> Error {
     move |e| Error::Delta {
-        table: t.name().into(),
+        table: table.into(),
         source: e,
     }
 }
 
 fn query_err(t: TableId) -> impl Fn(datafusion::error::DataFusionError) -> Error {
+    query_err_of(t.name())
+}
+
+/// A query error of the table called `table`.
+pub(crate) fn query_err_of(
+    table: &'static str,
+) -> impl Fn(datafusion::error::DataFusionError) -> Error {
     move |e| Error::Query {
-        table: t.name().into(),
+        table: table.into(),
         source: e,
     }
 }
 
 fn table_url(root: &Path, t: TableId) -> Result<url::Url> {
-    let dir = root.join(t.name());
+    table_url_of(root, t.name())
+}
+
+/// The URL of the table called `name` in the lake at `root` (its directory created).
+pub(crate) fn table_url_of(root: &Path, name: &'static str) -> Result<url::Url> {
+    let dir = root.join(name);
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let dir = dir.canonicalize().map_err(io_err(&dir))?;
-    deltalake::ensure_table_uri(dir.to_string_lossy()).map_err(delta_err(t))
+    deltalake::ensure_table_uri(dir.to_string_lossy()).map_err(delta_err_of(name))
 }
 
 /// Opens (creating where missing) the six tables of the lake at `root`.

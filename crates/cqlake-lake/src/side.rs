@@ -53,24 +53,15 @@ pub(crate) struct SideTables {
 }
 
 fn delta_err(t: SideTable) -> impl Fn(deltalake::DeltaTableError) -> Error {
-    move |e| Error::Delta {
-        table: t.name().into(),
-        source: e,
-    }
+    crate::delta::delta_err_of(t.name())
 }
 
 fn query_err(t: SideTable) -> impl Fn(datafusion::error::DataFusionError) -> Error {
-    move |e| Error::Query {
-        table: t.name().into(),
-        source: e,
-    }
+    crate::delta::query_err_of(t.name())
 }
 
 fn table_url(root: &Path, t: SideTable) -> Result<url::Url> {
-    let dir = root.join(t.name());
-    std::fs::create_dir_all(&dir).map_err(crate::delta::io_err(&dir))?;
-    let dir = dir.canonicalize().map_err(crate::delta::io_err(&dir))?;
-    deltalake::ensure_table_uri(dir.to_string_lossy()).map_err(delta_err(t))
+    crate::delta::table_url_of(root, t.name())
 }
 
 /// Opens side table `t` of the lake at `root`, creating it (empty) where missing.
