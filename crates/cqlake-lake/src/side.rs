@@ -50,6 +50,8 @@ pub(crate) struct SideTables {
     pending: Vec<Pending>,
     /// Rows written per table (after merging).
     pub(crate) rows: [u64; SideTable::ALL.len()],
+    /// See [`REPLACE_KEYS`].
+    replace_keys: usize,
 }
 
 fn delta_err(t: SideTable) -> impl Fn(deltalake::DeltaTableError) -> Error {
@@ -158,6 +160,7 @@ impl SideTables {
                 .map(|_| Pending::default())
                 .collect(),
             rows: [0; SideTable::ALL.len()],
+            replace_keys: REPLACE_KEYS,
         }
     }
 
@@ -230,34 +233,125 @@ impl SideTables {
                     Some(table) => table,
                     None => open_side_table(&self.root, t).await?,
                 };
-                let first = def.columns[def.key[0]].name.as_str();
-                let keys = new.column(def.key[0]).as_string::<i32>();
-                let mut values: Vec<&str> = keys.iter().flatten().collect();
-                values.sort_unstable();
-                values.dedup();
-                let mut terms: Vec<Expr> = values
-                    .chunks(1000)
-                    .map(|c| col(first).in_list(c.iter().map(|v| lit(*v)).collect(), false))
-                    .collect();
-                if keys.null_count() > 0 {
-                    terms.push(col(first).is_null());
-                }
-                let predicate = balanced_or(terms);
-                let existing = scan(&table, t, predicate.clone()).await?;
-                let merged = merge(t, Some(existing), &new, &p.orders)?;
-                let table = table
-                    .write(vec![merged.clone()])
-                    .with_writer_properties(writer_properties())
-                    .with_save_mode(SaveMode::Overwrite)
-                    .with_replace_where(predicate)
-                    .await
-                    .map_err(delta_err(t))?;
+                let (table, rows) =
+                    merge_into(table, t, &new, &p.orders, self.replace_keys).await?;
                 tables[t.index()] = Some(table);
-                self.rows[t.index()] += merged.num_rows() as u64;
+                self.rows[t.index()] += rows;
             }
         }
         Ok(())
     }
+}
+
+/// Keys the lake already holds, up to which a merge replaces only their rows (`replaceWhere`
+/// on the first key column); beyond it the table is rewritten whole.
+const REPLACE_KEYS: usize = 10_000;
+
+/// Merges `new` (input positions `orders`) into side table `t`: rows whose key is new to the
+/// lake are appended (one commit); rows whose key it holds are merged with the lake's and
+/// replace them (a second commit). Returns the table and the rows written.
+async fn merge_into(
+    table: DeltaTable,
+    t: SideTable,
+    new: &RecordBatch,
+    orders: &[u64],
+    replace_keys: usize,
+) -> Result<(DeltaTable, u64)> {
+    let def = t.def();
+    let first = def.columns[def.key[0]].name.as_str();
+    // One row per key within the run first.
+    let run = merge(t, None, new, orders)?;
+    let run_keys = run.column(def.key[0]).as_string::<i32>().clone();
+    let wanted: std::collections::HashSet<&str> = run_keys.iter().flatten().collect();
+    let run_nulls = run_keys.null_count() > 0;
+    let mut matched: std::collections::BTreeSet<String> = Default::default();
+    let mut null_matched = false;
+    for k in scan_keys(&table, t, first).await? {
+        match k {
+            Some(k) if wanted.contains(k.as_str()) => {
+                matched.insert(k);
+            }
+            None if run_nulls => null_matched = true,
+            _ => {}
+        }
+    }
+    let old: BooleanArray = run_keys
+        .iter()
+        .map(|k| {
+            Some(match k {
+                Some(k) => matched.contains(k),
+                None => null_matched,
+            })
+        })
+        .collect();
+    let fresh = arrow::compute::filter_record_batch(&run, &arrow::compute::not(&old)?)?;
+    let touched = arrow::compute::filter_record_batch(&run, &old)?;
+    let mut table = table;
+    let mut written = 0;
+    if fresh.num_rows() > 0 {
+        written += fresh.num_rows() as u64;
+        table = table
+            .write(vec![fresh])
+            .with_writer_properties(writer_properties())
+            .with_save_mode(SaveMode::Append)
+            .await
+            .map_err(delta_err(t))?;
+    }
+    if touched.num_rows() > 0 {
+        let orders = vec![0; touched.num_rows()];
+        let predicate = (matched.len() <= replace_keys).then(|| {
+            let values: Vec<&String> = matched.iter().collect();
+            let mut terms: Vec<Expr> = values
+                .chunks(16)
+                .map(|c| col(first).in_list(c.iter().map(|v| lit(v.as_str())).collect(), false))
+                .collect();
+            if null_matched {
+                terms.push(col(first).is_null());
+            }
+            balanced_or(terms)
+        });
+        let existing = scan(&table, t, predicate.clone().unwrap_or(lit(true))).await?;
+        let result = merge(t, Some(existing), &touched, &orders)?;
+        written += touched.num_rows() as u64;
+        let w = table
+            .write(vec![result])
+            .with_writer_properties(writer_properties())
+            .with_save_mode(SaveMode::Overwrite);
+        table = match predicate {
+            Some(p) => w.with_replace_where(p),
+            None => w,
+        }
+        .await
+        .map_err(delta_err(t))?;
+    }
+    Ok((table, written))
+}
+
+/// Every value of column `name` of side table `t`.
+async fn scan_keys(table: &DeltaTable, t: SideTable, name: &str) -> Result<Vec<Option<String>>> {
+    if table.version().unwrap_or(0) == 0 {
+        return Ok(Vec::new());
+    }
+    let q = query_err(t);
+    let ctx = SessionContext::new();
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(delta_err(t))?;
+    let provider = table.table_provider().await.map_err(&q)?;
+    let batches = ctx
+        .read_table(provider)
+        .map_err(&q)?
+        .select_columns(&[name])
+        .map_err(&q)?
+        .collect()
+        .await
+        .map_err(&q)?;
+    let mut out = Vec::new();
+    for b in batches {
+        let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        out.extend(c.as_string::<i32>().iter().map(|v| v.map(str::to_string)));
+    }
+    Ok(out)
 }
 
 /// The rows of side table `t` that match `filter`.
@@ -498,4 +592,99 @@ fn fold_sync<'a>(
         Arc::new(Int64Array::from(out_recs)),
     ];
     Ok(RecordBatch::try_new(def.schema(), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqlake_ingest::decode::{Decoder, PageKind};
+    use cqlake_ingest::frame::FrameKind;
+
+    /// PSTN rows `(id, seconds)` as a side batch.
+    fn pstn(rows: &[(&str, u32)]) -> SideBatch {
+        let mut d = Decoder::new();
+        for (n, (id, secs)) in rows.iter().enumerate() {
+            d.side.set_order(n as u64);
+            let doc = format!(
+                r##"{{"@odata.type":"#microsoft.graph.callRecords.pstnCallLogRow","id":"{id}","duration":{secs},"charge":0.5}}"##
+            );
+            d.decode(doc.as_bytes(), &FrameKind::Document, &PageKind::Unknown);
+        }
+        d.side.finish()
+    }
+
+    async fn content(root: &Path) -> Vec<(String, f64)> {
+        let table = open_side_table(root, SideTable::PstnCalls).await.unwrap();
+        let b = scan(&table, SideTable::PstnCalls, lit(true)).await.unwrap();
+        let def = SideTable::PstnCalls.def();
+        let ids = b.column(def.column_index("id").unwrap()).as_string::<i32>();
+        let ms = b
+            .column(def.column_index("duration_ms").unwrap())
+            .as_primitive::<arrow::datatypes::Float64Type>();
+        let mut out: Vec<(String, f64)> = (0..b.num_rows())
+            .map(|r| (ids.value(r).to_string(), ms.value(r)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    #[tokio::test]
+    async fn new_keys_append_known_keys_replace_by_key_or_by_rewriting_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SideTables::delta(dir.path().to_path_buf());
+        s.replace_keys = 1;
+        s.push(pstn(&[("a", 1), ("b", 2), ("c", 3), ("a", 4)]))
+            .await
+            .unwrap();
+        s.finish().await.unwrap();
+        // Within the run the later `a` won.
+        assert_eq!(
+            content(dir.path()).await,
+            vec![
+                ("a".into(), 4000.0),
+                ("b".into(), 2000.0),
+                ("c".into(), 3000.0)
+            ]
+        );
+        // Two known keys (more than `replace_keys`): the table is rewritten; `d` is appended.
+        s.push(pstn(&[("b", 20), ("c", 30), ("d", 40)]))
+            .await
+            .unwrap();
+        s.finish().await.unwrap();
+        assert_eq!(
+            content(dir.path()).await,
+            vec![
+                ("a".into(), 4000.0),
+                ("b".into(), 20000.0),
+                ("c".into(), 30000.0),
+                ("d".into(), 40000.0)
+            ]
+        );
+        // One known key: replaced by key.
+        s.push(pstn(&[("a", 7)])).await.unwrap();
+        s.finish().await.unwrap();
+        assert_eq!(content(dir.path()).await[0], ("a".into(), 7000.0));
+        assert_eq!(content(dir.path()).await.len(), 4);
+        assert_eq!(s.rows[SideTable::PstnCalls.index()], 3 + 3 + 1);
+    }
+
+    #[test]
+    fn a_late_running_status_never_hides_a_completed_one() {
+        // A late `running` never hides a `completed`.
+        let mut d = Decoder::new();
+        for (n, st) in ["completed", "running"].iter().enumerate() {
+            d.side.set_order(n as u64);
+            let doc = format!(
+                r##"{{"@odata.type":"#microsoft.graph.recordOperation","id":"o","status":"{st}"}}"##
+            );
+            d.decode(doc.as_bytes(), &FrameKind::Document, &PageKind::Unknown);
+        }
+        let b = d.side.finish();
+        let t = SideTable::RecordOperations;
+        let m = merge(t, None, &b.batches[t.index()], &b.orders[t.index()]).unwrap();
+        let status = m
+            .column(t.def().column_index("status").unwrap())
+            .as_string::<i32>();
+        assert_eq!((m.num_rows(), status.value(0)), (1, "completed"));
+    }
 }
