@@ -106,7 +106,7 @@ impl Summary {
         if !side.is_empty() {
             let _ = writeln!(
                 o,
-                "side-table rows written (one per key): {}",
+                "side-table rows written (merged by key; a row replaced later in the run counts again): {}",
                 side.join(", ")
             );
         }

@@ -88,8 +88,9 @@ pub struct WriteStats {
     pub groups: u64,
     /// Tables restored at open because a killed run had left a group unfinished.
     pub recovered_tables: u64,
-    /// Rows written to each side table (in [`cqlake_schema::SideTable::ALL`] order), after
-    /// merging by key.
+    /// Rows committed to each side table (in [`cqlake_schema::SideTable::ALL`] order): each
+    /// flush merges its rows by key, so a key that comes again in a later flush of the same run
+    /// is written (and counted) again.
     pub side_rows: [u64; cqlake_schema::SideTable::ALL.len()],
 }
 
