@@ -5,7 +5,7 @@ use simd_json::{Buffers, Node, Tape};
 
 use cqlake_schema::SideTable;
 
-use crate::flatten::{Flattener, RecordError, find_str};
+use crate::flatten::{Flattener, RecordError, find_str, members};
 use crate::frame::FrameKind;
 use crate::side::{DerivedValue, SideRows, call_id_of_operation, call_id_of_record};
 use crate::values::parse_timestamp_us;
@@ -589,7 +589,7 @@ fn side_item(route: &mut dyn Route, t: SideTable, nodes: &[Node<'_>]) -> Outcome
     match t {
         SideTable::RecordOperations => {
             // A commsNotification carries the operation in its resourceData.
-            let data = crate::flatten::members(nodes, 0).find(|(k, _)| *k == "resourceData");
+            let data = members(nodes, 0).find(|(k, _)| *k == "resourceData");
             let url = find_str(nodes, 0, "resourceUrl");
             let Some((_, data)) =
                 data.filter(|_| url.is_some() || find_str(nodes, 0, "changeType").is_some())
@@ -602,7 +602,7 @@ fn side_item(route: &mut dyn Route, t: SideTable, nodes: &[Node<'_>]) -> Outcome
                 return made(side.push_object(t, nodes, 0, &d));
             };
             let inner = match nodes[data] {
-                Node::Object { .. } => crate::flatten::find_str(nodes, data, "@odata.type"),
+                Node::Object { .. } => find_str(nodes, data, "@odata.type"),
                 _ => None,
             };
             if let Some(ty) = inner.filter(|ty| !ty.ends_with("recordOperation")) {
@@ -630,7 +630,7 @@ fn side_item(route: &mut dyn Route, t: SideTable, nodes: &[Node<'_>]) -> Outcome
             let call = find_str(nodes, 0, "resource")
                 .and_then(call_id_of_record)
                 .or_else(|| {
-                    crate::flatten::members(nodes, 0)
+                    members(nodes, 0)
                         .find(|(k, _)| *k == "resourceData")
                         .and_then(|(_, v)| find_str(nodes, v, "id"))
                 });

@@ -168,9 +168,12 @@ impl SideRows {
                 }
                 buf.member(plan, nodes, k, v, &path, &mut hint)?;
             }
-            // Flags not set above are false.
+            // Flags (the non-null derived booleans) not set above are false.
             for (c, col) in def.columns.iter().enumerate() {
-                if col.name.ends_with("_redacted") || col.name.ends_with("_given") {
+                if col.role == cqlake_schema::ColumnRole::Derived
+                    && !col.nullable
+                    && col.data_type == arrow::datatypes::DataType::Boolean
+                {
                     let cb = &mut buf.cols[c];
                     if cb.len() <= buf.rows {
                         cb.pad(buf.rows);

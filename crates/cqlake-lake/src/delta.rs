@@ -1080,7 +1080,7 @@ fn split_by_date(batch: RecordBatch, out: &mut BTreeMap<i32, Vec<RecordBatch>>) 
 
 /// Casts the columns of a scanned batch (Delta scans return strings as views and may
 /// dictionary-encode partition values) to `schema`.
-fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+pub(crate) fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     let columns = batch
         .columns()
         .iter()

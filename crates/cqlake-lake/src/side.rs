@@ -329,6 +329,42 @@ async fn merge_into(
 
 /// Every value of column `name` of side table `t`.
 async fn scan_keys(table: &DeltaTable, t: SideTable, name: &str) -> Result<Vec<Option<String>>> {
+    let mut out = Vec::new();
+    for b in scan_columns(table, t, lit(true), &[name]).await? {
+        out.extend(
+            b.column(0)
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_string)),
+        );
+    }
+    Ok(out)
+}
+
+/// The rows of side table `t` that match `filter`.
+async fn scan(table: &DeltaTable, t: SideTable, filter: Expr) -> Result<RecordBatch> {
+    let schema = t.def().schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let batches = scan_columns(table, t, filter, &names).await?;
+    Ok(concat_batches(&schema, &batches)?)
+}
+
+/// Columns `names` of the rows of side table `t` that match `filter`, in the table's types.
+async fn scan_columns(
+    table: &DeltaTable,
+    t: SideTable,
+    filter: Expr,
+    names: &[&str],
+) -> Result<Vec<RecordBatch>> {
+    let schema = t.def().schema();
+    let target: arrow::datatypes::SchemaRef = Arc::new(
+        schema.project(
+            &names
+                .iter()
+                .map(|n| schema.index_of(n))
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        )?,
+    );
     if table.version().unwrap_or(0) == 0 {
         return Ok(Vec::new());
     }
@@ -341,55 +377,17 @@ async fn scan_keys(table: &DeltaTable, t: SideTable, name: &str) -> Result<Vec<O
     let batches = ctx
         .read_table(provider)
         .map_err(&q)?
-        .select_columns(&[name])
-        .map_err(&q)?
-        .collect()
-        .await
-        .map_err(&q)?;
-    let mut out = Vec::new();
-    for b in batches {
-        let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
-        out.extend(c.as_string::<i32>().iter().map(|v| v.map(str::to_string)));
-    }
-    Ok(out)
-}
-
-/// The rows of side table `t` that match `filter`.
-async fn scan(table: &DeltaTable, t: SideTable, filter: Expr) -> Result<RecordBatch> {
-    let schema = t.def().schema();
-    let q = query_err(t);
-    let ctx = SessionContext::new();
-    table
-        .update_datafusion_session(&ctx.state())
-        .map_err(delta_err(t))?;
-    let provider = table.table_provider().await.map_err(&q)?;
-    let batches = ctx
-        .read_table(provider)
-        .map_err(&q)?
         .filter(filter)
         .map_err(&q)?
+        .select_columns(names)
+        .map_err(&q)?
         .collect()
         .await
         .map_err(&q)?;
-    let conformed = batches
+    batches
         .iter()
-        .map(|b| {
-            let columns = schema
-                .fields()
-                .iter()
-                .map(|f| {
-                    let c = b.column_by_name(f.name()).expect("a side table column");
-                    if c.data_type() == f.data_type() {
-                        Ok(c.clone())
-                    } else {
-                        arrow::compute::cast(c, f.data_type())
-                    }
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            Ok(RecordBatch::try_new(schema.clone(), columns)?)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(concat_batches(&schema, &conformed)?)
+        .map(|b| crate::delta::conform(b, &target))
+        .collect()
 }
 
 /// How far along an operation status is (`notStarted` < `running` < `completed`, `failed`).
