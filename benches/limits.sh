@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peak memory of `cqlake convert` on inputs at and beyond the ingest limits (see the README's
+# Peak memory of `cqlake convert` on inputs at and beyond the ingest limits (see docs/bad-input.md,
 # "Bad input, limits and crashes"): the memory ceiling is checked here, by measurement, not by a
 # timed test.
 #

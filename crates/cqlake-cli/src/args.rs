@@ -205,7 +205,7 @@ pub struct ConvertArgs {
 pub struct SchemaArgs {
     /// Only this table.
     pub table: Option<String>,
-    /// As the Markdown reference the README embeds.
+    /// As the Markdown reference docs/tables.md holds.
     #[arg(long)]
     pub markdown: bool,
 }

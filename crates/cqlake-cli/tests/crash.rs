@@ -458,3 +458,12 @@ fn a_query_during_a_convert_sees_whole_groups_only() {
         seen.len()
     );
 }
+
+#[test]
+fn crash_points_are_compiled_into_the_tested_binary() {
+    assert!(
+        cqlake_lake::crash::ENABLED,
+        "the crash tests need the lake's crash points: run the tests with \
+         `--features cqlake-cli/crash-points` (bash .ci/test.sh does)"
+    );
+}

@@ -471,3 +471,92 @@ fn buildings_match_the_longest_network_range() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad.csv:1: 3 fields"), "{err}");
 }
+
+/// Runs `cqlake args` with its standard output a pipe whose reader is gone before the first
+/// row is written (as `| head -1` leaves it); the exit code and standard error.
+fn closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cqlake starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("cqlake ends");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_sql_and_report_quietly_in_every_format() {
+    let (_dir, lake) = lake();
+    let lake = lake.display().to_string();
+    for format in ["table", "csv", "json", "ndjson", "markdown", "parquet"] {
+        for args in [
+            vec!["sql", Q, "--lake", &lake, "--format", format],
+            vec!["report", "summary", "--lake", &lake, "--format", format],
+        ] {
+            let (code, stderr) = closed_pipe(&args);
+            assert_eq!(code, Some(0), "{args:?}: {stderr}");
+            assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn sql_and_report_read_a_plain_parquet_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let o = cqlake(&[
+        "convert",
+        &sample("graph-docs").display().to_string(),
+        &sample("logs").display().to_string(),
+        "--format",
+        "parquet",
+        "--out",
+        &out.display().to_string(),
+        "--json",
+    ]);
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(o.status.code(), Some(0), "{summary}");
+    let count = |query: &str| -> u64 {
+        let o = sql(&out, query, &["--format", "csv"]);
+        assert!(
+            o.status.success(),
+            "{query}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = String::from_utf8(o.stdout).unwrap();
+        text.lines().nth(1).unwrap().parse().unwrap()
+    };
+    let mut checked = 0;
+    for (key, tables) in [
+        ("rows", &summary["rows"]),
+        ("side_rows", &summary["side_rows"]),
+    ] {
+        for (table, rows) in tables.as_object().unwrap() {
+            let n = count(&format!("SELECT count(*) AS n FROM {table}"));
+            assert_eq!(Some(n), rows.as_u64(), "{key}.{table}");
+            checked += u64::from(n > 0);
+        }
+    }
+    assert!(checked >= 8, "tables with rows: {checked}; {summary}");
+    // The partition column is read from the directory names.
+    assert_eq!(
+        count("SELECT count(*) FROM streams WHERE call_start_date >= DATE '2000-01-01'"),
+        summary["rows"]["streams"].as_u64().unwrap()
+    );
+    let o = cqlake(&[
+        "report",
+        "summary",
+        "--lake",
+        &out.display().to_string(),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8(o.stdout).unwrap().lines().count() >= 2);
+}

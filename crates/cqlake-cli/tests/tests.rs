@@ -6,6 +6,7 @@
 mod common;
 mod convert;
 mod crash;
+mod features;
 mod r#gen;
 mod maintain;
 mod pages;

@@ -204,7 +204,12 @@ async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
 
 /// Registers every table of the lake at `root` in `ctx` under its name, each at the version the
 /// latest finished group recorded, so a query sees whole groups only, even while a convert runs.
+/// A plain Parquet export ([`is_parquet_export`](crate::is_parquet_export)) is registered as
+/// listings of its files instead.
 pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
+    if crate::is_parquet_export(root) {
+        return crate::parquet_in::register_parquet_export(ctx, root).await;
+    }
     let calls_url = table_url(root, TableId::Calls)?;
     let calls = deltalake::open_table(calls_url)
         .await
@@ -410,7 +415,7 @@ impl LakeWriter {
                     .await
                     .map_err(delta_err(t))?
                     .0;
-                crate::crash::point(&format!("after restoring {}", t.name()));
+                crate::crash::point(|| format!("after restoring {}", t.name()));
                 stats.recovered_tables += 1;
             }
         }
@@ -888,7 +893,7 @@ impl LakeWriter {
             } else {
                 replacing
             };
-            crate::crash::point(&format!("before replacing rows of {}", t.name()));
+            crate::crash::point(|| format!("before replacing rows of {}", t.name()));
             let written = table
                 .write(batches)
                 .with_partition_columns([PARTITION_COLUMN])
@@ -898,7 +903,7 @@ impl LakeWriter {
                 .with_commit_properties(props)
                 .await
                 .map_err(delta_err(t))?;
-            crate::crash::point(&format!("after replacing rows of {}", t.name()));
+            crate::crash::point(|| format!("after replacing rows of {}", t.name()));
             self.tables[t.index()] = Some(written);
         }
         if do_append {
@@ -993,7 +998,7 @@ impl LakeWriter {
         let commit = self.commit_properties(group_id, finish_group);
         let table = self.tables[t.index()].as_mut().expect("table open");
         let de = delta_err(t);
-        crate::crash::point(&format!("before committing to {}", t.name()));
+        crate::crash::point(|| format!("before committing to {}", t.name()));
         CommitBuilder::from(commit)
             .with_actions(actions)
             .build(
@@ -1003,7 +1008,7 @@ impl LakeWriter {
             )
             .await
             .map_err(&de)?;
-        crate::crash::point(&format!("after committing to {}", t.name()));
+        crate::crash::point(|| format!("after committing to {}", t.name()));
         table.load().await.map_err(&de)?;
         Ok(())
     }

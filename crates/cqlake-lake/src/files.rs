@@ -164,7 +164,7 @@ impl<T> DataFiles<T> {
                 source: e,
             })?
             .len() as i64;
-        crate::crash::point(&format!("after closing a {} data file", table.name()));
+        crate::crash::point(|| format!("after closing a {} data file", table.name()));
         self.closed.push((self.on_close)(&Closed {
             table,
             rel: f.rel,

@@ -16,7 +16,8 @@
 //! notifications, sync state) are unpartitioned Delta tables beside them, merged by key (see
 //! [`cqlake_schema::SideTable`]).
 //!
-//! [`ParquetWriter`] writes plain Parquet files instead, for a one-shot export.
+//! [`ParquetWriter`] writes plain Parquet files instead, for a one-shot export; [`register_lake`]
+//! reads such an export too.
 #![deny(missing_docs)]
 
 pub mod crash;
@@ -25,6 +26,7 @@ mod encode;
 mod files;
 mod index;
 mod optimize;
+mod parquet_in;
 mod parquet_out;
 mod plan;
 mod side;
@@ -36,6 +38,7 @@ pub use delta::{
 };
 pub use index::Written;
 pub use optimize::{Optimize, OptimizeStats, VacuumStats, parse_date};
+pub use parquet_in::is_parquet_export;
 pub use parquet_out::{ParquetWriter, PreparedRows};
 pub use plan::{CallKey, CallRows, PageOrders, Replace, Selection, select, with_call_context};
 pub use side::{SIDE_FLUSH_ROWS, merge as merge_side_rows, register_side_tables};

@@ -26,10 +26,11 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
-use crate::delta::{LakeWriter, delta_err, io_err};
+use crate::delta::{LakeWriter, delta_err, delta_err_of, io_err};
 use crate::encode::{RowGroup, encode_columns, file_schema};
 use crate::files::MAX_ROW_GROUPS_PER_FILE;
 use crate::{Error, ROW_GROUP_ROWS, Result};
+use deltalake::DeltaTable;
 
 /// Settings of [`LakeWriter::optimize`].
 #[derive(Debug, Clone)]
@@ -400,35 +401,72 @@ pub struct VacuumStats {
     pub files: u64,
     /// Their bytes.
     pub bytes: u64,
-    /// Data files kept although no longer listed: modified within the retention period.
+    /// Data files kept although no longer listed: removed (or, unknown to the log, modified)
+    /// within the retention period.
     pub retained: u64,
 }
 
+/// A table's data files as its log knows them.
+pub(crate) struct LoggedFiles {
+    /// The table directory.
+    pub(crate) dir: PathBuf,
+    /// The files the current version lists.
+    pub(crate) listed: std::collections::HashSet<PathBuf>,
+    /// The files the log records as removed (`remove` actions still in the log), with the time of
+    /// their removal in milliseconds since the epoch (the latest, if removed more than once).
+    pub(crate) removed: std::collections::HashMap<PathBuf, i64>,
+}
+
+impl LoggedFiles {
+    /// The listed and removed files of `table`, whose directory is `dir` and name `name`.
+    pub(crate) async fn of(table: &DeltaTable, dir: PathBuf, name: &'static str) -> Result<Self> {
+        use futures::TryStreamExt;
+        let snapshot = table.snapshot().map_err(delta_err_of(name))?;
+        let listed = snapshot
+            .log_data()
+            .iter()
+            .map(|f| dir.join(f.path().as_ref()))
+            .collect();
+        let log_store = table.log_store();
+        let mut removed = std::collections::HashMap::new();
+        let mut tombstones = snapshot.all_tombstones(log_store.as_ref());
+        while let Some(t) = tombstones.try_next().await.map_err(delta_err_of(name))? {
+            let when = t.deletion_timestamp().unwrap_or(0);
+            let at = removed.entry(dir.join(t.path().as_ref())).or_insert(when);
+            *at = (*at).max(when);
+        }
+        Ok(LoggedFiles {
+            dir,
+            listed,
+            removed,
+        })
+    }
+}
+
 impl LakeWriter {
-    /// Deletes the data files of every table that the table's current version does not list
-    /// and that were last modified more than `retain` ago: files that compaction or an update
-    /// replaced, and files a killed run wrote but never committed. The lake's lock, which this
-    /// writer holds, keeps a convert from writing files meanwhile; a reader still on a
-    /// snapshot older than `retain` may fail to read the files deleted. Makes no commit.
+    /// Deletes the data files of every table that the table's current version does not list,
+    /// by Delta's rule: a file the log records as removed (replaced by compaction or an update)
+    /// is deleted once its removal is more than `retain` old, whenever it was written, so that a
+    /// reader of any snapshot younger than `retain` still finds its files; a file the log does not
+    /// know (written by a killed run and never committed) once it was last modified more than
+    /// `retain` ago. The lake's lock, which this writer holds, keeps a convert from writing files
+    /// meanwhile. Makes no commit.
     pub async fn vacuum(self, retain: std::time::Duration) -> Result<VacuumStats> {
         let mut stats = VacuumStats::default();
         let cutoff = std::time::SystemTime::now()
             .checked_sub(retain)
             .unwrap_or(std::time::UNIX_EPOCH);
+        let cutoff_ms = cutoff
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         let mut tables = Vec::new();
         for t in TableId::ALL {
             let dir = self.root.join(t.name());
-            let snapshot = self.table(t).snapshot().map_err(delta_err(t))?;
-            let live: std::collections::HashSet<PathBuf> = snapshot
-                .log_data()
-                .iter()
-                .map(|f| dir.join(f.path().as_ref()))
-                .collect();
-            tables.push((dir, live));
+            tables.push(LoggedFiles::of(self.table(t), dir, t.name()).await?);
         }
-        tables.extend(crate::side::side_live_files(&self.root).await?);
-        for (dir, live) in tables {
-            let mut stack = vec![dir.clone()];
+        tables.extend(crate::side::side_logged_files(&self.root).await?);
+        for files in tables {
+            let mut stack = vec![files.dir.clone()];
             while let Some(d) = stack.pop() {
                 for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {
                     let entry = entry.map_err(io_err(&d))?;
@@ -441,10 +479,14 @@ impl LakeWriter {
                         continue;
                     }
                     let parquet = path.extension().is_some_and(|e| e == "parquet");
-                    if !parquet || live.contains(&path) {
+                    if !parquet || files.listed.contains(&path) {
                         continue;
                     }
-                    if meta.modified().map_err(io_err(&path))? > cutoff {
+                    let expired = match files.removed.get(&path) {
+                        Some(&removed_ms) => removed_ms <= cutoff_ms,
+                        None => meta.modified().map_err(io_err(&path))? <= cutoff,
+                    };
+                    if !expired {
                         stats.retained += 1;
                         continue;
                     }
@@ -623,6 +665,81 @@ mod tests {
             assert_eq!(on_disk(lake, t), listed, "{}", t.name());
         }
         assert_eq!(dump(lake).await, before);
+    }
+
+    /// Sets the modification time of every Parquet file under `dir` to `when`.
+    fn age_files(dir: &Path, when: std::time::SystemTime) -> usize {
+        let mut n = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                n += age_files(&path, when);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                File::options()
+                    .write(true)
+                    .open(&path)
+                    .unwrap()
+                    .set_modified(when)
+                    .unwrap();
+                n += 1;
+            }
+        }
+        n
+    }
+
+    #[tokio::test]
+    async fn vacuum_keeps_files_removed_within_the_retention_however_old_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        fragmented(lake).await;
+        // Written ten days ago, replaced by today's optimize: removed today.
+        let ten_days_ago =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 86_400);
+        assert!(age_files(lake, ten_days_ago) > 40);
+        let previous = open_versions(lake).await;
+        let w = LakeWriter::open(lake).await.unwrap();
+        let s = w.optimize(&Optimize::new()).await.unwrap();
+        assert!(s.files_removed > 40, "{s:?}");
+        assert_ne!(open_versions(lake).await, previous);
+
+        let week = std::time::Duration::from_secs(168 * 3600);
+        let w = LakeWriter::open(lake).await.unwrap();
+        let v = w.vacuum(week).await.unwrap();
+        assert_eq!(v.files, 0, "{v:?}");
+        assert_eq!(v.retained, s.files_removed, "{v:?}");
+
+        // A reader still on the snapshot before optimize finds and reads every file it lists.
+        let mut read = 0;
+        for (mut table, version) in crate::open_tables(lake)
+            .await
+            .unwrap()
+            .into_iter()
+            .zip(previous)
+        {
+            table.load_version(version.unwrap()).await.unwrap();
+            let name = table.table_url().to_file_path().unwrap();
+            for f in table.snapshot().unwrap().log_data().iter() {
+                let file = File::open(name.join(f.path().as_ref())).unwrap();
+                let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+                    .parse_and_finish(&file)
+                    .unwrap();
+                read += meta.file_metadata().num_rows();
+            }
+        }
+        assert_eq!(read as u64, s.rows, "rows the old snapshot lists");
+
+        // An untracked file (a killed run's) ten days old goes; the removed ones go once their
+        // removal is past the retention.
+        let stray = lake.join("calls/call_start_date=2024-05-01/part-stray.parquet");
+        std::fs::write(&stray, b"not listed").unwrap();
+        age_files(&lake.join("calls"), ten_days_ago);
+        let w = LakeWriter::open(lake).await.unwrap();
+        let v = w.vacuum(week).await.unwrap();
+        assert_eq!((v.files, v.retained), (1, s.files_removed), "{v:?}");
+        assert!(!stray.exists());
+        let w = LakeWriter::open(lake).await.unwrap();
+        let v = w.vacuum(std::time::Duration::ZERO).await.unwrap();
+        assert_eq!((v.files, v.retained), (s.files_removed, 0), "{v:?}");
     }
 
     #[tokio::test]

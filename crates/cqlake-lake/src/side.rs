@@ -128,10 +128,8 @@ pub(crate) async fn optimize_side_tables(root: &Path) -> Result<(u64, u64)> {
     Ok((removed, added))
 }
 
-/// Every side table's directory and the data files its current version lists.
-pub(crate) async fn side_live_files(
-    root: &Path,
-) -> Result<Vec<(PathBuf, std::collections::HashSet<PathBuf>)>> {
+/// Every side table's directory with its listed and removed data files.
+pub(crate) async fn side_logged_files(root: &Path) -> Result<Vec<crate::optimize::LoggedFiles>> {
     let mut out = Vec::new();
     for t in SideTable::ALL {
         let dir = root.join(t.name());
@@ -139,13 +137,7 @@ pub(crate) async fn side_live_files(
             continue;
         }
         let table = open_side_table(root, t).await?;
-        let snapshot = table.snapshot().map_err(delta_err(t))?;
-        let live = snapshot
-            .log_data()
-            .iter()
-            .map(|f| dir.join(f.path().as_ref()))
-            .collect();
-        out.push((dir, live));
+        out.push(crate::optimize::LoggedFiles::of(&table, dir, t.name()).await?);
     }
     Ok(out)
 }

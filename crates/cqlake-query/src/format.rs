@@ -39,9 +39,50 @@ impl Format {
     }
 }
 
-/// Writes `rows` to `out` in `format`.
+/// Writes `rows` to `out` in `format`. An error of `out` (a closed pipe) is returned as
+/// [`Error::Io`] with its kind, even where a writer of arrow or parquet would have turned it
+/// into a message.
 pub fn write<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result<()> {
-    let fmt_err = |e: arrow::error::ArrowError| Error::Format(e.to_string());
+    let mut watched = Watched {
+        inner: out,
+        error: None,
+    };
+    match write_to(rows, format, &mut watched) {
+        Err(e) => Err(watched.error.take().map_or(e, Error::Io)),
+        ok => ok,
+    }
+}
+
+/// A writer that keeps (a copy of) the first error of the writer it wraps.
+struct Watched<'a, W> {
+    inner: &'a mut W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Watched<'_, W> {
+    fn watch<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r
+            && self.error.is_none()
+        {
+            self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for Watched<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.watch(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.watch(r)
+    }
+}
+
+fn write_to<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result<()> {
     let batches: Vec<&RecordBatch> = rows.batches.iter().filter(|b| b.num_rows() > 0).collect();
     match format {
         Format::Table => {
@@ -50,7 +91,7 @@ pub fn write<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Resul
             } else {
                 batches.into_iter().cloned().collect()
             };
-            let text = arrow::util::pretty::pretty_format_batches(&all).map_err(fmt_err)?;
+            let text = arrow::util::pretty::pretty_format_batches(&all)?;
             writeln!(out, "{text}")?;
         }
         Format::Csv => {
@@ -58,19 +99,18 @@ pub fn write<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Resul
                 .with_header(true)
                 .build(&mut *out);
             if batches.is_empty() {
-                w.write(&RecordBatch::new_empty(rows.schema.clone()))
-                    .map_err(fmt_err)?;
+                w.write(&RecordBatch::new_empty(rows.schema.clone()))?;
             }
             for b in batches {
-                w.write(b).map_err(fmt_err)?;
+                w.write(b)?;
             }
         }
         Format::Json => {
             let mut w = arrow::json::ArrayWriter::new(&mut *out);
             for b in &batches {
-                w.write(b).map_err(fmt_err)?;
+                w.write(b)?;
             }
-            w.finish().map_err(fmt_err)?;
+            w.finish()?;
             if batches.is_empty() {
                 write!(out, "[]")?;
             }
@@ -79,9 +119,9 @@ pub fn write<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Resul
         Format::Ndjson => {
             let mut w = arrow::json::LineDelimitedWriter::new(&mut *out);
             for b in batches {
-                w.write(b).map_err(fmt_err)?;
+                w.write(b)?;
             }
-            w.finish().map_err(fmt_err)?;
+            w.finish()?;
         }
         Format::Markdown => markdown(rows, &batches, out)?,
         Format::Parquet => {
@@ -89,12 +129,11 @@ pub fn write<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Resul
                 .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
                 .build();
             let mut w =
-                parquet::arrow::ArrowWriter::try_new(&mut *out, rows.schema.clone(), Some(props))
-                    .map_err(|e| Error::Format(e.to_string()))?;
+                parquet::arrow::ArrowWriter::try_new(&mut *out, rows.schema.clone(), Some(props))?;
             for b in batches {
-                w.write(b).map_err(|e| Error::Format(e.to_string()))?;
+                w.write(b)?;
             }
-            w.close().map_err(|e| Error::Format(e.to_string()))?;
+            w.close()?;
         }
     }
     Ok(())
@@ -117,8 +156,7 @@ fn markdown<W: Write>(rows: &Rows, batches: &[&RecordBatch], out: &mut W) -> Res
             .columns()
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::Format(e.to_string()))?;
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         for r in 0..b.num_rows() {
             let values: Vec<String> = formatters
                 .iter()

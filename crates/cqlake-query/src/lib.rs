@@ -41,8 +41,11 @@ pub enum Error {
     #[error("{0}")]
     Plan(String),
     /// Formatting the result failed.
-    #[error("{0}")]
-    Format(String),
+    #[error("formatting the result")]
+    Format(#[from] arrow::error::ArrowError),
+    /// Writing the result as Parquet failed.
+    #[error("writing the result as Parquet")]
+    Parquet(#[from] parquet::errors::ParquetError),
     /// Writing the result failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),

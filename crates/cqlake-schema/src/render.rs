@@ -1,4 +1,4 @@
-//! The table reference, as `cqlake schema` prints it and as the README shows it.
+//! The table reference, as `cqlake schema` prints it and as docs/tables.md shows it.
 
 use std::fmt::Write;
 
@@ -71,7 +71,7 @@ pub fn table_names() -> Vec<&'static str> {
     all_tables().map(|(n, _, _)| n).collect()
 }
 
-/// The tables as the Markdown table reference the README embeds.
+/// The tables as the Markdown table reference docs/tables.md holds.
 pub fn markdown_reference() -> String {
     let mut out = String::new();
     for (name, doc, columns) in all_tables() {
@@ -101,21 +101,21 @@ pub fn markdown_reference() -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_readme_table_reference_is_the_generated_one() {
-        let readme = include_str!("../../../README.md");
+    fn the_docs_table_reference_is_the_generated_one() {
+        let tables = include_str!("../../../docs/tables.md");
         let begin = "<!-- tables:begin -->\n";
-        let start = readme
+        let start = tables
             .find(begin)
-            .expect("README has a tables:begin marker")
+            .expect("docs/tables.md has a tables:begin marker")
             + begin.len();
-        let end = readme[start..]
+        let end = tables[start..]
             .find("<!-- tables:end -->")
-            .expect("README has a tables:end marker")
+            .expect("docs/tables.md has a tables:end marker")
             + start;
         let generated = super::markdown_reference();
         assert!(
-            readme[start..end].trim_end() == generated.trim_end(),
-            "README.md's table reference is out of date: regenerate it with `cqlake schema --markdown`"
+            tables[start..end].trim_end() == generated.trim_end(),
+            "docs/tables.md's table reference is out of date: regenerate it with `cqlake schema --markdown`"
         );
     }
 }
