@@ -560,3 +560,44 @@ fn sql_and_report_read_a_plain_parquet_export() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8(o.stdout).unwrap().lines().count() >= 2);
 }
+
+#[test]
+fn every_format_prints_every_column_of_every_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    assert_eq!(
+        convert(&[&sample("graph-docs"), &sample("logs")], &lake).0,
+        0
+    );
+    let names = cqlake_schema::TableId::ALL
+        .iter()
+        .map(|t| t.name())
+        .chain(cqlake_schema::SideTable::ALL.iter().map(|t| t.name()));
+    for table in names {
+        let all = format!("SELECT * FROM {table}");
+        let json = sql(&lake, &all, &["--format", "json"]);
+        assert!(
+            json.status.success(),
+            "{table}: {}",
+            String::from_utf8_lossy(&json.stderr)
+        );
+        let rows = serde_json::from_slice::<Vec<serde_json::Value>>(&json.stdout)
+            .unwrap()
+            .len();
+        for format in ["table", "csv", "ndjson", "markdown", "parquet"] {
+            let o = sql(&lake, &all, &["--format", format]);
+            assert!(
+                o.status.success() && !o.stdout.is_empty(),
+                "{table} as {format}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            if format == "ndjson" {
+                assert_eq!(
+                    o.stdout.iter().filter(|b| **b == b'\n').count(),
+                    rows,
+                    "{table}"
+                );
+            }
+        }
+    }
+}

@@ -695,18 +695,20 @@ mod tests {
         // Written ten days ago, replaced by today's optimize: removed today.
         let ten_days_ago =
             std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 86_400);
-        assert!(age_files(lake, ten_days_ago) > 40);
+        assert!(age_files(lake, ten_days_ago) > 0);
         let previous = open_versions(lake).await;
         let w = LakeWriter::open(lake).await.unwrap();
         let s = w.optimize(&Optimize::new()).await.unwrap();
-        assert!(s.files_removed > 40, "{s:?}");
+        assert!(s.files_removed > 0, "{s:?}");
         assert_ne!(open_versions(lake).await, previous);
 
         let week = std::time::Duration::from_secs(168 * 3600);
         let w = LakeWriter::open(lake).await.unwrap();
         let v = w.vacuum(week).await.unwrap();
         assert_eq!(v.files, 0, "{v:?}");
-        assert_eq!(v.retained, s.files_removed, "{v:?}");
+        // Optimize's and the earlier update's replaced files.
+        assert!(v.retained >= s.files_removed, "{v:?}");
+        let removed = v.retained;
 
         // A reader still on the snapshot before optimize finds and reads every file it lists.
         let mut read = 0;
@@ -735,11 +737,11 @@ mod tests {
         age_files(&lake.join("calls"), ten_days_ago);
         let w = LakeWriter::open(lake).await.unwrap();
         let v = w.vacuum(week).await.unwrap();
-        assert_eq!((v.files, v.retained), (1, s.files_removed), "{v:?}");
+        assert_eq!((v.files, v.retained), (1, removed), "{v:?}");
         assert!(!stray.exists());
         let w = LakeWriter::open(lake).await.unwrap();
         let v = w.vacuum(std::time::Duration::ZERO).await.unwrap();
-        assert_eq!((v.files, v.retained), (s.files_removed, 0), "{v:?}");
+        assert_eq!((v.files, v.retained), (removed, 0), "{v:?}");
     }
 
     #[tokio::test]

@@ -82,26 +82,76 @@ impl<W: Write> Write for Watched<'_, W> {
     }
 }
 
+/// `batch` with every nested column (list, struct, map) replaced by its values as JSON text, for
+/// the text formats (CSV, table, Markdown) that have no form of their own for them; `None` when
+/// it has no nested column.
+fn nested_as_json(batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+    use arrow::array::{ArrayRef, StringBuilder};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| f.data_type().is_nested()) {
+        return Ok(None);
+    }
+    let options = arrow::json::writer::EncoderOptions::default().with_explicit_nulls(true);
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if !field.data_type().is_nested() {
+            fields.push(field.clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let mut encoder = arrow::json::writer::make_encoder(field, column.as_ref(), &options)?;
+        let mut text = StringBuilder::with_capacity(column.len(), column.len() * 16);
+        let mut buf = Vec::new();
+        for i in 0..column.len() {
+            if encoder.is_null(i) {
+                text.append_null();
+            } else {
+                buf.clear();
+                encoder.encode(i, &mut buf);
+                text.append_value(String::from_utf8_lossy(&buf));
+            }
+        }
+        fields.push(std::sync::Arc::new(Field::new(
+            field.name(),
+            DataType::Utf8,
+            true,
+        )));
+        columns.push(std::sync::Arc::new(text.finish()));
+    }
+    Ok(Some(RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        columns,
+    )?))
+}
+
+/// The rows of `rows` with nested columns as JSON text (see [`nested_as_json`]), never empty: an
+/// empty result is one empty batch of its schema.
+fn textual(rows: &Rows) -> Result<Vec<RecordBatch>> {
+    let mut out = Vec::new();
+    for b in rows.batches.iter().filter(|b| b.num_rows() > 0) {
+        out.push(nested_as_json(b)?.unwrap_or_else(|| b.clone()));
+    }
+    if out.is_empty() {
+        let empty = RecordBatch::new_empty(rows.schema.clone());
+        out.push(nested_as_json(&empty)?.unwrap_or(empty));
+    }
+    Ok(out)
+}
+
 fn write_to<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result<()> {
     let batches: Vec<&RecordBatch> = rows.batches.iter().filter(|b| b.num_rows() > 0).collect();
     match format {
         Format::Table => {
-            let all: Vec<RecordBatch> = if batches.is_empty() {
-                vec![RecordBatch::new_empty(rows.schema.clone())]
-            } else {
-                batches.into_iter().cloned().collect()
-            };
-            let text = arrow::util::pretty::pretty_format_batches(&all)?;
+            let text = arrow::util::pretty::pretty_format_batches(&textual(rows)?)?;
             writeln!(out, "{text}")?;
         }
         Format::Csv => {
             let mut w = arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .build(&mut *out);
-            if batches.is_empty() {
-                w.write(&RecordBatch::new_empty(rows.schema.clone()))?;
-            }
-            for b in batches {
+            for b in &textual(rows)? {
                 w.write(b)?;
             }
         }
@@ -123,7 +173,7 @@ fn write_to<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result
             }
             w.finish()?;
         }
-        Format::Markdown => markdown(rows, &batches, out)?,
+        Format::Markdown => markdown(rows, &textual(rows)?, out)?,
         Format::Parquet => {
             let props = parquet::file::properties::WriterProperties::builder()
                 .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
@@ -140,7 +190,7 @@ fn write_to<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result
 }
 
 /// A Markdown table: `|` in values escaped, nulls empty.
-fn markdown<W: Write>(rows: &Rows, batches: &[&RecordBatch], out: &mut W) -> Result<()> {
+fn markdown<W: Write>(rows: &Rows, batches: &[RecordBatch], out: &mut W) -> Result<()> {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let names: Vec<String> = rows
         .schema
@@ -166,4 +216,67 @@ fn markdown<W: Write>(rows: &Rows, batches: &[&RecordBatch], out: &mut W) -> Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, ArrayRef, Int32Array, ListArray, StringArray, StructArray};
+    use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+    use std::sync::Arc;
+
+    /// Two rows: a list of integers (one null list), a struct, and a plain string.
+    fn nested() -> Rows {
+        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+            Some(vec![Some(1), None, Some(3)]),
+            None,
+        ]);
+        let names: ArrayRef = Arc::new(StringArray::from(vec![Some("a|b"), None]));
+        let sizes: ArrayRef = Arc::new(Int32Array::from(vec![1, 2]));
+        let s = StructArray::from(vec![
+            (Arc::new(Field::new("name", DataType::Utf8, true)), names),
+            (Arc::new(Field::new("size", DataType::Int32, false)), sizes),
+        ]);
+        let plain: ArrayRef = Arc::new(StringArray::from(vec!["x", "y"]));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("ids", list.data_type().clone(), true),
+            Field::new("s", s.data_type().clone(), false),
+            Field::new("plain", DataType::Utf8, false),
+        ]));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(list), Arc::new(s), plain]).unwrap();
+        Rows {
+            schema,
+            batches: vec![batch],
+        }
+    }
+
+    /// A writer whose reader is gone.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_an_io_error_in_every_format() {
+        for format in [
+            Format::Table,
+            Format::Csv,
+            Format::Json,
+            Format::Ndjson,
+            Format::Markdown,
+            Format::Parquet,
+        ] {
+            match write(&nested(), format, &mut ClosedPipe) {
+                Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe),
+                other => panic!("{format:?}: {other:?}"),
+            }
+        }
+    }
 }
