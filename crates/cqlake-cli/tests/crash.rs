@@ -460,6 +460,10 @@ fn a_query_during_a_convert_sees_whole_groups_only() {
 }
 
 #[test]
+#[allow(
+    clippy::assertions_on_constants,
+    reason = "the constant is the feature switch; a test run without it must fail, not skip"
+)]
 fn crash_points_are_compiled_into_the_tested_binary() {
     assert!(
         cqlake_lake::crash::ENABLED,
