@@ -5,7 +5,7 @@
 //! test (`cargo test --benches`, as CI does), it is [`SMOKE_BYTES`], so every bench is exercised
 //! once, quickly.
 
-use cqlake_ingest::generate::{Container, GenStats, Generator};
+use cqlake_gen::{Container, GenStats, Generator};
 
 pub mod replicate;
 

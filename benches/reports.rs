@@ -9,7 +9,7 @@
 use std::io::Write as _;
 
 use cqlake_benches::{convert_into, corpus, corpus_bytes};
-use cqlake_ingest::generate::Container;
+use cqlake_gen::Container;
 use cqlake_query::{Engine, EngineOptions, REPORTS};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 

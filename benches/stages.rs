@@ -5,12 +5,12 @@
 use std::io::Write as _;
 
 use cqlake_benches::{convert_into, corpus, corpus_bytes};
+use cqlake_gen::Container;
 use cqlake_ingest::decode::{Decoder, PageKind, odata_context, page_kind};
-use cqlake_ingest::flatten::FlatBatch;
 use cqlake_ingest::frame::{FrameKind, Framer};
-use cqlake_ingest::generate::Container;
 use cqlake_lake::{LakeWriter, ParquetWriter};
 use cqlake_schema::TableId;
+use cqlake_schema::batch::FlatBatch;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The framed units of `input`: (kind, page kind, bytes).

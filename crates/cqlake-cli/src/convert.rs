@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use cqlake_ingest::flatten::FlatParts;
 use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
 use cqlake_lake::{LakeWriter, ParquetWriter, Prepared, PreparedRows};
+use cqlake_schema::batch::FlatParts;
 
 use crate::args::{ConvertArgs, Format};
 use crate::summary::Summary;

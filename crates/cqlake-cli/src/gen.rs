@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use cqlake_ingest::generate::{Compression, Container, GenStats, Generator, Shape};
+use cqlake_gen::{Compression, Container, GenStats, Generator, Shape};
 use cqlake_schema::TableId;
 
 use crate::args::{GenArgs, GenCompress, GenContainer, GenKind, GenShape};
-use cqlake_ingest::generate::side::{SideGenerator, SideKind};
+use cqlake_gen::side::{SideGenerator, SideKind};
 use cqlake_schema::SideTable;
 
 /// Where the corpus goes.

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use cqlake_ingest::generate::model::{CallModel, Millis};
-use cqlake_ingest::generate::{Compression, Container, Generator, Shape};
+use cqlake_gen::model::{CallModel, Millis};
+use cqlake_gen::{Compression, Container, Generator, Shape};
 use cqlake_schema::TableId;
 use proptest::prelude::*;
 
@@ -70,7 +70,7 @@ fn model_rows(calls: &[CallModel]) -> Rows {
 
 /// `YYYY-MM-DD` of a day number since the epoch.
 fn days_to_date(days: i64) -> String {
-    let ts = cqlake_ingest::generate::model::Timestamp::from_unix_seconds(days * 86_400);
+    let ts = cqlake_gen::model::Timestamp::from_unix_seconds(days * 86_400);
     ts.to_string()[..10].to_string()
 }
 

@@ -8,6 +8,7 @@ mod convert;
 mod crash;
 mod features;
 mod r#gen;
+mod layers;
 mod maintain;
 mod pages;
 mod roundtrip;

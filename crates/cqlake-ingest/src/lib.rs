@@ -4,10 +4,9 @@
 //! bytes → [`frame::Framer`] (one unit per document, array element or page item) →
 //! [`decode::Decoder`] (simd-json tape with reused buffers, recognition by content) →
 //! [`flatten::Flattener`] (rows of the six lake tables, bad records rolled back) →
-//! [`flatten::FlatBatch`].
+//! [`cqlake_schema::batch::FlatBatch`].
 //!
-//! [`generate`] goes the other way: a seeded generator of realistic call records in every
-//! container the reader understands, with the rows the lake must end up with as ground truth.
+//! The generator of test data, which goes the other way, is the `cqlake-gen` crate.
 //!
 //! ```
 //! use cqlake_ingest::{decode::{Decoder, Outcome, PageKind}, frame::{Framer, FrameKind}};
@@ -30,7 +29,6 @@ pub mod colbuf;
 pub mod decode;
 pub mod flatten;
 pub mod frame;
-pub mod generate;
 pub mod side;
 pub mod source;
 pub mod values;

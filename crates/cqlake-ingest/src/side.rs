@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use cqlake_schema::batch::SideBatch;
 use cqlake_schema::{SideTable, side_tables};
 use simd_json::{Node, StaticNode};
 
@@ -51,28 +52,6 @@ pub struct SideRows {
 impl Default for SideRows {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The rows of the side tables taken from a [`SideRows`].
-#[derive(Debug, Clone)]
-pub struct SideBatch {
-    /// One batch per side table, in [`SideTable::ALL`] order.
-    pub batches: Vec<RecordBatch>,
-    /// For each table, for each row, its input position: among rows with the same key the later
-    /// one wins.
-    pub orders: Vec<Vec<u64>>,
-}
-
-impl SideBatch {
-    /// Rows in every table.
-    pub fn rows(&self) -> usize {
-        self.batches.iter().map(RecordBatch::num_rows).sum()
-    }
-
-    /// Rows of table `t`.
-    pub fn rows_of(&self, t: SideTable) -> usize {
-        self.batches[t.index()].num_rows()
     }
 }
 

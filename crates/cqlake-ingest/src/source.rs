@@ -19,9 +19,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use cqlake_schema::TableId;
 
 use crate::decode::{Decoder, Outcome, PageKind, Route, odata_context, page_kind};
-use crate::flatten::{FlatBatch, FlatParts, Flattener};
+use crate::flatten::Flattener;
 use crate::frame::{FrameKind, Framer};
-use crate::side::{SideBatch, SideRows};
+use crate::side::SideRows;
+use cqlake_schema::batch::SideBatch;
+use cqlake_schema::batch::{FlatBatch, FlatParts};
 
 /// The default size of a work unit handed to a worker.
 pub const DEFAULT_UNIT_BYTES: usize = 4 * 1024 * 1024;

@@ -1,5 +1,7 @@
 //! Parsing Graph's text values: ISO-8601 durations and timestamps, and decimals.
 
+use cqlake_schema::calendar::days_from_civil;
+
 /// Parses an ISO-8601 duration (`PT0.016S`, `PT1M2.5S`, `P1DT2H`, `-PT5S`) into milliseconds.
 ///
 /// Years and months are refused (their length in milliseconds is not defined); weeks and days are
@@ -119,17 +121,6 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
         v = v * 10 + i64::from(c - b'0');
     }
     Some(v)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Parses an ISO-8601 timestamp with a timezone (`2020-02-25T18:52:21.2169889Z`,

@@ -10,9 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arrow::array::AsArray;
-use cqlake_ingest::flatten::FlatBatch;
 use cqlake_ingest::source::{self, Input, PipelineOptions, Reject, Stats};
 use cqlake_schema::TableId;
+use cqlake_schema::batch::FlatBatch;
 
 /// A valid call record with one session, segment, media and stream.
 fn call(id: &str) -> String {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
-use cqlake_ingest::flatten::{FlatBatch, FlatParts};
+use cqlake_schema::batch::{FlatBatch, FlatParts};
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::prelude::SessionContext;
@@ -579,7 +579,7 @@ impl LakeWriter {
 
     /// Adds rows of the side tables; they are merged into the lake by key (a table at a time,
     /// once it holds [`crate::SIDE_FLUSH_ROWS`] rows, and the rest at [`LakeWriter::finish`]).
-    pub async fn push_side(&mut self, batch: cqlake_ingest::side::SideBatch) -> Result<()> {
+    pub async fn push_side(&mut self, batch: cqlake_schema::batch::SideBatch) -> Result<()> {
         self.side.push(batch).await
     }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{Date32Type, SchemaRef};
-use cqlake_ingest::flatten::FlatParts;
+use cqlake_schema::batch::FlatParts;
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use parquet::arrow::ArrowSchemaConverter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};

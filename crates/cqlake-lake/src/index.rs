@@ -13,7 +13,7 @@ use std::hash::BuildHasher;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Date32Type, Int64Type, TimestampMicrosecondType};
-use cqlake_ingest::flatten::FlatBatch;
+use cqlake_schema::batch::FlatBatch;
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use deltalake::DeltaTable;
 
@@ -58,7 +58,7 @@ pub struct Written {
 
 impl Written {
     /// What a record with `coverage` wrote.
-    pub fn of(c: &cqlake_ingest::flatten::CallCoverage) -> Written {
+    pub fn of(c: &cqlake_schema::batch::CallCoverage) -> Written {
         let o = Some(c.order);
         Written {
             orders: [o, o.filter(|_| c.participants), o.filter(|_| c.sessions)],

@@ -505,8 +505,8 @@ mod tests {
     use super::*;
     use crate::register_lake;
     use cqlake_ingest::decode::{Decoder, PageKind};
-    use cqlake_ingest::flatten::FlatBatch;
     use cqlake_ingest::frame::FrameKind;
+    use cqlake_schema::batch::FlatBatch;
     use datafusion::prelude::SessionContext;
     use std::collections::BTreeMap;
     use std::path::Path;

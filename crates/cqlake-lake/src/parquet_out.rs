@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use cqlake_ingest::flatten::FlatBatch;
 use cqlake_schema::TableId;
+use cqlake_schema::batch::FlatBatch;
 
 use crate::encode::{RowGroup, encode};
 use crate::files::DataFiles;
@@ -94,7 +94,7 @@ impl ParquetWriter {
 
     /// Adds rows of the side tables: each is written, one row per key, to one file
     /// `<out>/<table>/part-*.parquet` at [`ParquetWriter::finish`].
-    pub fn push_side(&mut self, batch: cqlake_ingest::side::SideBatch) -> Result<()> {
+    pub fn push_side(&mut self, batch: cqlake_schema::batch::SideBatch) -> Result<()> {
         futures::executor::block_on(self.side.push(batch))
     }
 

@@ -23,11 +23,8 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBa
 use arrow::compute::{filter_record_batch, interleave, take};
 use arrow::datatypes::{Date32Type, Int64Type, TimestampMicrosecondType};
 use arrow::error::ArrowError;
-use cqlake_ingest::flatten::FlatBatch;
+use cqlake_schema::batch::{FlatBatch, PAGE_ROW};
 use cqlake_schema::{ColumnRole, Key, TableId};
-
-/// Marks a row of a follow-up page in [`FlatBatch::call_rows`].
-const PAGE_ROW: u32 = u32::MAX;
 
 /// How many days after its start a call's rows may lie in (sessions of follow-up pages are
 /// partitioned by their own start date when their call is unknown).

@@ -17,7 +17,7 @@ use arrow::array::{
 use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 use arrow::row::{RowConverter, SortField};
-use cqlake_ingest::side::SideBatch;
+use cqlake_schema::batch::SideBatch;
 use cqlake_schema::{Merge, SideTable, UTC};
 use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::prelude::SessionContext;

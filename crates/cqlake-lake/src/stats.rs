@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use cqlake_schema::calendar::civil_from_days;
 use deltalake::kernel::Add;
 use parquet::basic::{ColumnOrder, ConvertedType, LogicalType, TimeUnit, Type as PhysicalType};
 use parquet::file::metadata::ParquetMetaData;
@@ -220,25 +221,10 @@ fn json_bound(b: Bound, kind: Kind, is_max: bool) -> Option<Value> {
     })
 }
 
-/// The (proleptic Gregorian) year, month and day of `days` since 1970-01-01.
-fn civil(days: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's days_from_civil, inverted: eras of 400 years from 0000-03-01.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// `days` since the epoch as `YYYY-MM-DD`, `None` outside years 0 to 9999 (no bound is better
 /// than one a reader may parse differently).
 fn date(days: i64) -> Option<String> {
-    let (y, m, d) = civil(days);
+    let (y, m, d) = civil_from_days(days);
     (0..=9999)
         .contains(&y)
         .then(|| format!("{y:04}-{m:02}-{d:02}"))
@@ -247,7 +233,7 @@ fn date(days: i64) -> Option<String> {
 /// A date partition value as Delta writes it: `YYYY-MM-DD` (years past 9999 with a `+`, before
 /// year 0 with a `-`, as deltalake formats them).
 fn partition_date(days: i32) -> String {
-    let (y, m, d) = civil(days.into());
+    let (y, m, d) = civil_from_days(days.into());
     match y {
         0..=9999 => format!("{y:04}-{m:02}-{d:02}"),
         10_000.. => format!("+{y}-{m:02}-{d:02}"),

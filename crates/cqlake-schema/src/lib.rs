@@ -15,6 +15,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod batch;
+pub mod calendar;
 pub mod graph;
 mod render;
 mod side;

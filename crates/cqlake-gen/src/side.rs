@@ -448,8 +448,8 @@ impl SideGenerator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{Decoder, Outcome, PageKind, odata_context, page_kind};
-    use crate::frame::{FrameKind, Framer};
+    use cqlake_ingest::decode::{Decoder, Outcome, PageKind, odata_context, page_kind};
+    use cqlake_ingest::frame::{FrameKind, Framer};
 
     #[test]
     fn every_kind_decodes_into_its_table_with_the_counts_the_truth_gives() {
@@ -460,7 +460,7 @@ mod tests {
             let mut framer = Framer::new();
             let (mut made, mut redacted) = (0u64, 0u64);
             let mut page = PageKind::Unknown;
-            let mut on = |f: crate::frame::Frame<'_>| {
+            let mut on = |f: cqlake_ingest::frame::Frame<'_>| {
                 if let FrameKind::PageStart { .. } = f.kind {
                     page = page_kind(odata_context(f.bytes).as_deref());
                     return;

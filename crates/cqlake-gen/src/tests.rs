@@ -8,8 +8,8 @@ use cqlake_schema::TableId;
 use serde_json::Value;
 
 use super::*;
-use crate::decode::{Decoder, Outcome, PageKind, odata_context, page_kind};
-use crate::frame::{FrameKind, Framer};
+use cqlake_ingest::decode::{Decoder, Outcome, PageKind, odata_context, page_kind};
+use cqlake_ingest::frame::{FrameKind, Framer};
 
 const ALL: [Container; 6] = [
     Container::Ndjson,
@@ -158,7 +158,7 @@ fn flatten(bytes: &[u8]) -> ([u64; 6], Vec<Outcome>) {
     let mut decoder = Decoder::new();
     let mut outcomes = Vec::new();
     let mut page = PageKind::Unknown;
-    let mut on_frame = |f: crate::frame::Frame<'_>| match &f.kind {
+    let mut on_frame = |f: cqlake_ingest::frame::Frame<'_>| match &f.kind {
         FrameKind::Error(e) => panic!("framing error {e} at byte {}", f.offset),
         FrameKind::PageStart { .. } => page = page_kind(odata_context(f.bytes).as_deref()),
         _ => outcomes.push(decoder.decode(f.bytes, &f.kind, &page)),
@@ -362,7 +362,7 @@ fn audio_values(bytes: &[u8]) -> HashMap<&'static str, Vec<f64>> {
                         ] {
                             let x = match (&st[k], dur) {
                                 (Value::String(s), true) => {
-                                    crate::values::parse_duration_ms(s).unwrap()
+                                    cqlake_ingest::values::parse_duration_ms(s).unwrap()
                                 }
                                 (Value::Number(n), false) => n.as_f64().unwrap(),
                                 _ => continue,

@@ -25,7 +25,7 @@ const SPACES: &[u8; 128] = &[b' '; 128];
 /// [`elem`]: JsonWriter::elem
 ///
 /// ```
-/// use cqlake_ingest::generate::json::{JsonWriter, Style};
+/// use cqlake_gen::json::{JsonWriter, Style};
 /// let mut out = Vec::new();
 /// let mut w = JsonWriter::new(&mut out, Style::Compact);
 /// w.begin_object();
@@ -424,7 +424,7 @@ pub fn participants_next_link(call: &CallModel, skip: usize) -> String {
 /// `GET callRecords/{id}?$expand=…` response. Every session is inline.
 ///
 /// ```
-/// use cqlake_ingest::generate::{Generator, json::{self, Style}};
+/// use cqlake_gen::{Generator, json::{self, Style}};
 /// let call = Generator::new(1).call(0);
 /// let text = json::to_vec(&call, Style::Compact);
 /// let back: serde_json::Value = serde_json::from_slice(&text).unwrap();

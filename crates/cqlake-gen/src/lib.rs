@@ -15,7 +15,7 @@
 //! build records, write them and compare the lake with them.
 //!
 //! ```
-//! use cqlake_ingest::generate::{Container, Generator};
+//! use cqlake_gen::{Container, Generator};
 //! use cqlake_schema::TableId;
 //!
 //! let mut out = Vec::new();

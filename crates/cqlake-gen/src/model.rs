@@ -9,7 +9,7 @@
 //!
 //! Values are stored so that the lake's value is exact: timestamps as 100-ns ticks
 //! ([`Timestamp`]), durations as whole milliseconds ([`Millis`]), numbers as `f64`/`i64`.
-//! [`crate::generate::json`] writes a model as Graph JSON; property tests build models, write them,
+//! [`crate::json`] writes a model as Graph JSON; property tests build models, write them,
 //! convert them and compare the lake with the model.
 
 use std::borrow::Cow;
@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use cqlake_schema::TableId;
+use cqlake_schema::calendar::{civil_from_days, days_from_civil};
 
 /// A string value: borrowed from the generator's pools or owned.
 pub type Text = Cow<'static, str>;
@@ -39,7 +40,7 @@ impl Timestamp {
 
     /// Midnight UTC of a proleptic Gregorian date.
     pub fn from_date(year: i64, month: i64, day: i64) -> Self {
-        Self::from_unix_seconds(crate::values::days_from_civil(year, month, day) * 86_400)
+        Self::from_unix_seconds(days_from_civil(year, month, day) * 86_400)
     }
 
     /// Microseconds since the epoch, as the lake stores it (the seventh digit is dropped).
@@ -97,20 +98,6 @@ fn put_digits(dst: &mut [u8], mut v: u32) {
         *slot = b'0' + (v % 10) as u8;
         v /= 10;
     }
-}
-
-/// (year, month, day) of a day number since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// An `Edm.Duration` of whole milliseconds, printed as ISO-8601 (`PT0.016S`, `PT0.03S`,
@@ -727,7 +714,7 @@ impl CallModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::{parse_duration_ms, parse_timestamp_us};
+    use cqlake_ingest::values::{parse_duration_ms, parse_timestamp_us};
 
     #[test]
     fn timestamps_print_seven_digits_and_parse_back() {

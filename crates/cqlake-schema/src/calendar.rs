@@ -1,0 +1,71 @@
+//! Dates as the lake stores them: days since 1970-01-01 in the proleptic Gregorian calendar (the
+//! `Date32` of the partition column), converted to and from year, month and day.
+//!
+//! ```
+//! use cqlake_schema::calendar::{civil_from_days, days_from_civil};
+//!
+//! assert_eq!(days_from_civil(2024, 5, 1), 19_844);
+//! assert_eq!(civil_from_days(19_844), (2024, 5, 1));
+//! assert_eq!(civil_from_days(-1), (1969, 12, 31));
+//! ```
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (`m` 1–12, `d` 1–31).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    // Howard Hinnant's algorithm: eras of 400 years starting on 0000-03-01.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of `days` since 1970-01-01: the inverse of [`days_from_civil`].
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_day_of_ten_thousand_years_round_trips() {
+        // From 0000-03-01 to past 9999-12-31, across the 400-year era boundaries and the
+        // negative days before the epoch.
+        let mut expect = (0i64, 3u32, 1u32);
+        for days in days_from_civil(0, 3, 1)..=days_from_civil(10_000, 1, 1) {
+            assert_eq!(civil_from_days(days), expect, "day {days}");
+            assert_eq!(
+                days_from_civil(expect.0, expect.1.into(), expect.2.into()),
+                days
+            );
+            expect = next_day(expect);
+        }
+    }
+
+    fn next_day((y, m, d): (i64, u32, u32)) -> (i64, u32, u32) {
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let len = match m {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        match (d == len, m == 12) {
+            (false, _) => (y, m, d + 1),
+            (true, false) => (y, m + 1, 1),
+            (true, true) => (y + 1, 1, 1),
+        }
+    }
+}
