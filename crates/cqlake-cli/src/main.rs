@@ -9,6 +9,7 @@ mod args;
 mod convert;
 mod r#gen;
 mod maintain;
+mod session;
 mod shell;
 mod sql;
 mod summary;
@@ -72,6 +73,7 @@ fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Convert(a) => convert::run(a),
         args::Command::Gen(a) => r#gen::run(a),
+        args::Command::Sql(a) if a.query.is_none() => shell::run(&a.common),
         args::Command::Sql(a) => sql::run(a),
         args::Command::Report(a) => sql::report(a),
         args::Command::Optimize(a) => maintain::optimize(a),

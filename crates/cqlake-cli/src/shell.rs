@@ -19,7 +19,7 @@ use rustyline::history::FileHistory;
 use rustyline::{Config, Editor};
 
 use crate::args::{QueryArgs, RowFormat};
-use crate::sql::Session;
+use crate::session::Session;
 
 /// The prompt for a new statement.
 pub const PROMPT: &str = "cqlake> ";
@@ -64,7 +64,7 @@ pub fn run(a: &QueryArgs) -> anyhow::Result<ExitCode> {
     if format == RowFormat::Parquet {
         bail!("{NO_PARQUET}");
     }
-    let session = crate::sql::open(a, None, None)?;
+    let session = crate::session::open(a, None, None)?;
     let stdin_tty = std::io::stdin().is_terminal();
     let editor = stdin_tty && std::io::stdout().is_terminal();
     let mut input = Input::new(
@@ -87,7 +87,7 @@ pub fn run(a: &QueryArgs) -> anyhow::Result<ExitCode> {
         session,
         format,
         timing: false,
-        out: crate::sql::sink(a)?,
+        out: crate::session::sink(a)?,
         cancel_on_ctrl_c: editor,
         failed: false,
     };
@@ -218,7 +218,7 @@ impl Shell {
 
     /// Writes `rows` in the current format.
     fn print(&mut self, rows: &Rows) -> anyhow::Result<()> {
-        crate::sql::write(rows, self.format, &mut self.out)
+        crate::session::write(rows, self.format, &mut self.out)
     }
 
     /// Runs a command other than `\q`.

@@ -6,13 +6,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use cqlake_query::{Engine, EngineOptions, Format, REPORTS, Report, Rows, RuleSet};
+use cqlake_query::{REPORTS, Report, Rows};
 
 use crate::args::{QueryArgs, ReportArgs, RowFormat, SqlArgs};
+use crate::session::{open, sink, write};
 
 pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
     let Some(sql) = &a.query else {
-        return crate::shell::run(&a.common);
+        bail!("no query: give one, or run the shell (cqlake sql without a query)");
     };
     let rows = query(&a.common, None, None, sql)?;
     print(&rows, &a.common)?;
@@ -66,55 +67,6 @@ fn query(
         .map_err(anyhow::Error::from)
 }
 
-/// An open lake: the engine and the runtime its queries run on (the engine drops first).
-pub(crate) struct Session {
-    /// The engine over the lake.
-    pub engine: Engine,
-    /// The runtime to run its queries on.
-    pub rt: tokio::runtime::Runtime,
-}
-
-/// Opens the lake `a` names with the settings it gives (rules, threads, memory, buildings,
-/// dates).
-pub(crate) fn open(
-    a: &QueryArgs,
-    from: Option<String>,
-    to: Option<String>,
-) -> anyhow::Result<Session> {
-    let rules = RuleSet::from_name(&a.rules).with_context(|| {
-        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
-        format!(
-            "--rules {:?}: not a rule set ({})",
-            a.rules,
-            names.join(", ")
-        )
-    })?;
-    let mut options = EngineOptions::default()
-        .with_rules(rules)
-        .with_dates(from, to);
-    if let Some(n) = a.threads {
-        options = options.with_threads(n);
-    }
-    if let Some(b) = &a.buildings {
-        options = options.with_buildings(b);
-    }
-    if let Some(text) = &a.memory_limit {
-        options =
-            options.with_memory_limit(crate::r#gen::parse_size("--memory-limit", text)? as usize);
-    }
-    let Some(lake) = &a.lake else {
-        bail!("--lake DIR is required");
-    };
-    if !lake.join("calls").is_dir() {
-        bail!("{}: no lake here (convert into it first)", lake.display());
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let engine = rt.block_on(Engine::open(lake, options))?;
-    Ok(Session { engine, rt })
-}
-
 fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let format = match a.format {
@@ -126,34 +78,4 @@ fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
         bail!("--format parquet writes binary data: give --output FILE or pipe it");
     }
     write(rows, format, &mut sink(a)?)
-}
-
-/// Where rows go: the `--output` file (created) or standard output.
-pub(crate) fn sink(a: &QueryArgs) -> anyhow::Result<Box<dyn Write + Send>> {
-    Ok(match &a.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout()),
-    })
-}
-
-/// Writes `rows` to `out` in `format` and flushes.
-pub(crate) fn write<W: Write + Send>(
-    rows: &Rows,
-    format: RowFormat,
-    out: &mut W,
-) -> anyhow::Result<()> {
-    let format = match format {
-        RowFormat::Table => Format::Table,
-        RowFormat::Csv => Format::Csv,
-        RowFormat::Json => Format::Json,
-        RowFormat::Ndjson => Format::Ndjson,
-        RowFormat::Markdown => Format::Markdown,
-        RowFormat::Parquet => Format::Parquet,
-    };
-    let mut w = std::io::BufWriter::new(out);
-    cqlake_query::write(rows, format, &mut w)?;
-    w.flush()?;
-    Ok(())
 }

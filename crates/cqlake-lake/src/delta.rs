@@ -6,7 +6,7 @@
 //! group's final commit, to `calls`, records the version every other table reached
 //! (`cqlake.versions`). A table that is ahead of the versions the latest `calls` commit records
 //! holds the commits of a group that never finished: [`LakeWriter::open`] restores it to the
-//! recorded version (Delta's `RESTORE`), and [`register_lake`] reads every table at the recorded
+//! recorded version (Delta's `RESTORE`), and [`register_lake`](crate::register_lake) reads every table at the recorded
 //! versions, so readers never see half a group.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -17,22 +17,24 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
-use cqlake_schema::batch::{FlatBatch, FlatParts};
+use cqlake_schema::batch::FlatBatch;
 use cqlake_schema::{PARTITION_COLUMN, TableId};
-use datafusion::logical_expr::{Expr, col, lit};
-use datafusion::prelude::SessionContext;
+use datafusion::logical_expr::{Expr, col};
 use deltalake::DeltaTable;
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::protocol::DeltaOperation;
 use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
-use futures::TryStreamExt;
 
-use crate::encode::{RowGroup, encode, encode_streams};
+use crate::encode::RowGroup;
 use crate::files::DataFiles;
-use crate::index::{Claim, Decision, KeyIndex};
+use crate::group::{GROUP_KEY, VERSIONS_KEY, recorded_versions};
+use crate::index::KeyIndex;
 use crate::plan::{CallRows, Replace, recontext, select};
+use crate::predicate::{in_calls, in_dates, replace_predicate, str_list};
+use crate::prepare::{NewRows, Prepared, Preparer, prepare_claimed};
+use crate::table::{delta_err, io_err, open_tables, scan};
 use crate::{Error, Result, writer_properties};
 
 /// The default amount of Arrow data (not counting all-null columns) gathered before a group is
@@ -60,13 +62,6 @@ pub const MAX_OPEN_FILES: usize = 600;
 /// `dataSkippingNumIndexedCols`).
 const INDEXED_COLUMNS: usize = 32;
 
-/// Commits of `calls` read first when looking for the latest finished group.
-const RECENT_COMMITS: usize = 16;
-
-/// The commit-info key that names the group a commit belongs to.
-pub const GROUP_KEY: &str = "cqlake.group";
-/// The commit-info key, on a group's `calls` commit, that records every table's version.
-pub const VERSIONS_KEY: &str = "cqlake.versions";
 /// The lock file that keeps two writers out of one lake.
 pub const LOCK_FILE: &str = "_cqlake.lock";
 
@@ -92,156 +87,6 @@ pub struct WriteStats {
     /// flush merges its rows by key, so a key that comes again in a later flush of the same run
     /// is written (and counted) again.
     pub side_rows: [u64; cqlake_schema::SideTable::ALL.len()],
-}
-
-pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |e| Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    }
-}
-
-pub(crate) fn delta_err(t: TableId) -> impl Fn(deltalake::DeltaTableError) -> Error {
-    delta_err_of(t.name())
-}
-
-/// A Delta error of the table called `table`.
-pub(crate) fn delta_err_of(table: &'static str) -> impl Fn(deltalake::DeltaTableError) -> Error {
-    move |e| Error::Delta {
-        table: table.into(),
-        source: e,
-    }
-}
-
-fn query_err(t: TableId) -> impl Fn(datafusion::error::DataFusionError) -> Error {
-    query_err_of(t.name())
-}
-
-/// A query error of the table called `table`.
-pub(crate) fn query_err_of(
-    table: &'static str,
-) -> impl Fn(datafusion::error::DataFusionError) -> Error {
-    move |e| Error::Query {
-        table: table.into(),
-        source: e,
-    }
-}
-
-fn table_url(root: &Path, t: TableId) -> Result<url::Url> {
-    table_url_of(root, t.name())
-}
-
-/// The URL of the table called `name` in the lake at `root` (its directory created).
-pub(crate) fn table_url_of(root: &Path, name: &'static str) -> Result<url::Url> {
-    let dir = root.join(name);
-    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-    let dir = dir.canonicalize().map_err(io_err(&dir))?;
-    deltalake::ensure_table_uri(dir.to_string_lossy()).map_err(delta_err_of(name))
-}
-
-/// Opens (creating where missing) the six tables of the lake at `root`.
-pub async fn open_tables(root: &Path) -> Result<Vec<DeltaTable>> {
-    let mut out = Vec::with_capacity(6);
-    for t in TableId::ALL {
-        let url = table_url(root, t)?;
-        let mut table = DeltaTable::try_from_url(url).await.map_err(delta_err(t))?;
-        if table.version().is_none() {
-            let empty = RecordBatch::new_empty(t.table().schema());
-            table = table
-                .write(vec![empty])
-                .with_save_mode(SaveMode::Append)
-                .with_partition_columns([PARTITION_COLUMN])
-                .with_table_name(t.name())
-                .await
-                .map_err(delta_err(t))?;
-        }
-        out.push(table);
-    }
-    Ok(out)
-}
-
-/// The versions of every table that the latest finished group recorded, from the newest
-/// `calls` commit that has them (in [`TableId::ALL`] order; `calls` itself at the version that
-/// commit records for it, or, in lakes written before it recorded one, its current version).
-/// Version 0 (the empty table) for every table when no group has finished yet.
-async fn recorded_versions(calls: &DeltaTable) -> Result<[Option<u64>; 6]> {
-    let mut out = [None; 6];
-    out[0] = calls.version();
-    // The newest commits first; the whole log only when they hold no finished group (its
-    // length grows with every run).
-    let mut infos: Vec<_> = calls
-        .history(Some(RECENT_COMMITS))
-        .try_collect()
-        .await
-        .map_err(delta_err(TableId::Calls))?;
-    let finished = |i: &deltalake::kernel::CommitInfo| i.info.contains_key(VERSIONS_KEY);
-    if !infos.iter().any(finished) && calls.version().unwrap_or(0) >= RECENT_COMMITS as u64 {
-        infos = calls
-            .history(None)
-            .try_collect()
-            .await
-            .map_err(delta_err(TableId::Calls))?;
-    }
-    // Newest first.
-    for info in &infos {
-        if let Some(v) = info.info.get(VERSIONS_KEY).and_then(|v| v.as_object()) {
-            for t in TableId::ALL.into_iter().skip(1) {
-                out[t.index()] = v.get(t.name()).and_then(|x| x.as_u64());
-            }
-            if let Some(c) = v.get(TableId::Calls.name()).and_then(|x| x.as_u64()) {
-                out[0] = Some(c);
-            }
-            return Ok(out);
-        }
-    }
-    if calls.version() == Some(0) || infos.iter().any(|i| i.info.contains_key(GROUP_KEY)) {
-        // No group finished yet (a first run is under way, or was killed): every table as it
-        // was created, whatever an unfinished group committed to it.
-        return Ok([Some(0); 6]);
-    }
-    Ok(out)
-}
-
-/// Registers every table of the lake at `root` in `ctx` under its name, each at the version the
-/// latest finished group recorded, so a query sees whole groups only, even while a convert runs.
-/// A plain Parquet export ([`is_parquet_export`](crate::is_parquet_export)) is registered as
-/// listings of its files instead.
-pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
-    if crate::is_parquet_export(root) {
-        return crate::parquet_in::register_parquet_export(ctx, root).await;
-    }
-    let calls_url = table_url(root, TableId::Calls)?;
-    let calls = deltalake::open_table(calls_url)
-        .await
-        .map_err(delta_err(TableId::Calls))?;
-    let versions = recorded_versions(&calls).await?;
-    for t in TableId::ALL {
-        let table = if t == TableId::Calls && versions[0] == calls.version() {
-            calls.clone()
-        } else {
-            let url = table_url(root, t)?;
-            match versions[t.index()] {
-                Some(v) => deltalake::open_table_with_version(url, v).await,
-                None => deltalake::open_table(url).await,
-            }
-            .map_err(delta_err(t))?
-        };
-        table
-            .update_datafusion_session(&ctx.state())
-            .map_err(delta_err(t))?;
-        // With the session, the scan takes its Parquet settings from it: filters are then
-        // evaluated after decoding (DataFusion's default) and still prune files. Without it,
-        // deltalake pushes every filter into the Parquet decoder, which for the views'
-        // classification decodes most columns twice and evaluates the CASE chains twice.
-        let provider = table
-            .table_provider()
-            .with_session(Arc::new(ctx.state()))
-            .await
-            .map_err(query_err(t))?;
-        ctx.register_table(t.name(), provider)
-            .map_err(query_err(t))?;
-    }
-    crate::side::register_side_tables(ctx, root).await
 }
 
 /// Applies flattened batches to a Delta lake. See the [crate documentation](crate).
@@ -273,109 +118,6 @@ pub struct LakeWriter {
     pages_written: crate::plan::PageOrders,
     /// The side tables' rows.
     side: crate::side::SideTables,
-}
-
-/// Prepares batches for a [`LakeWriter`] away from it (in parallel, in the pipeline's
-/// workers): decides which calls are new and encodes their rows. Cheap to clone.
-#[derive(Clone)]
-pub struct Preparer {
-    index: Arc<KeyIndex>,
-    rt: tokio::runtime::Handle,
-}
-
-/// A batch made ready for [`LakeWriter::push_prepared`] by a [`Preparer`].
-pub struct Prepared {
-    seq: u64,
-    row_groups: Vec<RowGroup>,
-    deferred: Option<FlatBatch>,
-    stale: u64,
-    superseded: u64,
-}
-
-/// Rows of one table, encoded for [`LakeWriter::push_new_rows`]: a bulk load of calls known to
-/// be absent from the lake (benchmark lakes, copies), with no key checks.
-pub struct NewRows {
-    row_groups: Vec<RowGroup>,
-}
-
-impl NewRows {
-    /// Encodes `batch` (in table `t`'s full schema, the partition column included) into one
-    /// Parquet row group per partition date, as convert encodes the rows of new calls. Call it
-    /// from any thread.
-    pub fn encode(t: TableId, batch: &RecordBatch) -> Result<NewRows> {
-        Ok(NewRows {
-            row_groups: encode(t, batch)?,
-        })
-    }
-
-    /// Rows encoded.
-    pub fn rows(&self) -> usize {
-        self.row_groups.iter().map(|rg| rg.rows).sum()
-    }
-}
-
-impl Preparer {
-    /// Claims the calls of `batch` and encodes the rows of those new to the lake and the run.
-    /// Every prepared batch must be pushed to the writer it came from (it holds a place in the
-    /// order the writer applies them in). Blocks: call it outside the runtime (from the
-    /// pipeline's workers).
-    pub fn prepare(&self, parts: FlatParts) -> Result<Prepared> {
-        let claim = self.rt.block_on(self.index.claim(parts.partial()))?;
-        prepare_claimed(parts, claim)
-    }
-}
-
-fn prepare_claimed(parts: FlatParts, claim: Claim) -> Result<Prepared> {
-    let Claim { seq, decisions } = claim;
-    let pages = parts.partial().has_page_rows();
-    let mut p = Prepared {
-        seq,
-        row_groups: Vec::new(),
-        deferred: None,
-        stale: 0,
-        superseded: 0,
-    };
-    for d in &decisions {
-        match d {
-            Decision::Stale { superseded: true } => p.superseded += 1,
-            Decision::Stale { superseded: false } => p.stale += 1,
-            _ => {}
-        }
-    }
-    let new: Vec<bool> = decisions.iter().map(|d| *d == Decision::New).collect();
-    let group: Vec<bool> = decisions
-        .iter()
-        .map(|d| matches!(d, Decision::Group { .. }))
-        .collect();
-    if !pages && new.iter().all(|n| *n) {
-        // Every call new: the batch as it is, `streams` context made column by column.
-        let b = parts.partial();
-        for t in TableId::ALL {
-            if b.batches[t.index()].num_rows() == 0 {
-                continue;
-            }
-            if t == TableId::Streams {
-                p.row_groups.extend(encode_streams(&parts)?);
-            } else {
-                p.row_groups.extend(encode(t, &b.batches[t.index()])?);
-            }
-        }
-        return Ok(p);
-    }
-    let batch = parts.complete();
-    if pages || group.contains(&true) {
-        p.deferred = Some(batch.select_calls(&group, true));
-    }
-    if new.contains(&true) {
-        let b = batch.select_calls(&new, false);
-        for t in TableId::ALL {
-            let rows = &b.batches[t.index()];
-            if rows.num_rows() > 0 {
-                p.row_groups.extend(encode(t, rows)?);
-            }
-        }
-    }
-    Ok(p)
 }
 
 impl LakeWriter {
@@ -1014,49 +756,6 @@ impl LakeWriter {
     }
 }
 
-/// The rows of table `t` that match `filter`, in the table's schema (or only `columns`).
-pub(crate) async fn scan(
-    table: &DeltaTable,
-    t: TableId,
-    filter: Expr,
-    columns: Option<&[&str]>,
-) -> Result<Vec<RecordBatch>> {
-    if table.version().unwrap_or(0) == 0 {
-        return Ok(Vec::new());
-    }
-    let schema = t.table().schema();
-    let names: Vec<&str> = match columns {
-        Some(c) => c.to_vec(),
-        None => schema.fields().iter().map(|f| f.name().as_str()).collect(),
-    };
-    let target: SchemaRef = std::sync::Arc::new(
-        schema.project(
-            &names
-                .iter()
-                .map(|n| schema.index_of(n))
-                .collect::<std::result::Result<Vec<_>, _>>()?,
-        )?,
-    );
-    let ctx = SessionContext::new();
-    table
-        .update_datafusion_session(&ctx.state())
-        .map_err(delta_err(t))?;
-    let q = query_err(t);
-    let provider = table.table_provider().await.map_err(&q)?;
-    let batches = ctx
-        .read_table(provider)
-        .map_err(&q)?
-        .filter(filter)
-        .map_err(&q)?
-        .select_columns(&names)
-        .map_err(&q)?
-        .collect()
-        .await
-        .map_err(&q)?;
-    batches.iter().map(|b| conform(b, &target)).collect()
-}
-
-/// Commits the pending group: every other table first, `calls` last with the versions.
 /// Splits `batch` by its partition date into `out`.
 fn split_by_date(batch: RecordBatch, out: &mut BTreeMap<i32, Vec<RecordBatch>>) -> Result<()> {
     let dates = batch
@@ -1083,33 +782,6 @@ fn split_by_date(batch: RecordBatch, out: &mut BTreeMap<i32, Vec<RecordBatch>>) 
     Ok(())
 }
 
-/// Casts the columns of a scanned batch (Delta scans return strings as views and may
-/// dictionary-encode partition values) to `schema`.
-pub(crate) fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                arrow::compute::cast(c, f.data_type())
-            }
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
-}
-
-fn str_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Expr> {
-    ids.into_iter().map(lit).collect()
-}
-
-/// `call_start_date IN (dates)`.
-fn in_dates(dates: &BTreeSet<i32>) -> Expr {
-    crate::dates_predicate(dates.iter().copied())
-}
-
 /// A batch of some columns of a table, widened to the table's `schema` with null columns.
 fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     let columns = schema
@@ -1123,50 +795,10 @@ fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
-/// `call_start_date IN (dates) AND call_id IN (ids)`.
-fn in_calls(ids: &BTreeSet<&str>, dates: &BTreeSet<i32>) -> Expr {
-    in_dates(dates).and(col("call_id").in_list(str_list(ids.iter().copied()), false))
-}
-
-/// `call_id = C AND column IN (ids of C)`, one per call of `pairs` (call id, id).
-fn by_call(pairs: &BTreeSet<(String, String)>, column: &str) -> Vec<Expr> {
-    let mut by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (c, id) in pairs {
-        by.entry(c.as_str()).or_default().push(id.as_str());
-    }
-    by.into_iter()
-        .map(|(c, ids)| {
-            col("call_id")
-                .eq(lit(c))
-                .and(col(column).in_list(str_list(ids), false))
-        })
-        .collect()
-}
-
-/// `call_start_date IN (dates) AND (call_id IN (calls) OR (call_id = C AND session_id IN
-/// (sessions of C)) OR (call_id = C AND participant_id IN (participants of C)) …) IS TRUE`.
-fn replace_predicate(t: TableId, r: &Replace) -> Expr {
-    let mut terms = Vec::new();
-    if !r.calls.is_empty() {
-        terms.push(col("call_id").in_list(str_list(r.calls.iter().map(String::as_str)), false));
-    }
-    if !r.sessions.is_empty() && t.table().key_index(cqlake_schema::Key::SessionId).is_some() {
-        terms.extend(by_call(&r.sessions, "session_id"));
-    }
-    if !r.participants.is_empty() && t == TableId::Participants {
-        terms.extend(by_call(&r.participants, "participant_id"));
-    }
-    // A balanced `OR`: one term per call, and deltalake walks the tree recursively.
-    let which = (!terms.is_empty()).then(|| crate::balanced_or(terms));
-    // `IS TRUE`: a row with a null id is not replaced, and the rewrite keeps it (a bare `IN`
-    // is null there, and the rewrite would drop the row).
-    let which = which.map_or_else(|| lit(false), Expr::is_true);
-    in_dates(&r.dates).and(which)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::prelude::SessionContext;
     use cqlake_ingest::decode::{Decoder, PageKind};
     use cqlake_ingest::frame::FrameKind;
 
@@ -1184,7 +816,7 @@ mod tests {
 
     async fn count(lake: &Path, table: &str) -> String {
         let ctx = SessionContext::new();
-        register_lake(&ctx, lake).await.unwrap();
+        crate::register_lake(&ctx, lake).await.unwrap();
         let b = ctx
             .sql(&format!("SELECT count(*) AS n FROM {table}"))
             .await
@@ -1277,7 +909,7 @@ mod tests {
         w.push(flat(&["a"])).await.unwrap();
         w.finish().await.unwrap();
         // More commits to `calls` than the recent ones read first, none finishing a group.
-        for i in 0..RECENT_COMMITS + 2 {
+        for i in 0..crate::group::RECENT_COMMITS + 2 {
             append_outside_a_group(dir.path(), TableId::Calls, &[&format!("x{i}")]).await;
         }
         assert_eq!(count(dir.path(), "calls").await, "1");

@@ -18,7 +18,7 @@ use cqlake_schema::{PARTITION_COLUMN, TableId};
 use deltalake::DeltaTable;
 
 use crate::Result;
-use crate::plan::{CallKey, MAX_CALL_DAYS};
+use crate::plan::{CallKey, MAX_CALL_DAYS, Written};
 
 /// What becomes of one call record of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,42 +43,6 @@ pub(crate) enum Decision {
 pub(crate) struct Claim {
     pub seq: u64,
     pub decisions: Vec<Decision>,
-}
-
-/// What a run wrote of a call, by table family (calls; participants; sessions with their
-/// segments, media and streams): the input position of the record each family came from, and
-/// whether that record carried all of the family (no `@odata.nextLink` for more).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Written {
-    /// Input position of the record whose rows are in the lake, per family (`None`: none).
-    pub orders: [Option<u64>; 3],
-    /// That record carried all of the family's rows.
-    pub complete: [bool; 3],
-}
-
-impl Written {
-    /// What a record with `coverage` wrote.
-    pub fn of(c: &cqlake_schema::batch::CallCoverage) -> Written {
-        let o = Some(c.order);
-        Written {
-            orders: [o, o.filter(|_| c.participants), o.filter(|_| c.sessions)],
-            complete: [
-                true,
-                c.participants && !c.participants_next_link,
-                c.sessions && !c.sessions_next_link,
-            ],
-        }
-    }
-
-    /// Adds what a later write of the same call replaced.
-    pub fn update(&mut self, w: &Written) {
-        for f in 0..3 {
-            if w.orders[f].is_some() {
-                self.orders[f] = w.orders[f];
-                self.complete[f] = w.complete[f];
-            }
-        }
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -255,7 +219,7 @@ impl KeyIndex {
                 "last_modified_date_time",
                 PARTITION_COLUMN,
             ];
-            let batches = crate::delta::scan(
+            let batches = crate::table::scan(
                 &self.lake[TableId::Calls.index()],
                 TableId::Calls,
                 in_dates(&calls),
@@ -295,7 +259,7 @@ impl KeyIndex {
             st.participants_loaded = true;
         }
         for (t, dates) in paged {
-            let batches = crate::delta::scan(
+            let batches = crate::table::scan(
                 &self.lake[t.index()],
                 t,
                 in_dates(&dates),
@@ -315,5 +279,5 @@ impl KeyIndex {
 }
 
 fn in_dates(dates: &[i32]) -> datafusion::logical_expr::Expr {
-    crate::dates_predicate(dates.iter().copied())
+    crate::predicate::dates_predicate(dates.iter().copied())
 }

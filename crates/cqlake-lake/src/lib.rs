@@ -24,23 +24,33 @@ pub mod crash;
 mod delta;
 mod encode;
 mod files;
+mod group;
 mod index;
 mod optimize;
 mod parquet_in;
 mod parquet_out;
 mod plan;
+mod predicate;
+mod prepare;
+mod read;
 mod side;
 mod stats;
+mod table;
 
 pub use delta::{
-    DEFAULT_COMMIT_BYTES, DEFAULT_GROUP_BYTES, GROUP_KEY, LOCK_FILE, LakeWriter, MAX_OPEN_FILES,
-    NewRows, Prepared, Preparer, VERSIONS_KEY, WriteStats, open_tables, register_lake,
+    DEFAULT_COMMIT_BYTES, DEFAULT_GROUP_BYTES, LOCK_FILE, LakeWriter, MAX_OPEN_FILES, WriteStats,
 };
-pub use index::Written;
+pub use group::{GROUP_KEY, VERSIONS_KEY};
+pub use prepare::{NewRows, Prepared, Preparer};
+pub use read::register_lake;
+pub use table::open_tables;
+
 pub use optimize::{Optimize, OptimizeStats, VacuumStats, parse_date};
 pub use parquet_in::is_parquet_export;
 pub use parquet_out::{ParquetWriter, PreparedRows};
-pub use plan::{CallKey, CallRows, PageOrders, Replace, Selection, select, with_call_context};
+pub use plan::{
+    CallKey, CallRows, PageOrders, Replace, Selection, Written, select, with_call_context,
+};
 pub use side::{SIDE_FLUSH_ROWS, merge as merge_side_rows, register_side_tables};
 
 /// Errors of the lake crate.
@@ -124,54 +134,6 @@ pub fn writer_properties_for<'a>(
 }
 
 /// `YYYY-MM-DD` of a Date32 value.
-/// `call_start_date` in `dates`, as ranges of consecutive days (`>= lo AND <= hi`) joined by
-/// a balanced `OR`. An `IN` list would reach deltalake's file pruning as a chain of one `OR` per
-/// date, which it walks recursively: a year of dates overflowed a worker thread's stack.
-pub(crate) fn dates_predicate(
-    dates: impl IntoIterator<Item = i32>,
-) -> datafusion::logical_expr::Expr {
-    use datafusion::logical_expr::{col, lit};
-    use datafusion::scalar::ScalarValue;
-    let mut sorted: Vec<i32> = dates.into_iter().collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut ranges: Vec<(i32, i32)> = Vec::new();
-    for d in sorted {
-        match ranges.last_mut() {
-            Some((_, hi)) if *hi + 1 == d => *hi = d,
-            _ => ranges.push((d, d)),
-        }
-    }
-    let day = |d: i32| lit(ScalarValue::Date32(Some(d)));
-    let terms: Vec<_> = ranges
-        .into_iter()
-        .map(|(lo, hi)| {
-            let c = col(cqlake_schema::PARTITION_COLUMN);
-            if lo == hi {
-                c.eq(day(lo))
-            } else {
-                c.clone().gt_eq(day(lo)).and(c.lt_eq(day(hi)))
-            }
-        })
-        .collect();
-    balanced_or(terms)
-}
-
-/// `terms` joined by `OR` as a balanced tree (`false` when empty), so that recursive walks
-/// of the expression stay shallow.
-pub(crate) fn balanced_or(
-    mut terms: Vec<datafusion::logical_expr::Expr>,
-) -> datafusion::logical_expr::Expr {
-    match terms.len() {
-        0 => datafusion::logical_expr::lit(false),
-        1 => terms.pop().expect("one term"),
-        n => {
-            let right = terms.split_off(n / 2);
-            balanced_or(terms).or(balanced_or(right))
-        }
-    }
-}
-
 pub(crate) fn date_string(days: i32) -> String {
     arrow::temporal_conversions::date32_to_datetime(days)
         .map_or_else(|| days.to_string(), |d| d.date().to_string())
@@ -182,34 +144,3 @@ pub(crate) const ZSTD_LEVEL: i32 = 1;
 
 /// The largest Parquet row group, in rows.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
-
-#[cfg(test)]
-mod predicate_tests {
-    use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
-
-    fn or_depth(e: &Expr) -> usize {
-        match e {
-            Expr::BinaryExpr(BinaryExpr {
-                left,
-                op: Operator::Or,
-                right,
-            }) => 1 + or_depth(left).max(or_depth(right)),
-            _ => 0,
-        }
-    }
-
-    #[test]
-    fn dates_become_ranges_under_a_shallow_or() {
-        let e = super::dates_predicate([3, 1, 2, 7, 9, 10]);
-        assert_eq!(
-            e.to_string(),
-            "call_start_date >= Date32(\"1970-01-02\") AND call_start_date <= Date32(\"1970-01-04\") \
-             OR call_start_date = Date32(\"1970-01-08\") \
-             OR call_start_date >= Date32(\"1970-01-10\") AND call_start_date <= Date32(\"1970-01-11\")"
-        );
-        // Every other day of five years: 913 ranges, an OR tree 10 deep, not 912.
-        let e = super::dates_predicate((0..1826).step_by(2));
-        assert_eq!(or_depth(&e), 10);
-        assert_eq!(super::dates_predicate([]).to_string(), "Boolean(false)");
-    }
-}

@@ -15,10 +15,10 @@
 //! [`LakeWriter::vacuum`] deletes them.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use arrow::array::{ArrayRef, Date32Array};
-use cqlake_schema::{PARTITION_COLUMN, TableId};
+use cqlake_schema::{PARTITION_COLUMN, SideTable, TableId};
 use deltalake::kernel::Action;
 use deltalake::protocol::DeltaOperation;
 use parquet::arrow::ProjectionMask;
@@ -26,10 +26,12 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
-use crate::delta::{LakeWriter, delta_err, delta_err_of, io_err};
+use crate::delta::LakeWriter;
 use crate::encode::{RowGroup, encode_columns, file_schema};
 use crate::files::MAX_ROW_GROUPS_PER_FILE;
-use crate::{Error, ROW_GROUP_ROWS, Result};
+use crate::side::open_side_table;
+use crate::table::{delta_err, delta_err_of, io_err};
+use crate::{Error, ROW_GROUP_ROWS, Result, writer_properties};
 use deltalake::DeltaTable;
 
 /// Settings of [`LakeWriter::optimize`].
@@ -299,7 +301,7 @@ impl LakeWriter {
             committed = true;
         }
         (stats.side_files_removed, stats.side_files_added) =
-            crate::side::optimize_side_tables(&self.root).await?;
+            optimize_side_tables(&self.root).await?;
         Ok(stats)
     }
 
@@ -464,7 +466,7 @@ impl LakeWriter {
             let dir = self.root.join(t.name());
             tables.push(LoggedFiles::of(self.table(t), dir, t.name()).await?);
         }
-        tables.extend(crate::side::side_logged_files(&self.root).await?);
+        tables.extend(side_logged_files(&self.root).await?);
         for files in tables {
             let mut stack = vec![files.dir.clone()];
             while let Some(d) = stack.pop() {
@@ -498,6 +500,40 @@ impl LakeWriter {
         }
         Ok(stats)
     }
+}
+
+/// Compacts the data files of every side table (Delta's OPTIMIZE: small files bin-packed into
+/// files of up to its target size). Returns the files removed and added.
+pub(crate) async fn optimize_side_tables(root: &Path) -> Result<(u64, u64)> {
+    let (mut removed, mut added) = (0, 0);
+    for t in SideTable::ALL {
+        if !root.join(t.name()).join("_delta_log").is_dir() {
+            continue;
+        }
+        let table = open_side_table(root, t).await?;
+        let (_, metrics) = table
+            .optimize()
+            .with_writer_properties(writer_properties())
+            .await
+            .map_err(crate::side::delta_err(t))?;
+        removed += metrics.num_files_removed;
+        added += metrics.num_files_added;
+    }
+    Ok((removed, added))
+}
+
+/// Every side table's directory with its listed and removed data files.
+pub(crate) async fn side_logged_files(root: &Path) -> Result<Vec<LoggedFiles>> {
+    let mut out = Vec::new();
+    for t in SideTable::ALL {
+        let dir = root.join(t.name());
+        if !dir.join("_delta_log").is_dir() {
+            continue;
+        }
+        let table = open_side_table(root, t).await?;
+        out.push(LoggedFiles::of(&table, dir, t.name()).await?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

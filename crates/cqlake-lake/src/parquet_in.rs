@@ -17,7 +17,7 @@ use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::prelude::SessionContext;
 
 use crate::Result;
-use crate::delta::{io_err, query_err_of};
+use crate::table::{io_err, query_err_of};
 
 /// Whether `root` holds a plain Parquet export rather than a Delta lake: a `calls` directory
 /// without a Delta log.

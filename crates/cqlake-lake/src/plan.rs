@@ -180,7 +180,7 @@ fn session_col(t: TableId) -> Option<usize> {
 pub struct Selection {
     /// What the selection writes of each call, by family (for a run's later records of the
     /// same calls).
-    pub written: HashMap<String, crate::index::Written>,
+    pub written: HashMap<String, Written>,
     /// Rows to write, per table (in [`TableId::ALL`] order).
     pub rows: Vec<Vec<RecordBatch>>,
     /// What the written rows replace, per table.
@@ -253,7 +253,7 @@ pub fn select(
     group: &[FlatBatch],
     lake: &CallRows,
     orphans: &HashSet<String>,
-    written: &HashMap<String, crate::index::Written>,
+    written: &HashMap<String, Written>,
     pages_written: &PageOrders,
 ) -> Result<Selection, ArrowError> {
     let calls_t = TableId::Calls.index();
@@ -363,7 +363,7 @@ pub fn select(
             fresh.insert(id, (cb, cr));
         }
         // What of the call this selection writes, by family.
-        let mut w = crate::index::Written::default();
+        let mut w = Written::default();
         for f in [Family::Call, Family::Participants, Family::Sessions] {
             if let Some(&(b, r, o)) = winner.get(&(id, f))
                 && !(f == Family::Call && call_kept.contains(id))
@@ -688,4 +688,40 @@ pub fn recontext(
     let mask: BooleanArray = replaced.iter().map(|m| Some(!m)).collect();
     let kept = filter_record_batch(batch, &mask)?;
     with_call_context(t, &kept, calls)
+}
+
+/// What a run wrote of a call, by table family (calls; participants; sessions with their
+/// segments, media and streams): the input position of the record each family came from, and
+/// whether that record carried all of the family (no `@odata.nextLink` for more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Written {
+    /// Input position of the record whose rows are in the lake, per family (`None`: none).
+    pub orders: [Option<u64>; 3],
+    /// That record carried all of the family's rows.
+    pub complete: [bool; 3],
+}
+
+impl Written {
+    /// What a record with `coverage` wrote.
+    pub fn of(c: &cqlake_schema::batch::CallCoverage) -> Written {
+        let o = Some(c.order);
+        Written {
+            orders: [o, o.filter(|_| c.participants), o.filter(|_| c.sessions)],
+            complete: [
+                true,
+                c.participants && !c.participants_next_link,
+                c.sessions && !c.sessions_next_link,
+            ],
+        }
+    }
+
+    /// Adds what a later write of the same call replaced.
+    pub fn update(&mut self, w: &Written) {
+        for f in 0..3 {
+            if w.orders[f].is_some() {
+                self.orders[f] = w.orders[f];
+                self.complete[f] = w.complete[f];
+            }
+        }
+    }
 }

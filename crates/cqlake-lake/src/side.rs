@@ -24,7 +24,8 @@ use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
 
-use crate::{Error, Result, balanced_or, writer_properties};
+use crate::predicate::balanced_or;
+use crate::{Error, Result, writer_properties};
 
 /// Rows of one side table gathered before they are merged into the lake.
 pub const SIDE_FLUSH_ROWS: usize = 256 * 1024;
@@ -54,16 +55,16 @@ pub(crate) struct SideTables {
     replace_keys: usize,
 }
 
-fn delta_err(t: SideTable) -> impl Fn(deltalake::DeltaTableError) -> Error {
-    crate::delta::delta_err_of(t.name())
+pub(crate) fn delta_err(t: SideTable) -> impl Fn(deltalake::DeltaTableError) -> Error {
+    crate::table::delta_err_of(t.name())
 }
 
 fn query_err(t: SideTable) -> impl Fn(datafusion::error::DataFusionError) -> Error {
-    crate::delta::query_err_of(t.name())
+    crate::table::query_err_of(t.name())
 }
 
 fn table_url(root: &Path, t: SideTable) -> Result<url::Url> {
-    crate::delta::table_url_of(root, t.name())
+    crate::table::table_url_of(root, t.name())
 }
 
 /// Opens side table `t` of the lake at `root`, creating it (empty) where missing.
@@ -106,40 +107,6 @@ pub async fn register_side_tables(ctx: &SessionContext, root: &Path) -> Result<(
         }
     }
     Ok(())
-}
-
-/// Compacts the data files of every side table (Delta's OPTIMIZE: small files bin-packed into
-/// files of up to its target size). Returns the files removed and added.
-pub(crate) async fn optimize_side_tables(root: &Path) -> Result<(u64, u64)> {
-    let (mut removed, mut added) = (0, 0);
-    for t in SideTable::ALL {
-        if !root.join(t.name()).join("_delta_log").is_dir() {
-            continue;
-        }
-        let table = open_side_table(root, t).await?;
-        let (_, metrics) = table
-            .optimize()
-            .with_writer_properties(writer_properties())
-            .await
-            .map_err(delta_err(t))?;
-        removed += metrics.num_files_removed;
-        added += metrics.num_files_added;
-    }
-    Ok((removed, added))
-}
-
-/// Every side table's directory with its listed and removed data files.
-pub(crate) async fn side_logged_files(root: &Path) -> Result<Vec<crate::optimize::LoggedFiles>> {
-    let mut out = Vec::new();
-    for t in SideTable::ALL {
-        let dir = root.join(t.name());
-        if !dir.join("_delta_log").is_dir() {
-            continue;
-        }
-        let table = open_side_table(root, t).await?;
-        out.push(crate::optimize::LoggedFiles::of(&table, dir, t.name()).await?);
-    }
-    Ok(out)
 }
 
 impl SideTables {
@@ -203,9 +170,9 @@ impl SideTables {
             Target::Parquet => {
                 let merged = merge(t, None, &new, &p.orders)?;
                 let dir = self.root.join(t.name());
-                std::fs::create_dir_all(&dir).map_err(crate::delta::io_err(&dir))?;
+                std::fs::create_dir_all(&dir).map_err(crate::table::io_err(&dir))?;
                 let path = dir.join(format!("part-{}.parquet", std::process::id()));
-                let file = std::fs::File::create(&path).map_err(crate::delta::io_err(&path))?;
+                let file = std::fs::File::create(&path).map_err(crate::table::io_err(&path))?;
                 let perr = |source| Error::Parquet {
                     path: path.display().to_string(),
                     source,
@@ -378,7 +345,7 @@ async fn scan_columns(
         .map_err(&q)?;
     batches
         .iter()
-        .map(|b| crate::delta::conform(b, &target))
+        .map(|b| crate::table::conform(b, &target))
         .collect()
 }
 
