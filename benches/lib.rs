@@ -48,7 +48,9 @@ pub fn corpus(container: Container, bytes: u64) -> (Vec<u8>, GenStats) {
 /// Converts the JSON file at `input` into a new lake at `lake` through cqlake's pipeline (as
 /// `cqlake convert` does, with its default settings).
 pub fn convert_into(input: &std::path::Path, lake: &std::path::Path) {
-    use cqlake_ingest::source::{self, Input, PipelineOptions};
+    use cqlake_ingest::Error;
+    use cqlake_ingest::input::Input;
+    use cqlake_ingest::source::{self, PipelineOptions};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,7 +59,7 @@ pub fn convert_into(input: &std::path::Path, lake: &std::path::Path) {
         .block_on(cqlake_lake::LakeWriter::open(lake))
         .expect("open the lake");
     let preparer = w.preparer();
-    let prepare = |b| preparer.prepare(b).map_err(|e| e.to_string());
+    let prepare = |b| preparer.prepare(b).map_err(Box::new);
     source::run(
         &[Input::File(input.to_path_buf())],
         &PipelineOptions::default(),
@@ -65,9 +67,9 @@ pub fn convert_into(input: &std::path::Path, lake: &std::path::Path) {
         &prepare,
         &mut |d| {
             if let Some(p) = d.batch {
-                let p = p.map_err(source::Error::Sink)?;
+                let p = p.map_err(|e| Error::sink("preparing", e))?;
                 rt.block_on(w.push_prepared(p))
-                    .map_err(|e| source::Error::Sink(e.to_string()))?;
+                    .map_err(|e| Error::sink("writing the lake", e))?;
             }
             Ok(())
         },

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
+use cqlake_ingest::{Error as IngestError, input};
 use cqlake_lake::{LakeWriter, ParquetWriter, Prepared, PreparedRows};
 use cqlake_schema::batch::FlatParts;
 
@@ -15,7 +16,7 @@ use crate::summary::Summary;
 
 /// `convert` arguments resolved into settings (CLI > environment > default).
 struct ConvertSettings {
-    inputs: Vec<source::Input>,
+    inputs: Vec<input::Input>,
     output: Output,
     threads: usize,
     strict: bool,
@@ -54,7 +55,7 @@ impl Output {
 }
 
 fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
-    let inputs = source::expand_inputs(&a.inputs)?;
+    let inputs = input::expand_inputs(&a.inputs)?;
     let threads = match a.threads {
         Some(n) => n,
         None => match std::env::var("CQLAKE_THREADS") {
@@ -152,7 +153,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         Some(p) => Item::Delta(p.prepare(b)),
         None => Item::Parquet(ParquetWriter::prepare(b)),
     };
-    let mut deliver = |d: Delivery<Item>| -> source::Result<()> {
+    let mut deliver = |d: Delivery<Item>| -> cqlake_ingest::Result<()> {
         records += d.stats.records();
         if let Some(b) = &bar {
             let secs = started.elapsed().as_secs_f64().max(1e-3);
@@ -164,18 +165,18 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         for r in &d.rejects {
             rejects
                 .write(r)
-                .map_err(|e| source::Error::Sink(format!("writing rejects: {e}")))?;
+                .map_err(|e| IngestError::sink("writing rejects", e))?;
             if first_reject.is_none() {
                 first_reject = Some(describe_reject(r));
             }
         }
         if strict && !d.rejects.is_empty() {
-            return Err(source::Error::Sink(format!(
+            return Err(IngestError::Stopped(format!(
                 "--strict: {}",
                 describe_reject(&d.rejects[0])
             )));
         }
-        let sink_err = |e: cqlake_lake::Error| source::Error::Sink(format!("{e}"));
+        let sink_err = |e: cqlake_lake::Error| IngestError::sink("writing the output", e);
         if let Some(side) = d.side {
             match &mut sink {
                 Sink::Delta(w) => rt.block_on(w.push_side(side)).map_err(sink_err)?,

@@ -5,9 +5,11 @@ use simd_json::{Buffers, Node, Tape};
 
 use cqlake_schema::SideTable;
 
-use crate::flatten::{Flattener, RecordError, find_str, members};
+use crate::flatten::Flattener;
 use crate::frame::FrameKind;
+use crate::rows::RecordError;
 use crate::side::{DerivedValue, SideRows, call_id_of_operation, call_id_of_record};
+use crate::tape::{find_str, members};
 use crate::values::parse_timestamp_us;
 
 /// Where decoded records go: the flattener of a call's partition date, or the one for rows of

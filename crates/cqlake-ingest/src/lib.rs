@@ -27,8 +27,14 @@
 
 pub mod colbuf;
 pub mod decode;
+mod error;
 pub mod flatten;
 pub mod frame;
+pub mod input;
+mod rows;
 pub mod side;
 pub mod source;
+mod tape;
 pub mod values;
+
+pub use error::{Error, Result};

@@ -14,7 +14,8 @@ use cqlake_schema::batch::SideBatch;
 use cqlake_schema::{SideTable, side_tables};
 use simd_json::{Node, StaticNode};
 
-use crate::flatten::{Path, RecordError, Res, TableBuf, describe, err, is_annotation, members};
+use crate::rows::{Path, RecordError, Res, TableBuf, err};
+use crate::tape::{describe, is_annotation, members};
 
 /// A value for a derived column.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,7 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arrow::array::AsArray;
-use cqlake_ingest::source::{self, Input, PipelineOptions, Reject, Stats};
+use cqlake_ingest::input::Input;
+use cqlake_ingest::source::{self, PipelineOptions, Reject, Stats};
 use cqlake_schema::TableId;
 use cqlake_schema::batch::FlatBatch;
 

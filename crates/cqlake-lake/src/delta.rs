@@ -798,9 +798,9 @@ fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::prelude::SessionContext;
     use cqlake_ingest::decode::{Decoder, PageKind};
     use cqlake_ingest::frame::FrameKind;
+    use datafusion::prelude::SessionContext;
 
     fn flat(ids: &[&str]) -> FlatBatch {
         let mut d = Decoder::new();

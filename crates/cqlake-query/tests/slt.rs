@@ -28,8 +28,10 @@
 use std::path::{Path, PathBuf};
 
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use cqlake_ingest::Error;
 use cqlake_ingest::decode::{Decoder, PageKind};
 use cqlake_ingest::frame::FrameKind;
+use cqlake_ingest::input::expand_inputs;
 use cqlake_ingest::source::{self, Delivery, PipelineOptions};
 use cqlake_query::{Engine, EngineOptions, Report, RuleSet};
 use sqllogictest::{DBOutput, DefaultColumnType};
@@ -69,7 +71,7 @@ fn sample_lake() -> tempfile::TempDir {
     .iter()
     .map(|d| repo_dir().join(d).display().to_string())
     .collect();
-    let inputs = source::expand_inputs(&args).unwrap();
+    let inputs = expand_inputs(&args).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut writer = rt
         .block_on(cqlake_lake::LakeWriter::open(dir.path()))
@@ -83,16 +85,16 @@ fn sample_lake() -> tempfile::TempDir {
         &inputs,
         &options,
         &|_| {},
-        &|b| preparer.prepare(b).map_err(|e| e.to_string()),
-        &mut |d: Delivery<Result<cqlake_lake::Prepared, String>>| {
+        &|b| preparer.prepare(b).map_err(Box::new),
+        &mut |d: Delivery<Result<cqlake_lake::Prepared, Box<cqlake_lake::Error>>>| {
             rejects.extend(d.rejects);
             if let Some(side) = d.side {
                 rt.block_on(writer.push_side(side))
-                    .map_err(|e| source::Error::Sink(e.to_string()))?;
+                    .map_err(|e| Error::sink("writing the lake", e))?;
             }
             if let Some(p) = d.batch {
-                rt.block_on(writer.push_prepared(p.map_err(source::Error::Sink)?))
-                    .map_err(|e| source::Error::Sink(e.to_string()))?;
+                rt.block_on(writer.push_prepared(p.map_err(|e| Error::sink("preparing", e))?))
+                    .map_err(|e| Error::sink("writing the lake", e))?;
             }
             Ok(())
         },
