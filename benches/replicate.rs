@@ -185,7 +185,7 @@ fn partition_date(path: &Path) -> Result<Option<i32>, Error> {
     if value == "__HIVE_DEFAULT_PARTITION__" {
         return Ok(None);
     }
-    cqlake_lake::parse_date(value)
+    cqlake_schema::calendar::parse_date(value)
         .map(Some)
         .ok_or_else(|| format!("{}: {value:?} is not a date", path.display()))
 }

@@ -2,6 +2,7 @@
 -- description: calls, sessions and streams by media kind; poor stream rate per kind (poor /
 --   (good + poor)) beside the QoE review guide's overall targets; poor audio call legs;
 --   setup and drop failure rates; poor feedback rate.
+-- percent: value, target where measure in poor_stream_rate, poor_audio_call_legs, setup_failure_rate, drop_failure_rate, poor_feedback_rate
 -- Each table is read once: audio streams grouped by call leg, other streams by kind (kinds and
 -- audio legs from that), sessions in one aggregate; measures are rows of a cross join with
 -- their numbers.

@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::values::{ByteSize, Date, parse_duration};
 
 /// Call-quality analytics over Microsoft Graph call records.
 #[derive(Debug, Parser)]
@@ -18,9 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Convert Graph call-record exports into the lake.
     ///
-    /// Tuning (environment): CQLAKE_THREADS (workers), CQLAKE_COMMIT_BYTES (Parquet held in open
-    /// data files before a commit, default 1 GiB), CQLAKE_GROUP_BYTES (Arrow data of replaced
-    /// calls gathered before a commit, default 128 MiB).
+    /// Tuning (environment, or the hidden options of the same name): CQLAKE_THREADS (workers),
+    /// CQLAKE_COMMIT_BYTES (Parquet held in open data files before a commit, default 1 GiB),
+    /// CQLAKE_GROUP_BYTES (Arrow data of replaced calls gathered before a commit, default
+    /// 128 MiB).
     Convert(ConvertArgs),
     /// Print the lake's tables: columns, types and the Graph property each comes from.
     Schema(SchemaArgs),
@@ -78,8 +83,8 @@ pub struct QueryArgs {
     pub threads: Option<usize>,
     /// Memory that sorts, aggregations and joins may use before they spill (e.g. 2GB;
     /// default: no limit).
-    #[arg(long)]
-    pub memory_limit: Option<String>,
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<ByteSize>,
     /// A building file in the layout of CQD's building data upload (network, network name,
     /// range bits, building, ownership, building type, office type, city, zip, country, state,
     /// region, inside corp, express route, VPN): the view `buildings`.
@@ -107,11 +112,11 @@ pub struct ReportArgs {
     #[arg(long)]
     pub list: bool,
     /// Only calls that started on or after this UTC date (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<Date>,
     /// Only calls that started on or before this UTC date (YYYY-MM-DD).
-    #[arg(long)]
-    pub to: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<Date>,
     #[command(flatten)]
     pub common: QueryArgs,
 }
@@ -123,18 +128,18 @@ pub struct OptimizeArgs {
     #[arg(long)]
     pub lake: PathBuf,
     /// Only partitions dated on or after this UTC date (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<Date>,
     /// Only partitions dated on or before this UTC date (YYYY-MM-DD).
-    #[arg(long)]
-    pub to: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<Date>,
     /// Partitions rewritten at once (default: all CPUs).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Wait up to this many seconds for another cqlake process writing to the lake to finish
-    /// (default 0: fail at once with exit code 4).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-    pub wait: u64,
+    /// Wait up to this long for another cqlake process writing to the lake to finish: seconds,
+    /// or with a unit (90s, 5m, 2h); default 0, fail at once with exit code 4.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub wait: Duration,
 }
 
 /// `cqlake vacuum`.
@@ -147,10 +152,10 @@ pub struct VacuumArgs {
     /// still need them).
     #[arg(long, default_value_t = 168)]
     pub retain_hours: u64,
-    /// Wait up to this many seconds for another cqlake process writing to the lake to finish
-    /// (default 0: fail at once with exit code 4).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-    pub wait: u64,
+    /// Wait up to this long for another cqlake process writing to the lake to finish: seconds,
+    /// or with a unit (90s, 5m, 2h); default 0, fail at once with exit code 4.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub wait: Duration,
 }
 
 /// Output storage of `convert`.
@@ -178,9 +183,15 @@ pub struct ConvertArgs {
     /// Output directory for `--format parquet`.
     #[arg(long, required_if_eq("format", "parquet"))]
     pub out: Option<PathBuf>,
-    /// Parse/flatten threads (default: all CPUs; env CQLAKE_THREADS).
-    #[arg(long)]
+    /// Parse/flatten threads (default: all CPUs).
+    #[arg(long, env = "CQLAKE_THREADS")]
     pub threads: Option<usize>,
+    /// Parquet held in open data files before a commit (default 1 GiB).
+    #[arg(long, env = "CQLAKE_COMMIT_BYTES", value_name = "SIZE", hide = true)]
+    pub commit_bytes: Option<ByteSize>,
+    /// Arrow data of replaced calls gathered before a commit (default 128 MiB).
+    #[arg(long, env = "CQLAKE_GROUP_BYTES", value_name = "SIZE", hide = true)]
+    pub group_bytes: Option<ByteSize>,
     /// Stop at the first bad record (exit 2) instead of quarantining it.
     #[arg(long)]
     pub strict: bool,
@@ -194,10 +205,10 @@ pub struct ConvertArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Wait up to this many seconds for another cqlake process writing to the lake to finish
-    /// (default 0: fail at once with exit code 4).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-    pub wait: u64,
+    /// Wait up to this long for another cqlake process writing to the lake to finish: seconds,
+    /// or with a unit (90s, 5m, 2h); default 0, fail at once with exit code 4.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub wait: Duration,
 }
 
 /// `cqlake schema`.
@@ -294,7 +305,7 @@ pub struct GenArgs {
     pub calls: Option<u64>,
     /// Generate until this much uncompressed JSON is written: `500MB`, `1GB`, `2GiB`, bytes.
     #[arg(long)]
-    pub size: Option<String>,
+    pub size: Option<ByteSize>,
     /// Layout.
     #[arg(long, value_enum, default_value_t = GenContainer::Ndjson)]
     pub container: GenContainer,

@@ -14,7 +14,9 @@ use cqlake_schema::batch::FlatParts;
 use crate::args::{ConvertArgs, Format};
 use crate::summary::Summary;
 
-/// `convert` arguments resolved into settings (CLI > environment > default).
+/// `convert` arguments resolved into settings: clap has applied CLI > environment > default
+/// (`CQLAKE_THREADS`, `CQLAKE_COMMIT_BYTES`, `CQLAKE_GROUP_BYTES`); this adds what depends on
+/// the machine and the terminal.
 struct ConvertSettings {
     inputs: Vec<input::Input>,
     output: Output,
@@ -29,16 +31,6 @@ struct ConvertSettings {
     commit_bytes: Option<usize>,
     /// `CQLAKE_GROUP_BYTES`: Arrow data of replaced calls gathered before a commit.
     group_bytes: Option<usize>,
-}
-
-/// A byte count from the environment variable `name`, if set.
-fn env_bytes(name: &str) -> anyhow::Result<Option<usize>> {
-    match std::env::var(name) {
-        Ok(v) => Ok(Some(v.parse().with_context(|| {
-            format!("{name}={v:?} is not a number of bytes")
-        })?)),
-        Err(_) => Ok(None),
-    }
 }
 
 enum Output {
@@ -56,15 +48,9 @@ impl Output {
 
 fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
     let inputs = input::expand_inputs(&a.inputs)?;
-    let threads = match a.threads {
-        Some(n) => n,
-        None => match std::env::var("CQLAKE_THREADS") {
-            Ok(v) => v
-                .parse()
-                .with_context(|| format!("CQLAKE_THREADS={v:?} is not a number"))?,
-            Err(_) => std::thread::available_parallelism().map_or(2, |n| n.get()),
-        },
-    };
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let output = match a.format {
         Format::Delta => Output::Delta(a.lake.context("--lake DIR is required")?),
         Format::Parquet => Output::Parquet(
@@ -81,10 +67,10 @@ fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
         progress: !a.quiet && std::io::stderr().is_terminal(),
         summary: !a.quiet,
         json: a.json,
-        wait: std::time::Duration::from_secs(a.wait),
+        wait: a.wait,
         max_record_bytes: a.max_record_mib.saturating_mul(1 << 20),
-        commit_bytes: env_bytes("CQLAKE_COMMIT_BYTES")?,
-        group_bytes: env_bytes("CQLAKE_GROUP_BYTES")?,
+        commit_bytes: a.commit_bytes.map(|b| b.0 as usize),
+        group_bytes: a.group_bytes.map(|b| b.0 as usize),
     })
 }
 

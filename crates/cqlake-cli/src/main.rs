@@ -13,6 +13,7 @@ mod session;
 mod shell;
 mod sql;
 mod summary;
+mod values;
 
 /// Opens the lake at `dir` for writing, waiting up to `wait` for another writer (a convert,
 /// optimize or vacuum) to finish with it.
@@ -45,6 +46,30 @@ pub const EXIT_FATAL: u8 = 2;
 /// nothing was done, and running again later will work.
 pub const EXIT_BUSY: u8 = 4;
 
+/// The command line, parsed. A value its parser refuses (a size, a date, a duration, a number,
+/// from the command line or the environment) is an error in cqlake's words, `--from
+/// "2024-13-01": expected a date as YYYY-MM-DD`, with exit code 2; usage errors, `--help` and
+/// `--version` are clap's.
+fn parse_args() -> anyhow::Result<args::Cli> {
+    use clap::Parser;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    match args::Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) if e.kind() == ErrorKind::ValueValidation => {
+            let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+                e.get(ContextKind::InvalidArg),
+                e.get(ContextKind::InvalidValue),
+            ) else {
+                e.exit()
+            };
+            let flag = arg.split_whitespace().next().unwrap_or(arg);
+            let why = std::error::Error::source(&e).map_or_else(String::new, |s| s.to_string());
+            anyhow::bail!("{flag} {value:?}: {why}")
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -68,8 +93,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    use clap::Parser;
-    let cli = args::Cli::parse();
+    let cli = parse_args()?;
     match cli.command {
         args::Command::Convert(a) => convert::run(a),
         args::Command::Gen(a) => r#gen::run(a),

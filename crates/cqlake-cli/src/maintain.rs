@@ -9,13 +9,17 @@ use cqlake_lake::{LakeWriter, Optimize};
 
 use crate::args::{OptimizeArgs, VacuumArgs};
 
-/// Opens the existing lake at `dir` for writing (taking its lock, waiting up to `wait` seconds
-/// for another writer).
-fn open(rt: &tokio::runtime::Runtime, dir: &Path, wait: u64) -> anyhow::Result<LakeWriter> {
+/// Opens the existing lake at `dir` for writing (taking its lock, waiting up to `wait` for
+/// another writer).
+fn open(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    wait: std::time::Duration,
+) -> anyhow::Result<LakeWriter> {
     if !dir.join("calls").join("_delta_log").is_dir() {
         bail!("no lake at {} (convert into it first)", dir.display());
     }
-    crate::open_writer(rt, dir, std::time::Duration::from_secs(wait))
+    crate::open_writer(rt, dir, wait)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -25,15 +29,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn day(flag: &str, value: Option<&str>) -> anyhow::Result<Option<i32>> {
-    value
-        .map(|v| {
-            cqlake_lake::parse_date(v)
-                .with_context(|| format!("--{flag} {v:?}: expected a date as YYYY-MM-DD"))
-        })
-        .transpose()
-}
-
 fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
@@ -41,8 +36,8 @@ fn mb(bytes: u64) -> String {
 /// `cqlake optimize`.
 pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Optimize::new()
-        .with_from(day("from", args.from.as_deref())?)
-        .with_to(day("to", args.to.as_deref())?);
+        .with_from(args.from.map(|d| d.days))
+        .with_to(args.to.map(|d| d.days));
     if let Some(n) = args.threads {
         settings = settings.with_threads(n);
     }

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::{Context, bail};
-use cqlake_query::{Engine, EngineOptions, Format, Rows, RuleSet};
+use cqlake_query::{Engine, EngineOptions, Format, Presentation, Rows, RuleSet};
 
 use crate::args::{QueryArgs, RowFormat};
 
@@ -40,9 +40,8 @@ pub(crate) fn open(
     if let Some(b) = &a.buildings {
         options = options.with_buildings(b);
     }
-    if let Some(text) = &a.memory_limit {
-        options =
-            options.with_memory_limit(crate::r#gen::parse_size("--memory-limit", text)? as usize);
+    if let Some(size) = a.memory_limit {
+        options = options.with_memory_limit(size.0 as usize);
     }
     let Some(lake) = &a.lake else {
         bail!("--lake DIR is required");
@@ -67,10 +66,12 @@ pub(crate) fn sink(a: &QueryArgs) -> anyhow::Result<Box<dyn Write + Send>> {
     })
 }
 
-/// Writes `rows` to `out` in `format` and flushes.
+/// Writes `rows` to `out` in `format` and flushes: exact values, or, with a `presentation` (a
+/// report's), the table and Markdown formats for people.
 pub(crate) fn write<W: Write + Send>(
     rows: &Rows,
     format: RowFormat,
+    presentation: Option<&Presentation>,
     out: &mut W,
 ) -> anyhow::Result<()> {
     let format = match format {
@@ -82,7 +83,10 @@ pub(crate) fn write<W: Write + Send>(
         RowFormat::Parquet => Format::Parquet,
     };
     let mut w = std::io::BufWriter::new(out);
-    cqlake_query::write(rows, format, &mut w)?;
+    match presentation {
+        Some(p) => cqlake_query::write_presented(rows, format, p, &mut w)?,
+        None => cqlake_query::write(rows, format, &mut w)?,
+    }
     w.flush()?;
     Ok(())
 }

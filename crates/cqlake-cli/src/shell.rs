@@ -218,7 +218,7 @@ impl Shell {
 
     /// Writes `rows` in the current format.
     fn print(&mut self, rows: &Rows) -> anyhow::Result<()> {
-        crate::session::write(rows, self.format, &mut self.out)
+        crate::session::write(rows, self.format, None, &mut self.out)
     }
 
     /// Runs a command other than `\q`.

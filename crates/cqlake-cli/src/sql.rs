@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use cqlake_query::{REPORTS, Report, Rows};
+use cqlake_query::{Presentation, REPORTS, Report, Rows};
 
 use crate::args::{QueryArgs, ReportArgs, RowFormat, SqlArgs};
 use crate::session::{open, sink, write};
@@ -16,7 +16,8 @@ pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
         bail!("no query: give one, or run the shell (cqlake sql without a query)");
     };
     let rows = query(&a.common, None, None, sql)?;
-    print(&rows, &a.common)?;
+    // Ad-hoc queries print exact values in every format.
+    print(&rows, &a.common, None)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -42,15 +43,29 @@ pub fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
         ),
         None => bail!("{name:?}: no such report (cqlake report --list) and no such .sql file"),
     };
-    let rows = query(&a.common, a.from.clone(), a.to.clone(), &sql)?;
-    // Every report says which rules and dates it used (on stderr, so the rows stay clean).
+    let presentation = Presentation::from_header(&sql)?;
+    let session = open(
+        &a.common,
+        a.from.map(|d| d.to_string()),
+        a.to.map(|d| d.to_string()),
+    )?;
+    let rows = session.rt.block_on(session.engine.sql(&sql))?;
+    // Every report says which rules and which calls it covers (on stderr, so the rows stay
+    // clean): the first and last call dates in its window, not the bounds asked for.
+    let covered = match session.rt.block_on(session.engine.call_dates())? {
+        Some((first, last)) => format!("calls started {first} to {last}"),
+        None => match (&a.from, &a.to) {
+            (Some(from), Some(to)) => format!("no calls started {from} to {to}"),
+            (Some(from), None) => format!("no calls started {from} or later"),
+            (None, Some(to)) => format!("no calls started up to {to}"),
+            (None, None) => "no calls".to_string(),
+        },
+    };
     eprintln!(
-        "report {label}: rules {}, calls started {} to {}",
-        a.common.rules,
-        a.from.as_deref().unwrap_or("(first)"),
-        a.to.as_deref().unwrap_or("(last)")
+        "report {label}: rules {}, {covered}",
+        session.engine.rules().name()
     );
-    print(&rows, &a.common)?;
+    print(&rows, &a.common, Some(&presentation))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -67,7 +82,8 @@ fn query(
         .map_err(anyhow::Error::from)
 }
 
-fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
+/// Prints `rows` where and as `a` says; a report's with its `presentation`.
+fn print(rows: &Rows, a: &QueryArgs, presentation: Option<&Presentation>) -> anyhow::Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let format = match a.format {
         Some(f) => f,
@@ -77,5 +93,5 @@ fn print(rows: &Rows, a: &QueryArgs) -> anyhow::Result<()> {
     if format == RowFormat::Parquet && to_terminal {
         bail!("--format parquet writes binary data: give --output FILE or pipe it");
     }
-    write(rows, format, &mut sink(a)?)
+    write(rows, format, presentation, &mut sink(a)?)
 }

@@ -108,3 +108,27 @@ pub fn lake_content(lake: &Path) -> Vec<Vec<Vec<String>>> {
 pub fn tables() -> impl Iterator<Item = &'static str> {
     cqlake_schema::TableId::ALL.into_iter().map(|t| t.name())
 }
+
+/// Checks `actual` against the snapshot file `tests/snapshots/<name>`; with
+/// `CQLAKE_UPDATE_SNAPSHOTS=1` in the environment, writes it instead (review the diff).
+pub fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("CQLAKE_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("a directory")).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (write it with CQLAKE_UPDATE_SNAPSHOTS=1)",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs (CQLAKE_UPDATE_SNAPSHOTS=1 rewrites it):\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}

@@ -601,3 +601,111 @@ fn every_format_prints_every_column_of_every_table() {
         }
     }
 }
+
+#[test]
+fn report_summary_reads_like_a_report_for_people() {
+    // The sample lake (as the slt tests build it): generated calls, the Graph docs example, logs.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let inputs = [sample("generated"), sample("graph-docs"), sample("logs")];
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+    assert_eq!(convert(&inputs, &lake).0, 0);
+    let lake_s = lake.display().to_string();
+    let run = |format: &str| {
+        let o = cqlake(&["report", "summary", "--lake", &lake_s, "--format", format]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8(o.stdout).unwrap(),
+            String::from_utf8(o.stderr).unwrap(),
+        )
+    };
+    let (table, note) = run("table");
+    // The header names the calls the report covers: their first and last start dates.
+    crate::common::snapshot("report-summary.txt", &format!("{note}{table}"));
+    // For people: counts with separators, rates as percentages beside their targets.
+    assert!(
+        table.contains("| poor_stream_rate     | audio      | 15.8 % |  3.0 % |"),
+        "{table}"
+    );
+    assert!(table.contains("| sessions             |            |    248 |"), "{table}");
+    // Markdown the same, numbers aligned right.
+    let (md, _) = run("markdown");
+    assert!(md.contains("|---|---|---:|---:|"), "{md}");
+    assert!(
+        md.contains("| poor_stream_rate | audio | 15.8 % | 3.0 % |"),
+        "{md}"
+    );
+    // The machine formats keep the exact values.
+    let (csv, _) = run("csv");
+    assert!(
+        csv.contains("poor_stream_rate,audio,0.15841584158415842,0.03"),
+        "{csv}"
+    );
+    assert!(csv.contains("calls,,66.0,"), "{csv}");
+}
+
+#[test]
+fn bad_values_are_refused_before_anything_runs_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_s = lake.display().to_string();
+    let refused = |args: &[&str], env: &[(&str, &str)], says: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cqlake"))
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    let graph_docs = sample("graph-docs").display().to_string();
+    refused(
+        &[
+            "report",
+            "summary",
+            "--lake",
+            &lake_s,
+            "--from",
+            "2024-02-30",
+        ],
+        &[],
+        "--from \"2024-02-30\": expected a date as YYYY-MM-DD",
+    );
+    refused(
+        &[
+            "sql",
+            "SELECT 1",
+            "--lake",
+            &lake_s,
+            "--memory-limit",
+            "2 parsecs",
+        ],
+        &[],
+        "--memory-limit \"2 parsecs\": unknown unit",
+    );
+    refused(
+        &[
+            "convert",
+            &graph_docs,
+            "--lake",
+            &lake_s,
+            "--wait",
+            "5 weeks",
+        ],
+        &[],
+        "--wait \"5 weeks\": unknown unit",
+    );
+    // The environment goes through the same parsers (CLI > environment > default).
+    refused(
+        &["convert", &graph_docs, "--lake", &lake_s],
+        &[("CQLAKE_THREADS", "many")],
+        "--threads \"many\"",
+    );
+    refused(
+        &["convert", &graph_docs, "--lake", &lake_s],
+        &[("CQLAKE_COMMIT_BYTES", "lots")],
+        "--commit-bytes \"lots\": not a number",
+    );
+    assert!(!lake.exists(), "nothing ran");
+}

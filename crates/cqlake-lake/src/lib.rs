@@ -45,7 +45,7 @@ pub use prepare::{NewRows, Prepared, Preparer};
 pub use read::register_lake;
 pub use table::open_tables;
 
-pub use optimize::{Optimize, OptimizeStats, VacuumStats, parse_date};
+pub use optimize::{Optimize, OptimizeStats, VacuumStats};
 pub use parquet_in::is_parquet_export;
 pub use parquet_out::{ParquetWriter, PreparedRows};
 pub use plan::{

@@ -235,7 +235,7 @@ fn rewrite(p: &Partition, send: &dyn Fn(RowGroup) -> Result<()>) -> Result<Optio
 
 /// A date as `YYYY-MM-DD` (a partition value), as days since the Unix epoch; `None` when it is
 /// not one.
-pub fn parse_date(value: &str) -> Option<i32> {
+pub(crate) fn parse_date(value: &str) -> Option<i32> {
     use arrow::array::{Array, AsArray};
     let days = arrow::compute::cast(
         &arrow::array::StringArray::from(vec![value]),

@@ -168,6 +168,29 @@ impl Engine {
         &self.ctx
     }
 
+    /// The first and last start dates (`YYYY-MM-DD`, UTC) of the calls this engine sees (within
+    /// its date window), or `None` when it sees no call: what a report covers.
+    pub async fn call_dates(&self) -> Result<Option<(String, String)>> {
+        use arrow::array::{Array, AsArray};
+        use arrow::datatypes::Date32Type;
+        let rows = self
+            .sql(&format!(
+                "SELECT min({PARTITION_COLUMN}) AS first, max({PARTITION_COLUMN}) AS last FROM calls"
+            ))
+            .await?;
+        let Some(b) = rows.batches.iter().find(|b| b.num_rows() > 0) else {
+            return Ok(None);
+        };
+        let date = |i: usize| {
+            let c = b.column(i).as_primitive::<Date32Type>();
+            (!c.is_null(0)).then(|| {
+                let (y, m, d) = cqlake_schema::calendar::civil_from_days(c.value(0).into());
+                format!("{y:04}-{m:02}-{d:02}")
+            })
+        };
+        Ok(date(0).zip(date(1)))
+    }
+
     /// Runs one query. Statements that would change something (DDL, DML, `COPY`, `SET`,
     /// `CREATE EXTERNAL TABLE`, which could also read files outside the lake) are refused.
     pub async fn sql(&self, query: &str) -> Result<Rows> {

@@ -5,7 +5,7 @@ use std::io::Write;
 use arrow::array::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use crate::{Error, Result, Rows};
+use crate::{Error, Presentation, Result, Rows};
 
 /// How rows are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,31 @@ pub fn write<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Resul
     }
 }
 
+/// [`write`] for a person: in the table and Markdown formats, numbers are shown as
+/// [`Presentation`] says (counts with thousands separators, rates as percentages) and aligned
+/// right; the other formats are exact, as [`write`] writes them.
+pub fn write_presented<W: Write + Send>(
+    rows: &Rows,
+    format: Format,
+    presentation: &Presentation,
+    out: &mut W,
+) -> Result<()> {
+    if !matches!(format, Format::Table | Format::Markdown) {
+        return write(rows, format, out);
+    }
+    let (batches, numeric) = crate::display::present(rows, presentation)?;
+    let text = match format {
+        Format::Table => crate::display::table(&rows.schema, &batches, &numeric),
+        _ => {
+            let mut md = Vec::new();
+            markdown(rows, &batches, &numeric, &mut md)?;
+            String::from_utf8(md).expect("UTF-8")
+        }
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
 /// A writer that keeps (a copy of) the first error of the writer it wraps.
 struct Watched<'a, W> {
     inner: &'a mut W,
@@ -85,7 +110,7 @@ impl<W: Write> Write for Watched<'_, W> {
 /// `batch` with every nested column (list, struct, map) replaced by its values as JSON text, for
 /// the text formats (CSV, table, Markdown) that have no form of their own for them; `None` when
 /// it has no nested column.
-fn nested_as_json(batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+pub(crate) fn nested_as_json(batch: &RecordBatch) -> Result<Option<RecordBatch>> {
     use arrow::array::{ArrayRef, StringBuilder};
     use arrow::datatypes::{DataType, Field, Schema};
     let schema = batch.schema();
@@ -173,7 +198,7 @@ fn write_to<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result
             }
             w.finish()?;
         }
-        Format::Markdown => markdown(rows, &textual(rows)?, out)?,
+        Format::Markdown => markdown(rows, &textual(rows)?, &[], out)?,
         Format::Parquet => {
             let props = parquet::file::properties::WriterProperties::builder()
                 .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
@@ -189,8 +214,14 @@ fn write_to<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result
     Ok(())
 }
 
-/// A Markdown table: `|` in values escaped, nulls empty.
-fn markdown<W: Write>(rows: &Rows, batches: &[RecordBatch], out: &mut W) -> Result<()> {
+/// A Markdown table: `|` in values escaped, nulls empty; the columns marked in `right` (where
+/// given) aligned right.
+fn markdown<W: Write>(
+    rows: &Rows,
+    batches: &[RecordBatch],
+    right: &[bool],
+    out: &mut W,
+) -> Result<()> {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let names: Vec<String> = rows
         .schema
@@ -199,7 +230,16 @@ fn markdown<W: Write>(rows: &Rows, batches: &[RecordBatch], out: &mut W) -> Resu
         .map(|f| cell(f.name()))
         .collect();
     writeln!(out, "| {} |", names.join(" | "))?;
-    writeln!(out, "|{}|", vec!["---"; names.len()].join("|"))?;
+    let rule: Vec<&str> = (0..names.len())
+        .map(|i| {
+            if right.get(i) == Some(&true) {
+                "---:"
+            } else {
+                "---"
+            }
+        })
+        .collect();
+    writeln!(out, "|{}|", rule.join("|"))?;
     let options = FormatOptions::default().with_null("");
     for b in batches {
         let formatters = b

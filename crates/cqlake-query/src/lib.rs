@@ -12,6 +12,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod display;
 mod engine;
 mod format;
 mod reports;
@@ -19,8 +20,9 @@ mod rules;
 mod udf;
 mod views;
 
+pub use display::Presentation;
 pub use engine::{Engine, EngineOptions, Rows};
-pub use format::{Format, write};
+pub use format::{Format, write, write_presented};
 pub use reports::{REPORTS, Report};
 pub use rules::RuleSet;
 

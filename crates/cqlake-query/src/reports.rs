@@ -15,6 +15,12 @@ impl Report {
         crate::rules::header(self.sql)
     }
 
+    /// How its rows are shown to a person, from the `-- percent:` lines of its header (see
+    /// [`Presentation`](crate::Presentation)).
+    pub fn presentation(&self) -> crate::Result<crate::Presentation> {
+        crate::Presentation::from_header(self.sql)
+    }
+
     /// The built-in report called `name`.
     pub fn named(name: &str) -> Option<Report> {
         REPORTS.iter().copied().find(|r| r.name == name)

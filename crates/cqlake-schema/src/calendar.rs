@@ -7,6 +7,7 @@
 //! assert_eq!(days_from_civil(2024, 5, 1), 19_844);
 //! assert_eq!(civil_from_days(19_844), (2024, 5, 1));
 //! assert_eq!(civil_from_days(-1), (1969, 12, 31));
+//! assert_eq!(cqlake_schema::calendar::parse_date("2024-05-01"), Some(19_844));
 //! ```
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (`m` 1–12, `d` 1–31).
@@ -35,6 +36,28 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Days since 1970-01-01 of a date written `YYYY-MM-DD` (years 0001 to 9999), or `None` when
+/// the text is not such a date (`2024-02-30`, `2024-5-1`, `20240501`).
+pub fn parse_date(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r.clone()]
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| text[r].parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if y == 0 || !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    // A day past the month's end comes back as another date.
+    (civil_from_days(days) == (y, m as u32, d as u32)).then_some(days as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +74,25 @@ mod tests {
                 days
             );
             expect = next_day(expect);
+        }
+    }
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert_eq!(parse_date("2024-05-01"), Some(19_844));
+        assert_eq!(parse_date("2024-02-29"), Some(19_782));
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-5-1",
+            "20240501",
+            "2024-05-01x",
+            "0000-01-01",
+            "2024-05-+1",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
         }
     }
 
