@@ -15,7 +15,7 @@ use crate::table::{delta_err, query_err, table_url};
 /// A plain Parquet export ([`is_parquet_export`](crate::is_parquet_export)) is registered as
 /// listings of its files instead.
 pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
-    if crate::is_parquet_export(root) {
+    if crate::parquet_in::is_parquet_export(root) {
         return crate::parquet_in::register_parquet_export(ctx, root).await;
     }
     let calls_url = table_url(root, TableId::Calls)?;

@@ -163,7 +163,7 @@ pub(crate) fn present(rows: &Rows, p: &Presentation) -> Result<(Vec<RecordBatch>
     let options = FormatOptions::default().with_null("");
     let mut out = Vec::new();
     for batch in rows.batches.iter().filter(|b| b.num_rows() > 0) {
-        let batch = crate::format::nested_as_json(batch)?.unwrap_or_else(|| batch.clone());
+        let batch = nested_as_json(batch)?.unwrap_or_else(|| batch.clone());
         let formatters = batch
             .columns()
             .iter()
@@ -202,6 +202,50 @@ pub(crate) fn present(rows: &Rows, p: &Presentation) -> Result<(Vec<RecordBatch>
         out.push(RecordBatch::try_new(text_schema.clone(), arrays)?);
     }
     Ok((out, numeric))
+}
+
+/// `batch` with every nested column (list, struct, map) replaced by its values as JSON text, for
+/// the text formats (CSV, table, Markdown) that have no form of their own for them; `None` when
+/// it has no nested column.
+pub(crate) fn nested_as_json(batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+    use arrow::array::{ArrayRef, StringBuilder};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| f.data_type().is_nested()) {
+        return Ok(None);
+    }
+    let options = arrow::json::writer::EncoderOptions::default().with_explicit_nulls(true);
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if !field.data_type().is_nested() {
+            fields.push(field.clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let mut encoder = arrow::json::writer::make_encoder(field, column.as_ref(), &options)?;
+        let mut text = StringBuilder::with_capacity(column.len(), column.len() * 16);
+        let mut buf = Vec::new();
+        for i in 0..column.len() {
+            if encoder.is_null(i) {
+                text.append_null();
+            } else {
+                buf.clear();
+                encoder.encode(i, &mut buf);
+                text.append_value(String::from_utf8_lossy(&buf));
+            }
+        }
+        fields.push(std::sync::Arc::new(Field::new(
+            field.name(),
+            DataType::Utf8,
+            true,
+        )));
+        columns.push(std::sync::Arc::new(text.finish()));
+    }
+    Ok(Some(RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        columns,
+    )?))
 }
 
 fn is_integer_type(dt: &DataType) -> bool {

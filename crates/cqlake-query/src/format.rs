@@ -5,6 +5,7 @@ use std::io::Write;
 use arrow::array::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use crate::display::nested_as_json;
 use crate::{Error, Presentation, Result, Rows};
 
 /// How rows are printed.
@@ -105,50 +106,6 @@ impl<W: Write> Write for Watched<'_, W> {
         let r = self.inner.flush();
         self.watch(r)
     }
-}
-
-/// `batch` with every nested column (list, struct, map) replaced by its values as JSON text, for
-/// the text formats (CSV, table, Markdown) that have no form of their own for them; `None` when
-/// it has no nested column.
-pub(crate) fn nested_as_json(batch: &RecordBatch) -> Result<Option<RecordBatch>> {
-    use arrow::array::{ArrayRef, StringBuilder};
-    use arrow::datatypes::{DataType, Field, Schema};
-    let schema = batch.schema();
-    if !schema.fields().iter().any(|f| f.data_type().is_nested()) {
-        return Ok(None);
-    }
-    let options = arrow::json::writer::EncoderOptions::default().with_explicit_nulls(true);
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        if !field.data_type().is_nested() {
-            fields.push(field.clone());
-            columns.push(column.clone());
-            continue;
-        }
-        let mut encoder = arrow::json::writer::make_encoder(field, column.as_ref(), &options)?;
-        let mut text = StringBuilder::with_capacity(column.len(), column.len() * 16);
-        let mut buf = Vec::new();
-        for i in 0..column.len() {
-            if encoder.is_null(i) {
-                text.append_null();
-            } else {
-                buf.clear();
-                encoder.encode(i, &mut buf);
-                text.append_value(String::from_utf8_lossy(&buf));
-            }
-        }
-        fields.push(std::sync::Arc::new(Field::new(
-            field.name(),
-            DataType::Utf8,
-            true,
-        )));
-        columns.push(std::sync::Arc::new(text.finish()));
-    }
-    Ok(Some(RecordBatch::try_new(
-        std::sync::Arc::new(Schema::new(fields)),
-        columns,
-    )?))
 }
 
 /// The rows of `rows` with nested columns as JSON text (see [`nested_as_json`]), never empty: an
