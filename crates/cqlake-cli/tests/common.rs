@@ -40,6 +40,22 @@ pub fn convert(inputs: &[&Path], lake: &Path) -> (i32, serde_json::Value) {
     (out.status.code().expect("exit code"), summary)
 }
 
+/// Runs `cqlake convert sample-data/graph-docs sample-data/logs --format parquet --out <out>`
+/// with `extra` arguments.
+pub fn export_samples_as_parquet(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "convert".to_string(),
+        sample("graph-docs").display().to_string(),
+        sample("logs").display().to_string(),
+        "--format".into(),
+        "parquet".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    cqlake(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// Runs `sql` over the lake at `lake` and returns the rows as strings.
 pub fn query(lake: &Path, sql: &str) -> Vec<Vec<String>> {
     queries(lake, &[sql]).pop().expect("one result")

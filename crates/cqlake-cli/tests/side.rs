@@ -588,16 +588,7 @@ fn a_plain_parquet_export_writes_one_file_per_side_table_one_row_per_key() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pq");
     // The seed's recordings pages repeat one recording four times; the logs hold 5 PSTN calls.
-    let o = crate::common::cqlake(&[
-        "convert",
-        &sample("graph-docs").display().to_string(),
-        &sample("logs").display().to_string(),
-        "--format",
-        "parquet",
-        "--out",
-        &out.display().to_string(),
-        "-q",
-    ]);
+    let o = crate::common::export_samples_as_parquet(&out, &["-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows = |table: &str| -> i64 {
         let files: Vec<_> = std::fs::read_dir(out.join(table))

@@ -509,16 +509,7 @@ fn a_closed_pipe_ends_sql_and_report_quietly_in_every_format() {
 fn sql_and_report_read_a_plain_parquet_export() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("export");
-    let o = cqlake(&[
-        "convert",
-        &sample("graph-docs").display().to_string(),
-        &sample("logs").display().to_string(),
-        "--format",
-        "parquet",
-        "--out",
-        &out.display().to_string(),
-        "--json",
-    ]);
+    let o = crate::common::export_samples_as_parquet(&out, &["--json"]);
     let summary: serde_json::Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
     assert_eq!(o.status.code(), Some(0), "{summary}");
