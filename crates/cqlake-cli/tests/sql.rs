@@ -618,7 +618,10 @@ fn report_summary_reads_like_a_report_for_people() {
         table.contains("| poor_stream_rate     | audio      | 15.8 % |  3.0 % |"),
         "{table}"
     );
-    assert!(table.contains("| sessions             |            |    248 |"), "{table}");
+    assert!(
+        table.contains("| sessions             |            |    248 |"),
+        "{table}"
+    );
     // Markdown the same, numbers aligned right.
     let (md, _) = run("markdown");
     assert!(md.contains("|---|---|---:|---:|"), "{md}");
