@@ -1,10 +1,11 @@
 -- name: summary
 -- description: calls, sessions and streams by media kind; poor stream rate per kind (poor /
 --   (good + poor)) beside the QoE review guide's overall targets; poor audio call legs;
---   setup and drop failure rates; poor feedback rate.
+--   setup and drop failure rates (of sessions, failed by their own or a segment's failure
+--   information); poor feedback rate.
 -- percent: value, target where measure in poor_stream_rate, poor_audio_call_legs, setup_failure_rate, drop_failure_rate, poor_feedback_rate
 -- Each table is read once: audio streams grouped by call leg, other streams by kind (kinds and
--- audio legs from that), sessions in one aggregate; measures are rows of a cross join with
+-- audio legs from that), sessions (with their failed segments) in one aggregate; measures are rows of a cross join with
 -- their numbers.
 WITH legs AS (
     -- Call legs are counted for audio only: other kinds get one group each.
@@ -22,16 +23,34 @@ kinds AS (
     FROM legs
     GROUP BY media_kind
 ),
+-- A session failed at setup (or dropped mid-call) when its own failure information or that of
+-- one of its segments says so; drops are counted over the sessions that got past setup.
+seg AS (
+    SELECT call_id, session_id,
+        bool_or(failure_info_stage = 'callSetup') AS setup,
+        bool_or(failure_info_stage = 'midcall') AS midcall
+    FROM segments
+    WHERE failure_info_stage IN ('callSetup', 'midcall')
+    GROUP BY 1, 2
+),
+f AS (
+    SELECT
+        coalesce(x.failure_info_stage = 'callSetup' OR seg.setup, false) AS setup,
+        coalesce(x.failure_info_stage = 'midcall' OR seg.midcall, false) AS midcall,
+        x.caller_feedback_rating, x.callee_feedback_rating
+    FROM sessions x
+    LEFT JOIN seg ON seg.call_id = x.call_id AND seg.session_id = x.session_id
+),
 s AS (
     SELECT count(*) AS n,
-        sum(CASE WHEN failure_info_stage = 'callSetup' THEN 1 ELSE 0 END) AS setup,
-        sum(CASE WHEN failure_info_stage = 'midcall' THEN 1 ELSE 0 END) AS drops,
-        sum(CASE WHEN coalesce(failure_info_stage, '') <> 'callSetup' THEN 1 ELSE 0 END) AS established,
+        sum(CASE WHEN setup THEN 1 ELSE 0 END) AS setup,
+        sum(CASE WHEN midcall AND NOT setup THEN 1 ELSE 0 END) AS drops,
+        sum(CASE WHEN NOT setup THEN 1 ELSE 0 END) AS established,
         sum(CASE WHEN caller_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END)
             + sum(CASE WHEN callee_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END) AS poor_ratings,
         sum(CASE WHEN caller_feedback_rating <> 'notRated' THEN 1 ELSE 0 END)
             + sum(CASE WHEN callee_feedback_rating <> 'notRated' THEN 1 ELSE 0 END) AS ratings
-    FROM sessions
+    FROM f
 )
 SELECT measure, kind, value, target FROM (
     SELECT 1 AS o, 'calls' AS measure, '' AS kind, CAST(count(*) AS DOUBLE) AS value,

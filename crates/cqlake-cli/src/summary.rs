@@ -62,6 +62,13 @@ impl Summary {
                 s.redacted
             );
         }
+        if s.repeated_keys > 0 {
+            let _ = writeln!(
+                o,
+                "keys written twice with the same value, taken once: {}",
+                s.repeated_keys
+            );
+        }
         if s.pages > 0 {
             let _ = writeln!(
                 o,
@@ -157,6 +164,7 @@ impl Summary {
             "side_records": side,
             "side_rows": side_rows,
             "redacted": s.redacted,
+            "repeated_keys": s.repeated_keys,
             "rejects_file": self.rejects_file.as_ref().map(|p| p.display().to_string()),
         })
     }

@@ -703,3 +703,64 @@ fn bad_values_are_refused_before_anything_runs_naming_the_flag() {
     );
     assert!(!lake.exists(), "nothing ran");
 }
+
+#[test]
+fn failures_on_segments_count_in_the_failures_report_and_the_rates() {
+    // Two sessions with no failure information of their own: one has a segment that failed at
+    // setup, the other a segment that failed mid-call (Graph gives failureInfo on both levels).
+    let segment = |id: &str, failure: &str| {
+        format!(
+            r#"{{"id":"{id}","startDateTime":"2024-05-01T10:00:00Z","endDateTime":"2024-05-01T10:01:00Z"{failure},"media":[]}}"#
+        )
+    };
+    let session = |id: &str, segments: &[String]| {
+        format!(
+            r#"{{"id":"{id}","startDateTime":"2024-05-01T10:00:00Z","endDateTime":"2024-05-01T10:01:00Z","segments":[{}]}}"#,
+            segments.join(",")
+        )
+    };
+    let record = format!(
+        r#"{{"id":"f1","version":1,"type":"groupCall","startDateTime":"2024-05-01T10:00:00Z","endDateTime":"2024-05-01T10:05:00Z","sessions":[{},{},{}]}}"#,
+        session(
+            "s1",
+            &[
+                segment("g1", ""),
+                segment(
+                    "g2",
+                    r#","failureInfo":{"stage":"callSetup","reason":"MediaConnectivityFailure"}"#
+                )
+            ]
+        ),
+        session(
+            "s2",
+            &[segment(
+                "g3",
+                r#","failureInfo":{"stage":"midcall","reason":"Media timeout"}"#
+            )]
+        ),
+        session("s3", &[segment("g4", "")]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = crate::common::write(dir.path(), "f.json", record.as_bytes());
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&input], &lake).0, 0);
+    let lake_s = lake.display().to_string();
+    let report = |name: &str| {
+        let o = cqlake(&["report", name, "--lake", &lake_s, "--format", "csv"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    assert_eq!(
+        report("failures"),
+        "stage,reason,sessions,segments\n\
+         callSetup,MediaConnectivityFailure,0,1\n\
+         midcall,Media timeout,0,1\n"
+    );
+    let summary = report("summary");
+    // Setup: 1 of 3 sessions; drops: 1 of the 2 that got past setup.
+    assert!(
+        summary.contains("setup_failure_rate,,0.3333333333333333,0.01"),
+        "{summary}"
+    );
+    assert!(summary.contains("drop_failure_rate,,0.5,0.03"), "{summary}");
+}

@@ -15,8 +15,8 @@ use cqlake_schema::batch::{CallCoverage, FlatBatch, FlatParts, PAGE_ROW};
 use cqlake_schema::{Key, PropPlan, TableId, tables};
 use simd_json::{Node, StaticNode};
 
-use crate::rows::{Path, Res, TableBuf, err};
-use crate::tape::{describe, elements, find_str, is_annotation, members};
+use crate::rows::{DUPLICATE_KEY, Path, RecordError, Res, TableBuf, err};
+use crate::tape::{describe, elements, find_str, is_annotation, members, repeats_earlier};
 use crate::values::parse_timestamp_us;
 
 const NONE: u32 = PAGE_ROW;
@@ -81,6 +81,12 @@ impl Flattener {
     /// Sets the input position recorded with the next call records (see [`CallCoverage::order`]).
     pub fn set_order(&mut self, order: u64) {
         self.order = order;
+    }
+
+    /// Keys written twice with the same value in the records flattened since the last call
+    /// (each taken as one value), and resets the count. Rolled-back records do not count.
+    pub fn take_repeated_keys(&mut self) -> u64 {
+        self.t.iter_mut().map(TableBuf::take_repeated).sum()
     }
 
     /// Rows held, per table.
@@ -255,23 +261,31 @@ impl Flattener {
         for (k, v) in members(nodes, 0) {
             let path = root.key(k);
             match k {
-                "id" => seen.once(1, &path)?,
+                "id" => {
+                    seen.first(1, nodes, 0, k, v, &path, &mut self.t[CALLS])?;
+                }
                 "sessions" => {
-                    seen.once(2, &path)?;
+                    if !seen.first(2, nodes, 0, k, v, &path, &mut self.t[CALLS])? {
+                        continue;
+                    }
                     cov.sessions = true;
                     self.array(nodes, v, &path, |me, i, e, p| {
                         me.session(nodes, e, &ctx, &p.index(i))
                     })?;
                 }
                 "participants_v2" => {
-                    seen.once(4, &path)?;
+                    if !seen.first(4, nodes, 0, k, v, &path, &mut self.t[CALLS])? {
+                        continue;
+                    }
                     cov.participants = true;
                     self.array(nodes, v, &path, |me, i, e, p| {
                         me.participant(nodes, e, &ctx, "participants_v2", i, &p.index(i))
                     })?;
                 }
                 "participants" => {
-                    seen.once(8, &path)?;
+                    if !seen.first(8, nodes, 0, k, v, &path, &mut self.t[CALLS])? {
+                        continue;
+                    }
                     cov.participants = true;
                     self.array(nodes, v, &path, |me, i, e, p| {
                         me.participant(nodes, e, &ctx, "participants", i, &p.index(i))
@@ -280,7 +294,7 @@ impl Flattener {
                 "sessions@odata.nextLink" => cov.sessions_next_link = true,
                 "participants_v2@odata.nextLink" => cov.participants_next_link = true,
                 _ if is_annotation(k) => {}
-                _ => self.t[CALLS].member(plan, nodes, k, v, &path, &mut hint)?,
+                _ => self.t[CALLS].member(plan, nodes, 0, k, v, &path, &mut hint)?,
             }
         }
         self.t[CALLS].close_row();
@@ -340,13 +354,16 @@ impl Flattener {
         let mut seen = Seen::default();
         for (k, v) in members(nodes, i) {
             match k {
-                "id" => seen.once(1, &path.key(k))?,
+                "id" => {
+                    seen.first(1, nodes, i, k, v, &path.key(k), &mut self.t[SESSIONS])?;
+                }
                 "segments" => {
-                    seen.once(2, &path.key(k))?;
-                    segments = Some(v);
+                    if seen.first(2, nodes, i, k, v, &path.key(k), &mut self.t[SESSIONS])? {
+                        segments = Some(v);
+                    }
                 }
                 _ if is_annotation(k) => {}
-                _ => self.t[SESSIONS].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
+                _ => self.t[SESSIONS].member(plan, nodes, i, k, v, &path.key(k), &mut hint)?,
             }
         }
         self.t[SESSIONS].close_row();
@@ -379,13 +396,16 @@ impl Flattener {
         let mut seen = Seen::default();
         for (k, v) in members(nodes, i) {
             match k {
-                "id" => seen.once(1, &path.key(k))?,
+                "id" => {
+                    seen.first(1, nodes, i, k, v, &path.key(k), &mut self.t[SEGMENTS])?;
+                }
                 "media" => {
-                    seen.once(2, &path.key(k))?;
-                    media = Some(v);
+                    if seen.first(2, nodes, i, k, v, &path.key(k), &mut self.t[SEGMENTS])? {
+                        media = Some(v);
+                    }
                 }
                 _ if is_annotation(k) => {}
-                _ => self.t[SEGMENTS].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
+                _ => self.t[SEGMENTS].member(plan, nodes, i, k, v, &path.key(k), &mut hint)?,
             }
         }
         self.t[SEGMENTS].close_row();
@@ -430,11 +450,12 @@ impl Flattener {
         for (k, v) in members(nodes, i) {
             match k {
                 "streams" => {
-                    seen.once(1, &path.key(k))?;
-                    streams = Some(v);
+                    if seen.first(1, nodes, i, k, v, &path.key(k), &mut self.t[MEDIA])? {
+                        streams = Some(v);
+                    }
                 }
                 _ if is_annotation(k) => {}
-                _ => self.t[MEDIA].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
+                _ => self.t[MEDIA].member(plan, nodes, i, k, v, &path.key(k), &mut hint)?,
             }
         }
         self.t[MEDIA].close_row();
@@ -486,7 +507,7 @@ impl Flattener {
             if is_annotation(k) {
                 continue;
             }
-            self.t[STREAMS].member(plan, nodes, k, v, &path.key(k), &mut hint)?;
+            self.t[STREAMS].member(plan, nodes, i, k, v, &path.key(k), &mut hint)?;
         }
         self.t[STREAMS].close_row();
         Ok(())
@@ -522,7 +543,7 @@ impl Flattener {
             };
             let mut hint = 0;
             for (k, v) in members(nodes, i) {
-                self.t[PARTICIPANTS].member(identity, nodes, k, v, &path.key(k), &mut hint)?;
+                self.t[PARTICIPANTS].member(identity, nodes, i, k, v, &path.key(k), &mut hint)?;
             }
         } else {
             let mut hint = 0;
@@ -530,7 +551,17 @@ impl Flattener {
             for (k, v) in members(nodes, i) {
                 match k {
                     "id" => {
-                        seen.once(1, &path.key(k))?;
+                        if !seen.first(
+                            1,
+                            nodes,
+                            i,
+                            k,
+                            v,
+                            &path.key(k),
+                            &mut self.t[PARTICIPANTS],
+                        )? {
+                            continue;
+                        }
                         match nodes[v] {
                             Node::String(s) => {
                                 self.set_key_str(PARTICIPANTS, Key::ParticipantId, row, s)
@@ -545,7 +576,15 @@ impl Flattener {
                         }
                     }
                     _ if is_annotation(k) => {}
-                    _ => self.t[PARTICIPANTS].member(plan, nodes, k, v, &path.key(k), &mut hint)?,
+                    _ => self.t[PARTICIPANTS].member(
+                        plan,
+                        nodes,
+                        i,
+                        k,
+                        v,
+                        &path.key(k),
+                        &mut hint,
+                    )?,
                 }
             }
         }
@@ -597,6 +636,7 @@ impl Flattener {
             let batch =
                 RecordBatch::try_new(table.schema(), arrays).expect("batch matches its schema");
             batches.push(batch);
+            tb.rows_taken();
             call_rows.push(std::mem::take(&mut tb.call_row));
             orders.push(std::mem::take(&mut tb.order));
             tb.rows = 0;
@@ -623,16 +663,33 @@ impl Flattener {
 }
 
 /// Keys the walk handles itself (not through a column), by bit, to refuse a second occurrence
-/// as [`Flattener::member`] refuses one of a column's key.
+/// with another value as [`TableBuf::member`] refuses one of a column's key.
 #[derive(Default)]
 struct Seen(u8);
 
 impl Seen {
-    fn once(&mut self, bit: u8, path: &Path<'_>) -> Res {
-        if self.0 & bit != 0 {
-            return Err(err(path, "duplicate key"));
+    /// Whether this is the first occurrence of the key `k` (bit `bit`) at `v` in the object at
+    /// `obj`. A later occurrence with the same value is `false`, counted in `buf`; one with
+    /// another value is an error.
+    #[allow(clippy::too_many_arguments)]
+    fn first(
+        &mut self,
+        bit: u8,
+        nodes: &[Node<'_>],
+        obj: usize,
+        k: &str,
+        v: usize,
+        path: &Path<'_>,
+        buf: &mut TableBuf,
+    ) -> Result<bool, RecordError> {
+        if self.0 & bit == 0 {
+            self.0 |= bit;
+            return Ok(true);
         }
-        self.0 |= bit;
-        Ok(())
+        if repeats_earlier(nodes, obj, k, v) {
+            buf.repeat();
+            return Ok(false);
+        }
+        Err(err(path, DUPLICATE_KEY))
     }
 }

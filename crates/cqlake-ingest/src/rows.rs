@@ -9,7 +9,9 @@ use cqlake_schema::{ColumnRole, GroupPlan, Leaf, PropPlan, TableId};
 use simd_json::{Node, StaticNode};
 
 use crate::colbuf::ColBuf;
-use crate::tape::{describe, elements, int_of, members, write_json, write_json_str};
+use crate::tape::{
+    describe, elements, int_of, members, repeats_earlier, write_json, write_json_str,
+};
 use crate::values::{parse_decimal, parse_duration_ms, parse_timestamp_us};
 
 /// Why a record was rejected.
@@ -19,6 +21,16 @@ pub struct RecordError {
     pub path: String,
     /// What was wrong.
     pub message: String,
+}
+
+/// The start of the message of every duplicate-key error.
+pub(crate) const DUPLICATE_KEY: &str = "duplicate key";
+
+impl RecordError {
+    /// A key of an object came twice.
+    pub(crate) fn is_duplicate_key(&self) -> bool {
+        self.message.starts_with(DUPLICATE_KEY)
+    }
 }
 
 impl std::fmt::Display for RecordError {
@@ -145,6 +157,11 @@ pub(crate) struct TableBuf {
     pub(crate) call_row: Vec<u32>,
     /// For each row, the input position of the record it came from.
     pub(crate) order: Vec<u64>,
+    /// For each exact repeat of a key taken as one value (see [`repeats_earlier`]), the row it
+    /// was in (dropped with the row when a record is rolled back).
+    pub(crate) repeated: Vec<usize>,
+    /// Repeats of rows already taken from the buffers.
+    pub(crate) repeated_taken: u64,
 }
 
 impl TableBuf {
@@ -169,7 +186,29 @@ impl TableBuf {
             extra_keys: Vec::new(),
             call_row: Vec::new(),
             order: Vec::new(),
+            repeated: Vec::new(),
+            repeated_taken: 0,
         }
+    }
+
+    /// Counts an exact repeat of a key in the open row.
+    pub(crate) fn repeat(&mut self) {
+        self.repeated.push(self.rows);
+    }
+
+    /// Moves the repeats of the rows held to the count of taken rows (call it when the rows are
+    /// taken and the row numbers start again).
+    pub(crate) fn rows_taken(&mut self) {
+        self.repeated_taken += self.repeated.len() as u64;
+        self.repeated.clear();
+    }
+
+    /// Exact repeats of keys taken as one value since the last call, and resets the count.
+    pub(crate) fn take_repeated(&mut self) -> u64 {
+        let n = self.repeated_taken + self.repeated.len() as u64;
+        self.repeated_taken = 0;
+        self.repeated.clear();
+        n
     }
 
     pub(crate) fn truncate(&mut self, rows: usize) {
@@ -179,6 +218,7 @@ impl TableBuf {
         self.rows = rows;
         self.call_row.truncate(rows);
         self.order.truncate(rows);
+        self.repeated.retain(|r| *r < rows);
         self.extra.clear();
         self.extra_keys.clear();
     }
@@ -204,7 +244,7 @@ impl TableBuf {
         let key = path.relative();
         let tb = self;
         if tb.extra_keys.contains(&key) {
-            return Err(err(path, "duplicate key"));
+            return Err(err(path, DUPLICATE_KEY));
         }
         let buf = &mut tb.extra;
         if !buf.is_empty() {
@@ -221,7 +261,29 @@ impl TableBuf {
     /// `hint`: where in the group's properties to look first (Graph writes an object's keys in
     /// the order of its type, so the next key is usually the next property).
     #[allow(clippy::too_many_arguments)]
+    /// `obj` is the object the key is in: a key repeated there with the same value is one value
+    /// (counted in [`TableBuf::repeated`]); with another value it is an error.
     pub(crate) fn member(
+        &mut self,
+        plan: &GroupPlan,
+        nodes: &[Node<'_>],
+        obj: usize,
+        k: &str,
+        v: usize,
+        path: &Path<'_>,
+        hint: &mut usize,
+    ) -> Res {
+        match self.member_once(plan, nodes, k, v, path, hint) {
+            Err(e) if e.is_duplicate_key() && repeats_earlier(nodes, obj, k, v) => {
+                self.repeat();
+                Ok(())
+            }
+            r => r,
+        }
+    }
+
+    /// [`TableBuf::member`] without the repeat check.
+    fn member_once(
         &mut self,
         plan: &GroupPlan,
         nodes: &[Node<'_>],
@@ -239,7 +301,7 @@ impl TableBuf {
                 Node::Object { .. } => {
                     let mut hint = 0;
                     for (ck, cv) in members(nodes, v) {
-                        self.member(child, nodes, ck, cv, &path.key(ck), &mut hint)?;
+                        self.member(child, nodes, v, ck, cv, &path.key(ck), &mut hint)?;
                     }
                     Ok(())
                 }
@@ -285,7 +347,7 @@ impl TableBuf {
         for &c in columns {
             let col = &mut self.cols[c];
             if col.len() > row {
-                return Err(err(path, "duplicate key"));
+                return Err(err(path, DUPLICATE_KEY));
             }
             col.pad(row);
         }
@@ -315,12 +377,21 @@ impl TableBuf {
                         };
                         let items = self.cols[columns[pi]].list_items();
                         if items.len() > starts[pi] + n {
-                            return Err(err(&kp, "duplicate key"));
+                            if repeats_earlier(nodes, e, k, kv) {
+                                self.repeat();
+                                continue;
+                            }
+                            return Err(err(&kp, DUPLICATE_KEY));
                         }
                         items.pad(starts[pi] + n);
                         set_leaf(items, leaf, nodes, kv, &kp)?;
                     }
-                    None => self.add_extra(&kp, nodes, kv)?,
+                    None => match self.add_extra(&kp, nodes, kv) {
+                        Err(x) if x.is_duplicate_key() && repeats_earlier(nodes, e, k, kv) => {
+                            self.repeat()
+                        }
+                        r => r?,
+                    },
                 }
             }
             for (pi, &c) in columns.iter().enumerate() {
@@ -344,7 +415,10 @@ impl TableBuf {
         let row = self.rows;
         let col = &mut self.cols[column];
         if col.len() > row {
-            return Err(err(path, "duplicate key: the value was already set"));
+            return Err(err(
+                path,
+                format!("{DUPLICATE_KEY}: the value was already set"),
+            ));
         }
         if leaf == Leaf::TokenSet {
             return self.token_set(column, nodes, v, path);

@@ -146,7 +146,7 @@ impl SideRows {
                         &[("recording_location_given", DerivedValue::Bool(true))],
                     )?;
                 }
-                buf.member(plan, nodes, k, v, &path, &mut hint)?;
+                buf.member(plan, nodes, i, k, v, &path, &mut hint)?;
             }
             // Flags (the non-null derived booleans) not set above are false.
             for (c, col) in def.columns.iter().enumerate() {
@@ -224,6 +224,12 @@ impl SideRows {
         buf.rows += 1;
     }
 
+    /// Keys written twice with the same value in the objects walked since the last call (each
+    /// taken as one value), and resets the count.
+    pub fn take_repeated_keys(&mut self) -> u64 {
+        self.bufs.iter_mut().map(TableBuf::take_repeated).sum()
+    }
+
     /// Builds the batches of every row held and empties the buffers.
     pub fn finish(&mut self) -> SideBatch {
         let mut batches = Vec::with_capacity(self.bufs.len());
@@ -244,6 +250,7 @@ impl SideRows {
             );
             orders.push(std::mem::take(&mut buf.order));
             buf.call_row.clear();
+            buf.rows_taken();
             buf.rows = 0;
         }
         SideBatch { batches, orders }

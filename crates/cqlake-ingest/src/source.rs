@@ -168,6 +168,9 @@ pub struct Stats {
     pub side: [u64; cqlake_schema::SideTable::ALL.len()],
     /// Secrets left out (record operations' access tokens, notifications' client states).
     pub redacted: u64,
+    /// Keys written twice in one object with the same value, each taken as one value (a
+    /// repeat with another value rejects its record).
+    pub repeated_keys: u64,
 }
 
 impl Stats {
@@ -192,6 +195,7 @@ impl Stats {
             *a += b;
         }
         self.redacted += o.redacted;
+        self.repeated_keys += o.repeated_keys;
         for (k, v) in o.not_call_records {
             *self.not_call_records.entry(k).or_default() += v;
         }
@@ -382,6 +386,24 @@ impl Batcher {
         let fl = self.spare.pop().unwrap_or_default();
         self.dates.insert(d, (fl, self.routed));
         true
+    }
+}
+
+impl Batcher {
+    /// [`Flattener::take_repeated_keys`] of every flattener and of the side rows.
+    fn take_repeated_keys(&mut self) -> u64 {
+        self.pages.take_repeated_keys()
+            + self
+                .dates
+                .values_mut()
+                .map(|(f, _)| f.take_repeated_keys())
+                .sum::<u64>()
+            + self
+                .spare
+                .iter_mut()
+                .map(Flattener::take_repeated_keys)
+                .sum::<u64>()
+            + self.side.take_repeated_keys()
     }
 }
 
@@ -766,6 +788,7 @@ fn work<P>(
                 &mut rejects,
             );
         }
+        stats.repeated_keys += batcher.take_repeated_keys();
         let due = batcher.due(false);
         let side = (batcher.side.rows() >= options.batch_rows).then(|| batcher.side.finish());
         if (!due.is_empty() || side.is_some()) && !send(due, side, &mut rejects, &mut stats) {
@@ -827,6 +850,7 @@ fn work<P>(
                     &mut stats,
                     &mut rejects,
                 );
+                stats.repeated_keys += fl.take_repeated_keys() + batcher.side.take_repeated_keys();
                 if full(&fl, options.batch_rows, options.batch_bytes)
                     && !send(vec![fl.finish_parts()], None, &mut rejects, &mut stats)
                 {

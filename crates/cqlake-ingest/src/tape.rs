@@ -146,3 +146,20 @@ pub(crate) fn int_of(node: &Node<'_>) -> Option<i64> {
         _ => None,
     }
 }
+
+/// Whether the value at `v` of key `k`, in the object at `obj`, repeats an earlier occurrence
+/// of the same key in that object exactly (same JSON, key order included). Some Graph bodies
+/// write a key twice with the same value (`"@odata.type"` of an identity); such a repeat is one
+/// value, while a repeat with another value is an error.
+pub(crate) fn repeats_earlier(nodes: &[Node<'_>], obj: usize, k: &str, v: usize) -> bool {
+    let n = span(nodes, v);
+    for (k2, v2) in members(nodes, obj) {
+        if v2 >= v {
+            return false;
+        }
+        if k2 == k && span(nodes, v2) == n && nodes[v2..v2 + n] == nodes[v..v + n] {
+            return true;
+        }
+    }
+    false
+}

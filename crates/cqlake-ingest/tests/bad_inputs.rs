@@ -778,6 +778,88 @@ fn missing_ids_and_duplicate_keys() {
     }
 }
 
+/// `doc` (a call record) with its `sessions` member written twice, the same both times.
+fn sessions_twice(doc: &str) -> String {
+    let at = doc.find(r#""sessions":"#).expect("a sessions member");
+    let member = &doc[at..doc.len() - 1];
+    format!("{},{member}}}", &doc[..doc.len() - 1])
+}
+
+#[test]
+fn a_key_written_twice_with_the_same_value_is_one_value() {
+    // Some real bodies (a Graph docs example among them) repeat a key with the same value: the
+    // repeat is taken as one value and counted, at every level and for every kind of key.
+    let cases = [
+        (
+            "leaf at the top",
+            call_replacing(
+                "b",
+                r#""type":"groupCall""#,
+                r#""type":"groupCall","type":"groupCall""#,
+            ),
+        ),
+        (
+            "leaf in a stream",
+            call_with("b", r#","averageJitter":"PT0.01S""#),
+        ),
+        (
+            "the id",
+            call_replacing("b", r#""id":"b","#, r#""id":"b","id":"b","#),
+        ),
+        (
+            "@odata.type of an endpoint",
+            call_replacing(
+                "b",
+                r##""@odata.type":"#microsoft.graph.callRecords.participantEndpoint","##,
+                r##""@odata.type":"#microsoft.graph.callRecords.participantEndpoint","@odata.type":"#microsoft.graph.callRecords.participantEndpoint","##,
+            ),
+        ),
+        (
+            "a nested object",
+            call_replacing(
+                "b",
+                r#""userAgent":{"platform":"windows"}"#,
+                r#""userAgent":{"platform":"windows"},"userAgent":{"platform":"windows"}"#,
+            ),
+        ),
+        (
+            "an unknown key",
+            call_replacing(
+                "b",
+                r#""type":"groupCall""#,
+                r#""type":"groupCall","newThing":[1,{"a":2}],"newThing":[1,{"a":2}]"#,
+            ),
+        ),
+        ("the sessions array", sessions_twice(&call("b"))),
+    ];
+    for (case, doc) in &cases {
+        let run = check(
+            case,
+            &[("repeats.ndjson", lines(&[&call("a"), doc, &call("c")]))],
+            &["a", "b", "c"],
+            &[],
+        );
+        assert_eq!(run.stats.repeated_keys, 1, "{case}");
+    }
+    // A record with a repeat that is rejected for something else counts no repeat.
+    let bad = call_with(
+        "b",
+        r#","averageJitter":"PT0.01S","packetUtilization":"many""#,
+    );
+    let run = check(
+        "repeat in a rejected record",
+        &[("repeats.ndjson", lines(&[&call("a"), &bad]))],
+        &["a"],
+        &[rejected_at(
+            "repeats.ndjson",
+            2,
+            "$.sessions[0].segments[0].media[0].streams[0].packetUtilization",
+            "expected",
+        )],
+    );
+    assert_eq!(run.stats.repeated_keys, 0);
+}
+
 #[test]
 fn deep_nesting_huge_strings_and_numbers() {
     let depth = 100_000;
