@@ -260,7 +260,8 @@ fn pstn_direct_routing_sms_and_notifications_land_typed() {
                 "BYE",
                 "tll-audiocodes01.adatum.biz",
                 "5000.0",
-                "0001-01-01T00:00:00Z",
+                // Graph's "no time" (0001-01-01T00:00:00Z) is stored as null.
+                "NULL",
                 "false",
             ],
         ]

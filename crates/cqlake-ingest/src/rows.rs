@@ -463,6 +463,10 @@ impl TableBuf {
     }
 }
 
+/// `0001-01-01T00:00:00Z`, in µs since the epoch: what Graph writes for "no time" (the failure
+/// time of a call that did not fail); stored as null.
+pub(crate) const NO_TIME_US: i64 = -62_135_596_800_000_000;
+
 /// Checks the value at `v` against `leaf` and appends it to `col`.
 pub(crate) fn set_leaf(
     col: &mut ColBuf,
@@ -503,10 +507,15 @@ pub(crate) fn set_leaf(
             _ => return Err(mismatch("a boolean")),
         },
         Leaf::Timestamp => match node {
-            Node::String(s) => col.push_i64(
-                parse_timestamp_us(s)
-                    .ok_or_else(|| err(path, format!("invalid timestamp {:?}", excerpt(s))))?,
-            ),
+            Node::String(s) => {
+                let us = parse_timestamp_us(s)
+                    .ok_or_else(|| err(path, format!("invalid timestamp {:?}", excerpt(s))))?;
+                if us == NO_TIME_US {
+                    col.push_null();
+                } else {
+                    col.push_i64(us);
+                }
+            }
             _ => return Err(mismatch("a timestamp string")),
         },
         Leaf::Duration => {
@@ -566,5 +575,20 @@ pub(crate) fn excerpt(s: &str) -> &str {
     match s.char_indices().nth(80) {
         Some((i, _)) => &s[..i],
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_time_is_the_first_instant_of_year_one() {
+        assert_eq!(
+            crate::values::parse_timestamp_us("0001-01-01T00:00:00Z"),
+            Some(super::NO_TIME_US)
+        );
+        assert_eq!(
+            super::NO_TIME_US,
+            cqlake_schema::calendar::days_from_civil(1, 1, 1) * 86_400_000_000
+        );
     }
 }
