@@ -65,8 +65,7 @@ impl FromStr for Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = cqlake_schema::calendar::civil_from_days(self.days.into());
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        f.write_str(&cqlake_schema::calendar::format_date(self.days.into()))
     }
 }
 

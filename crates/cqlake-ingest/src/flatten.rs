@@ -16,7 +16,7 @@ use cqlake_schema::{Key, PropPlan, TableId, tables};
 use simd_json::{Node, StaticNode};
 
 use crate::rows::{DUPLICATE_KEY, Path, RecordError, Res, TableBuf, err};
-use crate::tape::{describe, elements, find_str, is_annotation, members, repeats_earlier};
+use crate::tape::{describe, elements, find_str, is_annotation, members};
 use crate::values::parse_timestamp_us;
 
 const NONE: u32 = PAGE_ROW;
@@ -686,10 +686,7 @@ impl Seen {
             self.0 |= bit;
             return Ok(true);
         }
-        if repeats_earlier(nodes, obj, k, v) {
-            buf.repeat();
-            return Ok(false);
-        }
-        Err(err(path, DUPLICATE_KEY))
+        buf.unless_repeat(Err(err(path, DUPLICATE_KEY)), nodes, obj, k, v)
+            .map(|()| false)
     }
 }

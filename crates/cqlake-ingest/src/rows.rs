@@ -192,7 +192,7 @@ impl TableBuf {
     }
 
     /// Counts an exact repeat of a key in the open row.
-    pub(crate) fn repeat(&mut self) {
+    fn repeat(&mut self) {
         self.repeated.push(self.rows);
     }
 
@@ -273,7 +273,22 @@ impl TableBuf {
         path: &Path<'_>,
         hint: &mut usize,
     ) -> Res {
-        match self.member_once(plan, nodes, k, v, path, hint) {
+        let r = self.member_once(plan, nodes, k, v, path, hint);
+        self.unless_repeat(r, nodes, obj, k, v)
+    }
+
+    /// `r`, except that a duplicate-key error for key `k` at `v` of the object at `obj` that
+    /// repeats an earlier occurrence exactly ([`repeats_earlier`]) is no error: the repeat is
+    /// counted in the open row and skipped.
+    pub(crate) fn unless_repeat(
+        &mut self,
+        r: Res,
+        nodes: &[Node<'_>],
+        obj: usize,
+        k: &str,
+        v: usize,
+    ) -> Res {
+        match r {
             Err(e) if e.is_duplicate_key() && repeats_earlier(nodes, obj, k, v) => {
                 self.repeat();
                 Ok(())
@@ -377,21 +392,16 @@ impl TableBuf {
                         };
                         let items = self.cols[columns[pi]].list_items();
                         if items.len() > starts[pi] + n {
-                            if repeats_earlier(nodes, e, k, kv) {
-                                self.repeat();
-                                continue;
-                            }
-                            return Err(err(&kp, DUPLICATE_KEY));
+                            self.unless_repeat(Err(err(&kp, DUPLICATE_KEY)), nodes, e, k, kv)?;
+                            continue;
                         }
                         items.pad(starts[pi] + n);
                         set_leaf(items, leaf, nodes, kv, &kp)?;
                     }
-                    None => match self.add_extra(&kp, nodes, kv) {
-                        Err(x) if x.is_duplicate_key() && repeats_earlier(nodes, e, k, kv) => {
-                            self.repeat()
-                        }
-                        r => r?,
-                    },
+                    None => {
+                        let r = self.add_extra(&kp, nodes, kv);
+                        self.unless_repeat(r, nodes, e, k, kv)?;
+                    }
                 }
             }
             for (pi, &c) in columns.iter().enumerate() {

@@ -25,8 +25,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::{Error, Result, Rows};
@@ -109,7 +109,7 @@ impl Presentation {
     /// How column `name` (of type `dt`) is shown in a row whose values of other columns `cell`
     /// gives.
     fn shown(&self, name: &str, dt: &DataType, cell: &dyn Fn(&str) -> Option<String>) -> Shown {
-        if !(dt.is_numeric()) {
+        if !dt.is_numeric() {
             return Shown::Text;
         }
         let mut named = false;
@@ -169,6 +169,16 @@ pub(crate) fn present(rows: &Rows, p: &Presentation) -> Result<(Vec<RecordBatch>
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<std::result::Result<Vec<_>, _>>()?;
+        // Each numeric column as floats, once per batch.
+        let floats = batch
+            .columns()
+            .iter()
+            .zip(&numeric)
+            .map(|(c, n)| {
+                n.then(|| arrow::compute::cast(c, &DataType::Float64))
+                    .transpose()
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); fields.len()];
         for r in 0..batch.num_rows() {
             let cell = |name: &str| {
@@ -184,12 +194,13 @@ pub(crate) fn present(rows: &Rows, p: &Presentation) -> Result<(Vec<RecordBatch>
                 }
                 let exact = formatters[i].value(r).to_string();
                 let shown = p.shown(f.name(), f.data_type(), &cell);
-                columns[i].push(Some(match (shown, number(column, r)) {
+                let x = floats[i]
+                    .as_ref()
+                    .map(|c| c.as_primitive::<Float64Type>().value(r));
+                columns[i].push(Some(match (shown, x) {
                     (Shown::Fraction, Some(x)) => percent(x * 100.0),
                     (Shown::Percent, Some(x)) => percent(x),
-                    (Shown::Number, Some(_)) if is_integer_type(f.data_type()) => {
-                        group_digits(&exact)
-                    }
+                    (Shown::Number, Some(_)) if f.data_type().is_integer() => group_digits(&exact),
                     (Shown::Number, Some(x)) => float(x),
                     _ => exact,
                 }));
@@ -246,17 +257,6 @@ pub(crate) fn nested_as_json(batch: &RecordBatch) -> Result<Option<RecordBatch>>
         std::sync::Arc::new(Schema::new(fields)),
         columns,
     )?))
-}
-
-fn is_integer_type(dt: &DataType) -> bool {
-    dt.is_integer()
-}
-
-/// Row `r` of a numeric column as a float.
-fn number(column: &ArrayRef, r: usize) -> Option<f64> {
-    let c = arrow::compute::cast(&column.slice(r, 1), &DataType::Float64).ok()?;
-    let c = c.as_any().downcast_ref::<arrow::array::Float64Array>()?;
-    (!c.is_null(0)).then(|| c.value(0))
 }
 
 /// `x` percent with one decimal: `6.3 %`.

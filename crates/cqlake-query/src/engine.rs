@@ -183,10 +183,7 @@ impl Engine {
         };
         let date = |i: usize| {
             let c = b.column(i).as_primitive::<Date32Type>();
-            (!c.is_null(0)).then(|| {
-                let (y, m, d) = cqlake_schema::calendar::civil_from_days(c.value(0).into());
-                format!("{y:04}-{m:02}-{d:02}")
-            })
+            (!c.is_null(0)).then(|| cqlake_schema::calendar::format_date(c.value(0).into()))
         };
         Ok(date(0).zip(date(1)))
     }

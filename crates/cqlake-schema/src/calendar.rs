@@ -36,6 +36,12 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// `days` since 1970-01-01 written `YYYY-MM-DD`.
+pub fn format_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Days since 1970-01-01 of a date written `YYYY-MM-DD` (years 0001 to 9999), or `None` when
 /// the text is not such a date (`2024-02-30`, `2024-5-1`, `20240501`).
 pub fn parse_date(text: &str) -> Option<i32> {
@@ -81,6 +87,7 @@ mod tests {
     fn dates_parse_strictly() {
         assert_eq!(parse_date("2024-05-01"), Some(19_844));
         assert_eq!(parse_date("2024-02-29"), Some(19_782));
+        assert_eq!(format_date(19_782), "2024-02-29");
         for bad in [
             "2023-02-29",
             "2024-13-01",
