@@ -1,15 +1,19 @@
 -- name: failures
 -- description: failures by stage (callSetup, midcall) and reason, from the failure information
 --   of sessions and of segments (Graph gives it on both): the sessions and the segments that
---   carry each; a session whose own failure information is empty can fail by a segment.
+--   carry each; a session whose own failure information is empty can fail by a segment. A
+--   session id that Graph repeats for each identity involved (auto attendant, call queue) is
+--   one session, its segment one segment.
 WITH s AS (
-    SELECT failure_info_stage AS stage, failure_info_reason AS reason, count(*) AS n
+    SELECT failure_info_stage AS stage, failure_info_reason AS reason,
+        count(DISTINCT concat_ws('/', call_id, session_id)) AS n
     FROM sessions
     WHERE failure_info_stage IS NOT NULL OR failure_info_reason IS NOT NULL
     GROUP BY 1, 2
 ),
 g AS (
-    SELECT failure_info_stage AS stage, failure_info_reason AS reason, count(*) AS n
+    SELECT failure_info_stage AS stage, failure_info_reason AS reason,
+        count(DISTINCT concat_ws('/', call_id, session_id, segment_id)) AS n
     FROM segments
     WHERE failure_info_stage IS NOT NULL OR failure_info_reason IS NOT NULL
     GROUP BY 1, 2

@@ -24,7 +24,8 @@ kinds AS (
     GROUP BY media_kind
 ),
 -- A session failed at setup (or dropped mid-call) when its own failure information or that of
--- one of its segments says so; drops are counted over the sessions that got past setup.
+-- one of its segments says so; drops are counted over the sessions that got past setup. A session
+-- id that Graph repeats for each identity involved (auto attendant, call queue) is one session.
 seg AS (
     SELECT call_id, session_id,
         bool_or(failure_info_stage = 'callSetup') AS setup,
@@ -35,21 +36,25 @@ seg AS (
 ),
 f AS (
     SELECT
-        coalesce(x.failure_info_stage = 'callSetup' OR seg.setup, false) AS setup,
-        coalesce(x.failure_info_stage = 'midcall' OR seg.midcall, false) AS midcall,
-        x.caller_feedback_rating, x.callee_feedback_rating
+        coalesce(bool_or(x.failure_info_stage = 'callSetup'), false)
+            OR coalesce(bool_or(seg.setup), false) AS setup,
+        coalesce(bool_or(x.failure_info_stage = 'midcall'), false)
+            OR coalesce(bool_or(seg.midcall), false) AS midcall,
+        sum(CASE WHEN x.caller_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END)
+            + sum(CASE WHEN x.callee_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END) AS poor_ratings,
+        sum(CASE WHEN x.caller_feedback_rating <> 'notRated' THEN 1 ELSE 0 END)
+            + sum(CASE WHEN x.callee_feedback_rating <> 'notRated' THEN 1 ELSE 0 END) AS ratings
     FROM sessions x
     LEFT JOIN seg ON seg.call_id = x.call_id AND seg.session_id = x.session_id
+    GROUP BY x.call_id, x.session_id
 ),
 s AS (
     SELECT count(*) AS n,
         sum(CASE WHEN setup THEN 1 ELSE 0 END) AS setup,
         sum(CASE WHEN midcall AND NOT setup THEN 1 ELSE 0 END) AS drops,
         sum(CASE WHEN NOT setup THEN 1 ELSE 0 END) AS established,
-        sum(CASE WHEN caller_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END)
-            + sum(CASE WHEN callee_feedback_rating IN ('bad', 'poor') THEN 1 ELSE 0 END) AS poor_ratings,
-        sum(CASE WHEN caller_feedback_rating <> 'notRated' THEN 1 ELSE 0 END)
-            + sum(CASE WHEN callee_feedback_rating <> 'notRated' THEN 1 ELSE 0 END) AS ratings
+        sum(poor_ratings) AS poor_ratings,
+        sum(ratings) AS ratings
     FROM f
 )
 SELECT measure, kind, value, target FROM (

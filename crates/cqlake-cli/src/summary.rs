@@ -47,6 +47,13 @@ impl Summary {
             s.page_sessions,
             s.page_participants
         );
+        if s.partial_records > 0 {
+            let _ = writeln!(
+                o,
+                "records without startDateTime (a Get with $select), merged into their call as follow-up pages are: {}",
+                s.partial_records
+            );
+        }
         let side: Vec<String> = SideTable::ALL
             .iter()
             .filter(|t| s.side[t.index()] > 0)
@@ -88,7 +95,7 @@ impl Summary {
             if w.orphan_records > 0 {
                 let _ = writeln!(
                     o,
-                    "follow-up page records whose call record is not in the lake yet: {} (kept; their call_* columns fill in when the call record is converted)",
+                    "records waiting for their call record (sessions and participants of follow-up pages or of records without startDateTime, whose call is not in the lake yet): {} (kept; `cqlake report unexported` lists them, and they are completed when the call record is converted)",
                     w.orphan_records
                 );
             }
@@ -150,6 +157,7 @@ impl Summary {
             "converted": s.converted(),
             "rejected": s.rejected,
             "call_records": s.calls,
+            "partial_records": s.partial_records,
             "page_sessions": s.page_sessions,
             "page_participants": s.page_participants,
             "pages": s.pages,

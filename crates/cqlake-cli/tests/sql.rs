@@ -287,7 +287,7 @@ fn reports_run_and_say_which_rules_they_used() {
         "media_kind,n\nappsharing,1\naudio,12\nvbss,2\nvideo,6\n"
     );
     let o = cqlake(&["report", "--list"]);
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 13);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 14);
 }
 
 /// Milliseconds of an ISO-8601 duration (`PT1M2.5S`), written here apart from the converter.

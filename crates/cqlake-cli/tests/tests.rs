@@ -7,6 +7,7 @@ mod common;
 mod convert;
 mod crash;
 mod features;
+mod flows;
 mod r#gen;
 mod layers;
 mod maintain;

@@ -5,7 +5,7 @@ use simd_json::{Buffers, Node, Tape};
 
 use cqlake_schema::SideTable;
 
-use crate::flatten::Flattener;
+use crate::flatten::{Flattener, Record};
 use crate::frame::FrameKind;
 use crate::rows::RecordError;
 use crate::side::{DerivedValue, SideRows, call_id_of_operation, call_id_of_record};
@@ -197,6 +197,9 @@ pub enum Outcome {
         /// Its partition date.
         date: i32,
     },
+    /// A record without `startDateTime` was flattened: its participants and sessions, as rows
+    /// of follow-up pages (see [`Flattener::push_call`]).
+    PartialCall,
     /// A session of a follow-up / List-sessions page was flattened.
     Session,
     /// A participant of a follow-up page was flattened.
@@ -286,17 +289,20 @@ impl Decoder {
             bytes,
             kind,
             page,
+            0,
             &mut Single(flattener, side),
         )
     }
 
     /// Decodes one unit framed as `kind`, handing each record to the flattener `route` picks
-    /// ([`Decoder::flattener`] is not used).
+    /// ([`Decoder::flattener`] is not used). `occurrence` is the number the reader gave a
+    /// sessions page's item ([`crate::SessionOccurrences`]); [`Decoder::decode`] gives 0.
     pub fn decode_routed(
         &mut self,
         bytes: &[u8],
         kind: &FrameKind,
         page: &PageKind,
+        occurrence: u32,
         route: &mut dyn Route,
     ) -> Outcome {
         parse_and_dispatch(
@@ -306,6 +312,7 @@ impl Decoder {
             bytes,
             kind,
             page,
+            occurrence,
             route,
         )
     }
@@ -318,6 +325,7 @@ fn parse_and_dispatch(
     bytes: &[u8],
     kind: &FrameKind,
     page: &PageKind,
+    occurrence: u32,
     route: &mut dyn Route,
 ) -> Outcome {
     // The parser unescapes in place and reads past the end: a padded copy, parsed without
@@ -335,7 +343,7 @@ fn parse_and_dispatch(
             path: None,
             error: format!("invalid JSON: {:?}", e.error()),
         }),
-        Ok(()) => dispatch(route, &tape.0, kind, page),
+        Ok(()) => dispatch(route, &tape.0, kind, page, occurrence),
     };
     *tape_slot = Some(tape.reset());
     outcome
@@ -346,6 +354,7 @@ fn dispatch(
     nodes: &[Node<'_>],
     kind: &FrameKind,
     page: &PageKind,
+    occurrence: u32,
 ) -> Outcome {
     let result = |r: Result<(), RecordError>, ok: Outcome| match r {
         Ok(()) => ok,
@@ -373,7 +382,10 @@ fn dispatch(
             }
             PageKind::CallRecords => push_call(route, nodes),
             PageKind::Sessions { call_id } => {
-                result(route.page().push_session(nodes, call_id), Outcome::Session)
+                result(
+                route.page().push_session(nodes, call_id, occurrence),
+                Outcome::Session,
+            )
             }
             PageKind::Participants { call_id } => result(
                 route
@@ -412,7 +424,10 @@ fn dispatch(
                         no_call()
                     }
                     PageKind::Sessions { call_id } => {
-                        result(route.page().push_session(nodes, &call_id), Outcome::Session)
+                        result(
+                            route.page().push_session(nodes, &call_id, 0),
+                            Outcome::Session,
+                        )
                     }
                     PageKind::Participants { call_id } => result(
                         route.page().push_participant(nodes, &call_id, 0, None),
@@ -456,7 +471,8 @@ fn push_call(route: &mut dyn Route, nodes: &[Node<'_>]) -> Outcome {
     let date = call_date(nodes);
     match (route.call(date), date) {
         (Some(fl), _) => match fl.push_call(nodes) {
-            Ok(()) => Outcome::Call,
+            Ok(Record::Call) => Outcome::Call,
+            Ok(Record::Partial) => Outcome::PartialCall,
             Err(e) => Outcome::Rejected(e.into()),
         },
         (None, Some(date)) => Outcome::Deferred { date },

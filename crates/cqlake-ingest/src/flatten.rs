@@ -95,7 +95,13 @@ impl Flattener {
     }
 
     /// Flattens the callRecord object at the root of `nodes`. On error nothing is kept.
-    pub fn push_call(&mut self, nodes: &[Node<'_>]) -> Res {
+    ///
+    /// A record without `startDateTime` (a Get with `$select`, as in
+    /// `?$select=participants_v2&$expand=participants_v2`) is [`Record::Partial`]: its
+    /// participants and sessions become rows of follow-up pages, which merge into their call
+    /// when it is in the lake or arrives; its other properties are left out, as they have no
+    /// row without the call's partition date. One with neither is rejected.
+    pub fn push_call(&mut self, nodes: &[Node<'_>]) -> Res<Record> {
         let mark = self.mark();
         let r = self.call(nodes);
         if r.is_err() {
@@ -105,8 +111,11 @@ impl Flattener {
     }
 
     /// Flattens a session object of a follow-up page of call `call_id`. Its rows carry no call
-    /// context; the partition date is the session's own start date.
-    pub fn push_session(&mut self, nodes: &[Node<'_>], call_id: &str) -> Res {
+    /// context; the partition date is the session's own start date. `occurrence` numbers the
+    /// session among the earlier items of the call's pages with the same id (see
+    /// [`Key::SessionOccurrence`] and [`crate::SessionOccurrences`]); its media and streams are
+    /// written every time, and the lake keeps those of the last occurrence.
+    pub fn push_session(&mut self, nodes: &[Node<'_>], call_id: &str, occurrence: u32) -> Res {
         let mark = self.mark();
         let root = Path::root();
         let r = (|| {
@@ -123,7 +132,11 @@ impl Flattener {
                 date: date_of(start),
                 call_row: NONE,
             };
-            self.session(nodes, 0, &ctx, &root)
+            let occurrence = Occurrence {
+                number: occurrence,
+                repeated_later: Vec::new(),
+            };
+            self.session(nodes, 0, &ctx, &occurrence, &root)
         })();
         if r.is_err() {
             self.rollback(mark);
@@ -196,7 +209,7 @@ impl Flattener {
         c.push_i32(v);
     }
 
-    fn call(&mut self, nodes: &[Node<'_>]) -> Res {
+    fn call(&mut self, nodes: &[Node<'_>]) -> Res<Record> {
         let root = Path::root();
         if !matches!(nodes.first(), Some(Node::Object { .. })) {
             return Err(err(
@@ -237,12 +250,7 @@ impl Flattener {
                     ));
                 }
             },
-            None => {
-                return Err(err(
-                    &root,
-                    "the call record has no startDateTime (the lake is partitioned by it)",
-                ));
-            }
+            None => return self.partial_call(nodes, call_id).map(|()| Record::Partial),
         };
         let call_row = self.t[CALLS].rows as u32;
         let ctx = Ctx {
@@ -269,8 +277,11 @@ impl Flattener {
                         continue;
                     }
                     cov.sessions = true;
+                    let repeats = Occurrence::of_all(nodes, v);
+                    let first = Occurrence::default();
                     self.array(nodes, v, &path, |me, i, e, p| {
-                        me.session(nodes, e, &ctx, &p.index(i))
+                        let occurrence = repeats.get(i).unwrap_or(&first);
+                        me.session(nodes, e, &ctx, occurrence, &p.index(i))
                     })?;
                 }
                 "participants_v2" => {
@@ -299,7 +310,67 @@ impl Flattener {
         }
         self.t[CALLS].close_row();
         self.coverage.push(cov);
-        Ok(())
+        Ok(Record::Call)
+    }
+
+    /// The participants and sessions of a record without `startDateTime`, as rows of follow-up
+    /// pages (see [`Flattener::push_call`]).
+    fn partial_call(&mut self, nodes: &[Node<'_>], call_id: &str) -> Res {
+        let root = Path::root();
+        // Participants of a call whose date is unknown lie on the epoch day until it is known.
+        let ctx = Ctx {
+            call_id,
+            date: 0,
+            call_row: NONE,
+        };
+        let mut carried = false;
+        let mut seen = Seen::default();
+        for (k, v) in members(nodes, 0) {
+            let path = root.key(k);
+            let bit = match k {
+                "participants_v2" => 4,
+                "participants" => 8,
+                "sessions" => 2,
+                _ => continue,
+            };
+            if !seen.first(bit, nodes, 0, k, v, &path, &mut self.t[PARTICIPANTS])? {
+                continue;
+            }
+            carried = true;
+            if k == "sessions" {
+                let repeats = Occurrence::of_all(nodes, v);
+                let first = Occurrence::default();
+                self.array(nodes, v, &path, |me, i, e, p| {
+                    let p = p.index(i);
+                    let start = find_str(nodes, e, "startDateTime")
+                        .and_then(parse_timestamp_us)
+                        .ok_or_else(|| {
+                            err(
+                                &p.key("startDateTime"),
+                                "a session of a record without startDateTime needs a valid startDateTime",
+                            )
+                        })?;
+                    let ctx = Ctx {
+                        call_id,
+                        date: date_of(start),
+                        call_row: NONE,
+                    };
+                    me.session(nodes, e, &ctx, repeats.get(i).unwrap_or(&first), &p)
+                })?;
+            } else {
+                self.array(nodes, v, &path, |me, i, e, p| {
+                    me.participant(nodes, e, &ctx, k, i, &p.index(i))
+                })?;
+            }
+        }
+        if carried {
+            Ok(())
+        } else {
+            Err(err(
+                &root,
+                "the call record has no startDateTime (the lake is partitioned by it), and no participants or sessions to merge into its call",
+            ))
+        }
     }
 
     fn array<'a>(
@@ -343,10 +414,23 @@ impl Flattener {
         }
     }
 
-    fn session(&mut self, nodes: &[Node<'_>], i: usize, ctx: &Ctx<'_>, path: &Path<'_>) -> Res {
+    fn session(
+        &mut self,
+        nodes: &[Node<'_>],
+        i: usize,
+        ctx: &Ctx<'_>,
+        occurrence: &Occurrence<'_>,
+        path: &Path<'_>,
+    ) -> Res {
         let id = Self::entity_id(nodes, i, path, "session")?;
         let row = self.open_row(SESSIONS, ctx);
         self.set_key_str(SESSIONS, Key::SessionId, row, id);
+        self.set_key_i32(
+            SESSIONS,
+            Key::SessionOccurrence,
+            row,
+            occurrence.number as i32,
+        );
         let path = path.row();
         let plan = &tables()[SESSIONS].plan;
         let mut segments = None;
@@ -369,25 +453,32 @@ impl Flattener {
         self.t[SESSIONS].close_row();
         if let Some(v) = segments {
             let sp = path.key("segments");
+            let session = (id, occurrence, row as u32);
             self.array(nodes, v, &sp, |me, n, e, p| {
-                me.segment(nodes, e, ctx, id, row as u32, &p.index(n))
+                me.segment(nodes, e, ctx, session, &p.index(n))
             })?;
         }
         Ok(())
     }
 
+    /// A segment of session `(id, occurrence, row)`.
     fn segment(
         &mut self,
         nodes: &[Node<'_>],
         i: usize,
         ctx: &Ctx<'_>,
-        session_id: &str,
-        session_row: u32,
+        (session_id, occurrence, session_row): (&str, &Occurrence<'_>, u32),
         path: &Path<'_>,
     ) -> Res {
         let id = Self::entity_id(nodes, i, path, "segment")?;
         let row = self.open_row(SEGMENTS, ctx);
         self.set_key_str(SEGMENTS, Key::SessionId, row, session_id);
+        self.set_key_i32(
+            SEGMENTS,
+            Key::SessionOccurrence,
+            row,
+            occurrence.number as i32,
+        );
         self.set_key_str(SEGMENTS, Key::SegmentId, row, id);
         let path = path.row();
         let plan = &tables()[SEGMENTS].plan;
@@ -409,7 +500,9 @@ impl Flattener {
             }
         }
         self.t[SEGMENTS].close_row();
-        if let Some(v) = media {
+        // A later occurrence of the session repeats this segment's media: written once, from
+        // the last occurrence (whose session and segment the streams' context columns show).
+        if let Some(v) = media.filter(|_| !occurrence.repeated_later.contains(&id)) {
             let mp = path.key("media");
             let ids = (session_id, id, session_row, row as u32);
             self.array(nodes, v, &mp, |me, n, e, p| {
@@ -659,6 +752,94 @@ impl Flattener {
             },
             parents,
         )
+    }
+}
+
+/// What [`Flattener::push_call`] made of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// A call record: a row of `calls` and the rows of what it carried.
+    Call,
+    /// A record without `startDateTime`: its participants and sessions, as rows of follow-up
+    /// pages.
+    Partial,
+}
+
+/// Where a session element stands among the elements of its call's `sessions` with the same id.
+#[derive(Default)]
+struct Occurrence<'a> {
+    /// 0 for the first element with the id, 1 for the next, …
+    number: u32,
+    /// Ids of this occurrence's segments that a later occurrence carries too: their media and
+    /// streams are left to that one.
+    repeated_later: Vec<&'a str>,
+}
+
+impl<'a> Occurrence<'a> {
+    /// For each element of the `sessions` array at `v`, its occurrence; empty when no session id
+    /// repeats (every element is then the first of its id). Elements without a string id are
+    /// left to the walk, which rejects them.
+    fn of_all(nodes: &[Node<'a>], v: usize) -> Vec<Occurrence<'a>> {
+        if !matches!(nodes[v], Node::Array { .. }) {
+            return Vec::new();
+        }
+        let id_of = |e: usize| -> Option<&'a str> {
+            if !matches!(nodes[e], Node::Object { .. }) {
+                return None;
+            }
+            match members(nodes, e).find(|(k, _)| *k == "id") {
+                Some((_, v)) => match nodes[v] {
+                    Node::String(s) => Some(s),
+                    _ => None,
+                },
+                None => None,
+            }
+        };
+        let items: Vec<usize> = elements(nodes, v).collect();
+        let ids: Vec<Option<&'a str>> = items.iter().map(|&e| id_of(e)).collect();
+        let mut counts: HashMap<&str, u32> = HashMap::new();
+        let mut numbers = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let n = id.map_or(0, |id| {
+                let c = counts.entry(id).or_insert(0);
+                *c += 1;
+                *c - 1
+            });
+            numbers.push(n);
+        }
+        if counts.values().all(|&c| c == 1) {
+            return Vec::new();
+        }
+        let segment_ids = |e: usize| -> Vec<&'a str> {
+            let Some((_, s)) = members(nodes, e).find(|(k, _)| *k == "segments") else {
+                return Vec::new();
+            };
+            if !matches!(nodes[s], Node::Array { .. }) {
+                return Vec::new();
+            }
+            elements(nodes, s).filter_map(id_of).collect()
+        };
+        (0..items.len())
+            .map(|i| {
+                let repeated_later = match ids[i] {
+                    Some(id) if counts[id] > numbers[i] + 1 => {
+                        let later: Vec<&'a str> = (i + 1..items.len())
+                            .filter(|&j| ids[j] == Some(id))
+                            .flat_map(|j| segment_ids(items[j]))
+                            .collect();
+                        segment_ids(items[i])
+                            .into_iter()
+                            .filter(|s| later.contains(s))
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                };
+                Occurrence {
+                    number: numbers[i],
+                    repeated_later,
+                }
+            })
+            .collect()
     }
 }
 

@@ -31,6 +31,7 @@ mod error;
 pub mod flatten;
 pub mod frame;
 pub mod input;
+pub mod occurrence;
 mod rows;
 pub mod side;
 pub mod source;
@@ -38,3 +39,4 @@ mod tape;
 pub mod values;
 
 pub use error::{Error, Result};
+pub use occurrence::SessionOccurrences;

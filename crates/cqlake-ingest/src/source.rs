@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cqlake_schema::TableId;
 
 use crate::decode::{Decoder, Outcome, PageKind, Route, odata_context, page_kind};
+use crate::occurrence::SessionOccurrences;
 use crate::flatten::Flattener;
 use crate::frame::{FrameKind, Framer};
 use crate::input::{Input, check_compressed, open};
@@ -152,6 +153,9 @@ pub struct Stats {
     pub bytes: u64,
     /// Call records converted.
     pub calls: u64,
+    /// Records without `startDateTime` (a Get with `$select`) whose participants and sessions
+    /// were converted as rows of follow-up pages.
+    pub partial_records: u64,
     /// Sessions from follow-up / List-sessions pages converted.
     pub page_sessions: u64,
     /// Participants from follow-up pages converted.
@@ -181,11 +185,16 @@ impl Stats {
 
     /// Records converted: call records, sessions and participants of pages, side-table rows.
     pub fn converted(&self) -> u64 {
-        self.calls + self.page_sessions + self.page_participants + self.side.iter().sum::<u64>()
+        self.calls
+            + self.partial_records
+            + self.page_sessions
+            + self.page_participants
+            + self.side.iter().sum::<u64>()
     }
 
     fn merge(&mut self, o: Stats) {
         self.calls += o.calls;
+        self.partial_records += o.partial_records;
         self.page_sessions += o.page_sessions;
         self.page_participants += o.page_participants;
         self.pages += o.pages;
@@ -223,6 +232,8 @@ struct UnitFrame {
     offset: u64,
     line: u64,
     page: Arc<PageKind>,
+    /// For an item of a sessions page, the occurrence of its session id in the page chain.
+    occurrence: u32,
 }
 
 struct WorkUnit {
@@ -645,6 +656,7 @@ fn tally(
 ) {
     match outcome {
         Outcome::Call => stats.calls += 1,
+        Outcome::PartialCall => stats.partial_records += 1,
         Outcome::Deferred { .. } => {}
         Outcome::Session => stats.page_sessions += 1,
         Outcome::Participant => stats.page_participants += 1,
@@ -769,7 +781,7 @@ fn work<P>(
             };
             let outcome = match early {
                 Some(date) => Outcome::Deferred { date },
-                None => decoder.decode_routed(bytes, &f.kind, &f.page, &mut batcher),
+                None => decoder.decode_routed(bytes, &f.kind, &f.page, f.occurrence, &mut batcher),
             };
             if let Outcome::Deferred { date } = outcome
                 && let Err(e) = spill.write(date, &unit.source, f, batcher.order, bytes)
@@ -839,6 +851,7 @@ fn work<P>(
                     &rec.bytes,
                     &rec.kind,
                     &rec.page,
+                    0,
                     &mut OneDate(&mut fl, &mut batcher.side),
                 );
                 tally(
@@ -945,15 +958,18 @@ fn read_all(
             .with_max_frame_bytes(options.max_frame_bytes)
             .with_max_string_bytes(options.max_string_bytes);
         let mut page = Arc::new(PageKind::Unknown);
+        let mut occurrences = SessionOccurrences::default();
         let mut buf = vec![0u8; 1 << 20];
         let mut sent_ok = true;
         let mut read_failed = false;
-        let handle =
-            |f: crate::frame::Frame<'_>, unit: &mut WorkUnit, page: &mut Arc<PageKind>| match &f
-                .kind
-            {
+        let handle = |f: crate::frame::Frame<'_>,
+                      unit: &mut WorkUnit,
+                      page: &mut Arc<PageKind>,
+                      occurrences: &mut SessionOccurrences| {
+            match &f.kind {
                 FrameKind::PageStart { .. } => {
                     *page = Arc::new(page_kind(odata_context(f.bytes).as_deref()));
+                    occurrences.page_start(page);
                 }
                 FrameKind::Error(e) => unit.rejects.push(Reject {
                     source: source.clone(),
@@ -972,6 +988,14 @@ fn read_all(
                         } else {
                             Arc::new(PageKind::Unknown)
                         };
+                    let occurrence = match kind {
+                        FrameKind::PageItem { .. } => occurrences.item(f.bytes),
+                        FrameKind::PageEnd { .. } => {
+                            occurrences.page_end(f.bytes);
+                            0
+                        }
+                        _ => 0,
+                    };
                     unit.frames.push(UnitFrame {
                         start,
                         len: f.bytes.len(),
@@ -979,12 +1003,14 @@ fn read_all(
                         offset: f.offset,
                         line: f.line,
                         page: this_page,
+                        occurrence,
                     });
                     if matches!(kind, FrameKind::PageEnd { .. }) {
                         *page = Arc::new(PageKind::Unknown);
                     }
                 }
-            };
+            }
+        };
         loop {
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
@@ -1008,7 +1034,9 @@ fn read_all(
             total += n as u64;
             unit.bytes += n as u64;
             progress(total);
-            framer.push(&buf[..n], &mut |f| handle(f, &mut unit, &mut page));
+            framer.push(&buf[..n], &mut |f| {
+                handle(f, &mut unit, &mut page, &mut occurrences)
+            });
             if unit.data.len() >= options.unit_bytes {
                 let mut next = new_unit(&source);
                 next.seq = unit.seq + 1;
@@ -1019,7 +1047,7 @@ fn read_all(
                 }
             }
         }
-        framer.finish(&mut |f| handle(f, &mut unit, &mut page));
+        framer.finish(&mut |f| handle(f, &mut unit, &mut page, &mut occurrences));
         if framer.is_blank() && !read_failed && sent_ok {
             // Most likely an export that failed before writing anything: worth a look.
             unit.rejects.push(Reject {

@@ -529,8 +529,10 @@ impl LakeWriter {
         let written = self.index.written(ids).await;
         let mut sel = select(&group, &lake, &orphans, &written, &self.pages_written)?;
         self.index.wrote(&std::mem::take(&mut sel.written)).await;
-        self.pages_written
-            .extend(std::mem::take(&mut sel.pages_written));
+        crate::plan::merge_page_orders(
+            &mut self.pages_written,
+            std::mem::take(&mut sel.pages_written),
+        );
         drop(group);
         drop(lake);
         self.stats.stale_calls += sel.stale_calls;

@@ -12,7 +12,10 @@
 //! - rows of follow-up pages (sessions, participants) carry no version: they replace the lake's
 //!   copy of the same session (participant), take their call's partition date and `call_*`
 //!   context from the call's current row, and yield to a copy that a winning record carries
-//!   or that an earlier group of the same run wrote from a later input position;
+//!   or that an earlier group of the same run wrote from a later input position; a session id
+//!   repeated in the pages (its occurrences, see [`Key::SessionOccurrence`]) keeps every
+//!   occurrence in `sessions` and `segments`, each replacing the lake's copy of that
+//!   occurrence, and the media and streams of its last occurrence;
 //! - when only a call's `calls` row changes, its other rows keep their data but their `call_*`
 //!   context (and, if the call's start date moved, their partition) is refreshed
 //!   ([`Selection::recontext`], applied with [`with_call_context`]).
@@ -21,7 +24,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, UInt32Array};
 use arrow::compute::{filter_record_batch, interleave, take};
-use arrow::datatypes::{Date32Type, Int64Type, TimestampMicrosecondType};
+use arrow::datatypes::{Date32Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow::error::ArrowError;
 use cqlake_schema::batch::{FlatBatch, PAGE_ROW};
 use cqlake_schema::{ColumnRole, Key, TableId};
@@ -135,6 +138,9 @@ pub struct Replace {
     pub calls: BTreeSet<String>,
     /// Rows of these sessions (tables with a `session_id`), as (call id, session id).
     pub sessions: BTreeSet<(String, String)>,
+    /// Rows of these occurrences of a session (tables with a `session_occurrence`), as (call
+    /// id, session id, occurrence).
+    pub occurrences: BTreeSet<(String, String, i32)>,
     /// Rows of these participants (the `participants` table), as (call id, participant id):
     /// a participant id names a person, who takes part in many calls.
     pub participants: BTreeSet<(String, String)>,
@@ -145,7 +151,10 @@ pub struct Replace {
 impl Replace {
     /// True when nothing is replaced.
     pub fn is_empty(&self) -> bool {
-        self.calls.is_empty() && self.sessions.is_empty() && self.participants.is_empty()
+        self.calls.is_empty()
+            && self.sessions.is_empty()
+            && self.occurrences.is_empty()
+            && self.participants.is_empty()
     }
 
     /// For each row of `batch` (of table `t`), whether it belongs to a replaced call, session or
@@ -153,6 +162,7 @@ impl Replace {
     pub fn matches(&self, t: TableId, batch: &RecordBatch) -> Vec<bool> {
         let ids = batch.column(0).as_string::<i32>();
         let sid = session_col(t).map(|c| batch.column(c).as_string::<i32>());
+        let occ = occurrence_col(t).map(|c| batch.column(c).as_primitive::<Int32Type>());
         let pid = (t == TableId::Participants).then(|| batch.column(4).as_string::<i32>());
         let pair = |set: &BTreeSet<(String, String)>, r: usize, c: &arrow::array::StringArray| {
             // Allocation-free lookup of (call, id) would need a borrowed tuple; sets are small.
@@ -163,6 +173,14 @@ impl Replace {
                 self.calls.contains(ids.value(r))
                     || (!self.sessions.is_empty()
                         && sid.is_some_and(|s| pair(&self.sessions, r, s)))
+                    || (!self.occurrences.is_empty()
+                        && sid.zip(occ).is_some_and(|(s, o)| {
+                            self.occurrences.contains(&(
+                                ids.value(r).to_string(),
+                                s.value(r).to_string(),
+                                o.value(r),
+                            ))
+                        }))
                     || (!self.participants.is_empty()
                         && pid.is_some_and(|p| pair(&self.participants, r, p)))
             })
@@ -173,6 +191,11 @@ impl Replace {
 /// The column index of `session_id` in table `t`, if it has one.
 fn session_col(t: TableId) -> Option<usize> {
     t.table().key_index(Key::SessionId)
+}
+
+/// The column index of `session_occurrence` in table `t`, if it has one.
+fn occurrence_col(t: TableId) -> Option<usize> {
+    t.table().key_index(Key::SessionOccurrence)
 }
 
 /// The rows of a group of batches to write, per table, and what they replace.
@@ -197,8 +220,9 @@ pub struct Selection {
     pub superseded_calls: u64,
     /// Calls whose rows replaced an older version in the lake.
     pub replaced_calls: u64,
-    /// Records of follow-up pages whose call is neither in the group nor in the lake: written
-    /// without `call_*` context, partitioned by their own start date.
+    /// Records of follow-up pages (sessions, participants) whose call is neither in the group
+    /// nor in the lake: written without `call_*` context, partitioned by their own start date
+    /// (participants: the epoch day), they wait for their call record.
     pub orphan_records: u64,
     /// The page records (sessions, participants) this selection writes, with their input
     /// positions: add them to the run's [`PageOrders`] for its later groups.
@@ -206,10 +230,24 @@ pub struct Selection {
 }
 
 /// For each record of a follow-up page a run has written (table index, call id, session or
-/// participant id), its input position. Pages carry no version, so a run's groups must apply
-/// them in input order: a copy from an earlier position that comes in a later group (workers
-/// hand batches on in any order) yields to the one written already.
-pub type PageOrders = HashMap<(usize, String, String), u64>;
+/// participant id, occurrence), its input position. Pages carry no version, so a run's groups
+/// must apply them in input order: a copy from an earlier position that comes in a later group
+/// (workers hand batches on in any order) yields to the one written already. The occurrence is
+/// that of a session's rows in `sessions` and `segments`, or [`ALL_OCCURRENCES`] for its media
+/// and streams (which come from its last occurrence) and for participants.
+pub type PageOrders = HashMap<(usize, String, String, i32), u64>;
+
+/// See [`PageOrders`].
+pub const ALL_OCCURRENCES: i32 = -1;
+
+/// Adds the page records a group wrote (`from`) to a run's (`into`): the later input position
+/// of each.
+pub fn merge_page_orders(into: &mut PageOrders, from: PageOrders) {
+    for (k, o) in from {
+        let e = into.entry(k).or_insert(o);
+        *e = (*e).max(o);
+    }
+}
 
 /// Which tables a record speaks for: `calls` always, `participants` when it carried them, the
 /// session family when it carried its sessions.
@@ -439,12 +477,15 @@ pub fn select(
     let sessions_t = TableId::Sessions.index();
     let parts_t = TableId::Participants.index();
     let mut from_records: HashSet<(&str, &str)> = HashSet::new();
-    let mut page_latest: HashMap<(usize, &str, &str), u64> = HashMap::new();
+    // The latest input position of each page record: per occurrence of a session, and per
+    // session (its last occurrence, whose media and streams are kept) or participant.
+    let mut page_latest: HashMap<(usize, &str, &str, i32), u64> = HashMap::new();
     for (b, fb) in group.iter().enumerate() {
         for (t, id_col) in [(sessions_t, 2), (parts_t, 4)] {
             let batch = &fb.batches[t];
             let calls = batch.column(0).as_string::<i32>();
             let ids = batch.column(id_col).as_string::<i32>();
+            let occ = occurrence_col(TableId::ALL[t]).map(|c| batch.column(c).as_primitive::<Int32Type>());
             let fam = family(TableId::ALL[t]) as usize;
             for (r, &cr) in fb.call_rows[t].iter().enumerate() {
                 if ids.is_null(r) {
@@ -452,8 +493,13 @@ pub fn select(
                 }
                 let k = (calls.value(r), ids.value(r));
                 if cr == PAGE_ROW {
-                    let o = page_latest.entry((t, k.0, k.1)).or_insert(0);
-                    *o = (*o).max(fb.orders[t][r]);
+                    let order = fb.orders[t][r];
+                    let mut keys = vec![(t, k.0, k.1, ALL_OCCURRENCES)];
+                    keys.extend(occ.map(|o| (t, k.0, k.1, o.value(r))));
+                    for key in keys {
+                        let o = page_latest.entry(key).or_insert(0);
+                        *o = (*o).max(order);
+                    }
                 } else if keep[fam][b][cr as usize] {
                     from_records.insert(k);
                 }
@@ -478,7 +524,7 @@ pub fn select(
     }
     sel.current = current_rows(group, lake, &fresh, &wanted)?;
 
-    let mut orphans: HashSet<(&str, &str)> = HashSet::new();
+    let mut orphans: HashSet<(usize, &str, &str)> = HashSet::new();
     for (b, fb) in group.iter().enumerate() {
         for t in TableId::ALL {
             let ti = t.index();
@@ -495,6 +541,7 @@ pub fn select(
                 _ => session_col(t),
             };
             let recs = rec_col.map(|c| batch.column(c).as_string::<i32>());
+            let occs = occurrence_col(t).map(|c| batch.column(c).as_primitive::<Int32Type>());
             let page_table = if t == TableId::Participants {
                 parts_t
             } else {
@@ -527,12 +574,16 @@ pub fn select(
                         // A page participant without an id can only be added.
                         None => true,
                         Some(rec) => {
-                            let latest = page_latest.get(&(page_table, call, rec));
+                            // Sessions and segments: this occurrence's latest copy; media and
+                            // streams: the session's latest (its last occurrence's).
+                            let occurrence = occs.map_or(ALL_OCCURRENCES, |o| o.value(r));
+                            let latest = page_latest.get(&(page_table, call, rec, occurrence));
                             let carried = written
                                 .get(call)
                                 .is_some_and(|w| w.complete[family(t) as usize]);
                             let order = fb.orders[ti][r];
-                            let page_key = (page_table, call.to_string(), rec.to_string());
+                            let page_key =
+                                (page_table, call.to_string(), rec.to_string(), occurrence);
                             let later_written =
                                 pages_written.get(&page_key).is_some_and(|&o| o > order);
                             let k = latest == Some(&order)
@@ -540,6 +591,11 @@ pub fn select(
                                 && !carried
                                 && !later_written;
                             if k && ti == page_table {
+                                if occurrence != ALL_OCCURRENCES {
+                                    let all = (page_key.0, page_key.1.clone(), page_key.2.clone(), ALL_OCCURRENCES);
+                                    let e = sel.pages_written.entry(all).or_insert(order);
+                                    *e = (*e).max(order);
+                                }
                                 sel.pages_written.insert(page_key, order);
                             }
                             if k {
@@ -548,13 +604,19 @@ pub fn select(
                                     rep.participants.insert((call.to_string(), rec.to_string()));
                                     // Written before their call was known: at the epoch.
                                     rep.dates.insert(0);
+                                } else if occurrence != ALL_OCCURRENCES {
+                                    rep.occurrences.insert((
+                                        call.to_string(),
+                                        rec.to_string(),
+                                        occurrence,
+                                    ));
                                 } else {
                                     rep.sessions.insert((call.to_string(), rec.to_string()));
                                 }
                                 rep.dates.insert(dates.value(r));
                                 rep.dates.extend(sel.current.dates(call));
-                                if sel.current.row(call).is_none() && t != TableId::Participants {
-                                    orphans.insert((call, rec));
+                                if sel.current.row(call).is_none() && ti == page_table {
+                                    orphans.insert((ti, call, rec));
                                 }
                             }
                             k

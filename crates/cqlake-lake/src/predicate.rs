@@ -48,6 +48,18 @@ pub(crate) fn replace_predicate(t: TableId, r: &Replace) -> Expr {
     if !r.sessions.is_empty() && t.table().key_index(cqlake_schema::Key::SessionId).is_some() {
         terms.extend(by_call(&r.sessions, "session_id"));
     }
+    if !r.occurrences.is_empty()
+        && t.table()
+            .key_index(cqlake_schema::Key::SessionOccurrence)
+            .is_some()
+    {
+        terms.extend(r.occurrences.iter().map(|(c, s, o)| {
+            col("call_id")
+                .eq(lit(c.as_str()))
+                .and(col("session_id").eq(lit(s.as_str())))
+                .and(col("session_occurrence").eq(lit(*o)))
+        }));
+    }
     if !r.participants.is_empty() && t == TableId::Participants {
         terms.extend(by_call(&r.participants, "participant_id"));
     }

@@ -28,7 +28,7 @@ impl Report {
 }
 
 /// Every built-in report.
-pub const REPORTS: [Report; 13] = [
+pub const REPORTS: [Report; 14] = [
     Report {
         name: "summary",
         sql: include_str!("../../../sql/reports/summary.sql"),
@@ -64,6 +64,10 @@ pub const REPORTS: [Report; 13] = [
     Report {
         name: "failures",
         sql: include_str!("../../../sql/reports/failures.sql"),
+    },
+    Report {
+        name: "queues",
+        sql: include_str!("../../../sql/reports/queues.sql"),
     },
     Report {
         name: "recordings",

@@ -6,12 +6,14 @@
 //!   `cqd-2021`, `cqd-current`).
 //! - `sample.<topic>.slt`: the sample lake (below), with the default rule set `cqd-classic`.
 //! - `<rules>.sample-<topic>.slt`: the sample lake, with the rule set `<rules>`.
+//! - `flows.<topic>.slt`: a lake converted from `sample-data/call-flows/` (calls through auto
+//!   attendants and call queues, `sample-data/CALL-FLOWS.md`), with `cqd-classic`.
 //!
 //! The sample lake is converted once per test run, the way `cqlake convert` does it (the
 //! ingest pipeline `cqlake_ingest::source::run` feeding a `cqlake_lake::LakeWriter` through its
 //! `Preparer`), from `sample-data/generated/` (the seeded corpus of `sample-data/GENERATED.md`)
-//! and `sample-data/graph-docs/` (the Graph documentation's examples, `sample-data/SOURCES.md`;
-//! the documents that are not call records are skipped). Its contents are the same on every run
+//! `sample-data/graph-docs/` (the Graph documentation's examples, `sample-data/SOURCES.md`;
+//! the documents that are not call records are skipped) and `sample-data/logs/`. Its contents are the same on every run
 //! whatever the thread count. Engines over it register `sql/tests/sample-buildings.csv` as the
 //! `buildings` view.
 //!
@@ -60,14 +62,36 @@ fn lake(rt: &tokio::runtime::Runtime) -> tempfile::TempDir {
 }
 
 /// A lake holding the sample data, converted as `cqlake convert sample-data/generated
-/// sample-data/graph-docs --lake DIR` does it.
+/// sample-data/graph-docs sample-data/logs --lake DIR` does it.
 fn sample_lake() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
+    let (dir, stats) = converted(&[
         "sample-data/generated",
         "sample-data/graph-docs",
         "sample-data/logs",
-    ]
+    ]);
+    // GENERATED.md's 67 records and 3 sessions of a follow-up page; graph-docs' 5 records of
+    // one call and its 2 sessions pages.
+    assert_eq!((stats.calls, stats.page_sessions), (72, 5), "{stats:?}");
+    dir
+}
+
+/// A lake holding `sample-data/call-flows/`.
+fn flows_lake() -> tempfile::TempDir {
+    let (dir, stats) = converted(&["sample-data/call-flows"]);
+    // Two call records, a List-sessions page of 6 sessions and a Get with `$select` (no
+    // startDateTime) of one call's participants.
+    assert_eq!(
+        (stats.calls, stats.page_sessions, stats.partial_records),
+        (2, 6, 1),
+        "{stats:?}"
+    );
+    dir
+}
+
+/// A lake converted from `dirs` (relative to the repository), as `cqlake convert` does it.
+fn converted(dirs: &[&str]) -> (tempfile::TempDir, source::Stats) {
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = dirs
     .iter()
     .map(|d| repo_dir().join(d).display().to_string())
     .collect();
@@ -101,11 +125,8 @@ fn sample_lake() -> tempfile::TempDir {
     )
     .unwrap();
     assert!(rejects.is_empty(), "sample data rejected: {rejects:?}");
-    // GENERATED.md's 67 records and 3 sessions of a follow-up page; graph-docs' 5 records of
-    // one call and its 2 sessions pages.
-    assert_eq!((stats.calls, stats.page_sessions), (72, 5), "{stats:?}");
     rt.block_on(writer.finish()).unwrap();
-    dir
+    (dir, stats)
 }
 
 /// The lake a test file runs against.
@@ -113,6 +134,7 @@ fn sample_lake() -> tempfile::TempDir {
 enum Fixture {
     Thresholds,
     Sample,
+    Flows,
 }
 
 /// The lake and rule set a file's name asks for (see the module documentation).
@@ -120,10 +142,13 @@ fn plan(name: &str) -> (Fixture, RuleSet) {
     if name.starts_with("sample.") {
         return (Fixture::Sample, RuleSet::Classic);
     }
+    if name.starts_with("flows.") {
+        return (Fixture::Flows, RuleSet::Classic);
+    }
     let rules = RuleSet::ALL
         .into_iter()
         .find(|r| name.starts_with(&format!("{}.", r.name())))
-        .unwrap_or_else(|| panic!("{name}: starts with neither `sample.` nor a rule set name"));
+        .unwrap_or_else(|| panic!("{name}: starts with neither `sample.`, `flows.` nor a rule set name"));
     let topic = &name[rules.name().len() + 1..];
     if topic.starts_with("sample-") {
         (Fixture::Sample, rules)
@@ -200,6 +225,7 @@ fn sqllogictest_files() {
     let thresholds = lake(&rt);
     drop(rt);
     let mut sample: Option<tempfile::TempDir> = None;
+    let mut flows: Option<tempfile::TempDir> = None;
     let complete = std::env::var("CQLAKE_SLT_COMPLETE").ok();
     let mut files: Vec<PathBuf> = std::fs::read_dir(sql_dir().join("tests"))
         .unwrap()
@@ -223,6 +249,7 @@ fn sqllogictest_files() {
                 options = options.with_buildings(sql_dir().join("tests/sample-buildings.csv"));
                 sample.get_or_insert_with(sample_lake).path().to_path_buf()
             }
+            Fixture::Flows => flows.get_or_insert_with(flows_lake).path().to_path_buf(),
         };
         let mut runner = sqllogictest::Runner::new(move || {
             let path = path.clone();

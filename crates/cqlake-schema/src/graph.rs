@@ -139,6 +139,20 @@ pub static IDENTITY: Group = Group {
     ],
 };
 
+/// The properties every `microsoft.graph.identity` has, for the identity-set members that real
+/// bodies carry but the metadata does not declare (`acsUser`, `spoolUser`, …): four columns each
+/// instead of [`IDENTITY`]'s ten, in a table (`streams`) that repeats every identity set of its
+/// session and segment. Other keys of theirs are kept in `extra`.
+pub static BARE_IDENTITY: Group = Group {
+    graph_type: "microsoft.graph.identity",
+    props: &[
+        leaf("@odata.type", "odata_type", Str),
+        leaf("id", "id", Str),
+        leaf("displayName", "display_name", Str),
+        leaf("tenantId", "tenant_id", Str),
+    ],
+};
+
 /// `microsoft.graph.identitySet` together with `microsoft.graph.communicationsIdentitySet`.
 pub static IDENTITY_SET: Group = Group {
     graph_type: "microsoft.graph.communicationsIdentitySet",
@@ -159,6 +173,20 @@ pub static IDENTITY_SET: Group = Group {
         obj("guest", "guest", &IDENTITY),
         obj("onPremises", "on_premises", &IDENTITY),
         obj("phone", "phone", &IDENTITY),
+        // Members that real bodies carry though the metadata does not declare them (Azure
+        // Communication Services and Teams "spool" identities), nearly always null.
+        obj("acsUser", "acs_user", &BARE_IDENTITY),
+        obj("spoolUser", "spool_user", &BARE_IDENTITY),
+        obj(
+            "acsApplicationInstance",
+            "acs_application_instance",
+            &BARE_IDENTITY,
+        ),
+        obj(
+            "spoolApplicationInstance",
+            "spool_application_instance",
+            &BARE_IDENTITY,
+        ),
     ],
 };
 

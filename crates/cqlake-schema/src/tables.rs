@@ -105,6 +105,11 @@ pub enum Key {
     ParticipantId,
     /// `session_id`.
     SessionId,
+    /// `session_occurrence`: which occurrence of a session id the row is, 0 for the first.
+    /// Graph repeats a session id within a call once per identity involved (an auto attendant,
+    /// then a call queue, on consecutive slices of one session); each occurrence is a row of
+    /// `sessions` and `segments`, while `media` and `streams` hold the figures once.
+    SessionOccurrence,
     /// `segment_id`.
     SegmentId,
     /// `media_index`: position in the segment's `media` array.
@@ -137,6 +142,12 @@ impl Key {
             ),
             Key::ParticipantId => ("participant_id", DataType::Utf8, true, "participant.id"),
             Key::SessionId => ("session_id", DataType::Utf8, false, "session.id"),
+            Key::SessionOccurrence => (
+                "session_occurrence",
+                DataType::Int32,
+                false,
+                "which occurrence of a session id repeated in the call (0 = the first), in input order",
+            ),
             Key::SegmentId => ("segment_id", DataType::Utf8, false, "segment.id"),
             Key::MediaIndex => (
                 "media_index",
@@ -459,13 +470,19 @@ fn build_tables() -> Vec<Table> {
     );
     let sessions = table(
         TableId::Sessions,
-        &[CallId, CallStartDate, SessionId],
+        &[CallId, CallStartDate, SessionId, SessionOccurrence],
         &graph::SESSION,
         "session",
     );
     let segments = table(
         TableId::Segments,
-        &[CallId, CallStartDate, SessionId, SegmentId],
+        &[
+            CallId,
+            CallStartDate,
+            SessionId,
+            SessionOccurrence,
+            SegmentId,
+        ],
         &graph::SEGMENT,
         "segment",
     );
