@@ -6,6 +6,7 @@ SELECT
     *,
     stream_direction = 'calleeToCaller' AS to_caller,
     if(stream_direction = 'calleeToCaller', caller_network_subnet, callee_network_subnet) AS rx_subnet,
+    if(stream_direction = 'calleeToCaller', caller_network_subnet_prefix_length, callee_network_subnet_prefix_length) AS rx_subnet_prefix_length,
     if(stream_direction = 'calleeToCaller', caller_network_connection_type, callee_network_connection_type) AS rx_connection_type,
     if(stream_direction = 'calleeToCaller', caller_network_wifi_band, callee_network_wifi_band) AS rx_wifi_band,
     if(stream_direction = 'calleeToCaller', caller_network_wifi_radio_type, callee_network_wifi_radio_type) AS rx_wifi_radio_type,

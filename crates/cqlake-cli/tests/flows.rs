@@ -61,10 +61,13 @@ const A_STREAMS: &str = "SELECT stream_id, \
     WHERE session_id = '0a8e2f10-5c3d-4e7a-b1f2-3c4d5e6f7a01' ORDER BY 1";
 
 fn a_streams() -> Vec<Vec<String>> {
-    [["1", "Contoso Support Queue", "10.0"], ["2", "Contoso Support Queue", "10.0"]]
-        .iter()
-        .map(|r| r.iter().map(|s| s.to_string()).collect())
-        .collect()
+    [
+        ["1", "Contoso Support Queue", "10.0"],
+        ["2", "Contoso Support Queue", "10.0"],
+    ]
+    .iter()
+    .map(|r| r.iter().map(|s| s.to_string()).collect())
+    .collect()
 }
 
 #[test]
@@ -101,9 +104,21 @@ fn a_repeated_session_id_keeps_every_occurrence_and_its_streams_once_from_a_page
             )
         ),
         [
-            ["0", "0a8e2f10-5c3d-4e7a-b1f2-3c4d5e6f7b01", "2024-05-06T09:00:15Z"],
-            ["1", "0a8e2f10-5c3d-4e7a-b1f2-3c4d5e6f7b01", "2024-05-06T09:00:30Z"],
-            ["2", "0a8e2f10-5c3d-4e7a-b1f2-3c4d5e6f7b01", "2024-05-06T09:01:00Z"],
+            [
+                "0",
+                "0a8e2f10-5c3d-4e7a-b1f2-3c4d5e6f7b01",
+                "2024-05-06T09:00:15Z"
+            ],
+            [
+                "1",
+                "0a8e2f10-5c3d-4e7a-b1f2-3c4d5e6f7b01",
+                "2024-05-06T09:00:30Z"
+            ],
+            [
+                "2",
+                "0a8e2f10-5c3d-4e7a-b1f2-3c4d5e6f7b01",
+                "2024-05-06T09:01:00Z"
+            ],
         ]
     );
     assert_eq!(query(&lake, A_STREAMS), a_streams());
@@ -200,7 +215,11 @@ fn sql(lake: &Path, query: &str) -> Vec<Vec<String>> {
         "--format",
         "csv",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -223,12 +242,66 @@ fn the_call_flow_view_orders_the_legs() {
         ),
     );
     let expected = [
-        ["1", "0", "15.0", "phone", "+14255550100", "auto_attendant", "Contoso Main Line", ""],
-        ["2", "1", "15.0", "phone", "+14255550100", "auto_attendant", "Contoso Support Menu", ""],
-        ["3", "2", "30.0", "phone", "+14255550100", "call_queue", "Contoso Support Queue", ""],
-        ["4", "0", "15.0", "call_queue", "Contoso Support Queue", "user", "Alex Wilber", "callSetup"],
-        ["5", "0", "70.0", "phone", "+14255550100", "user", "Megan Bowen", ""],
-        ["6", "0", "30.0", "user", "Megan Bowen", "user", "Lee Gu", ""],
+        [
+            "1",
+            "0",
+            "15.0",
+            "phone",
+            "+14255550100",
+            "auto_attendant",
+            "Contoso Main Line",
+            "",
+        ],
+        [
+            "2",
+            "1",
+            "15.0",
+            "phone",
+            "+14255550100",
+            "auto_attendant",
+            "Contoso Support Menu",
+            "",
+        ],
+        [
+            "3",
+            "2",
+            "30.0",
+            "phone",
+            "+14255550100",
+            "call_queue",
+            "Contoso Support Queue",
+            "",
+        ],
+        [
+            "4",
+            "0",
+            "15.0",
+            "call_queue",
+            "Contoso Support Queue",
+            "user",
+            "Alex Wilber",
+            "callSetup",
+        ],
+        [
+            "5",
+            "0",
+            "70.0",
+            "phone",
+            "+14255550100",
+            "user",
+            "Megan Bowen",
+            "",
+        ],
+        [
+            "6",
+            "0",
+            "30.0",
+            "user",
+            "Megan Bowen",
+            "user",
+            "Lee Gu",
+            "",
+        ],
     ];
     assert_eq!(legs, expected);
 }

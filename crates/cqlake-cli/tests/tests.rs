@@ -16,3 +16,4 @@ mod roundtrip;
 mod shell;
 mod side;
 mod sql;
+mod values;

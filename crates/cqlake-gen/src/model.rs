@@ -405,7 +405,8 @@ pub struct IdentitySet {
     pub on_premises: Option<Identity>,
     /// `phone`.
     pub phone: Option<Identity>,
-    /// Keys not in the schema (`acsUser`, `spoolUser`, ...).
+    /// Keys the metadata does not declare (`acsUser` and `spoolUser`, which cqlake types,
+    /// `teamsVideoInteropServiceUser`, which it keeps in `extra`).
     pub extra: Vec<Extra>,
 }
 

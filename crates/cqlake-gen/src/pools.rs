@@ -568,7 +568,8 @@ pub const UNKNOWN_STREAM_KEYS: &[(&str, &str)] = &[
     ("averageVideoResolution", "\"1280x720\""),
 ];
 
-/// Unknown keys of identity sets (Graph's open `identitySet`).
+/// Identity-set keys the Graph metadata does not declare (Graph's open `identitySet`); cqlake
+/// types `acsUser` and `spoolUser`.
 pub const UNKNOWN_IDENTITY_SET_KEYS: &[&str] =
     &["acsUser", "spoolUser", "teamsVideoInteropServiceUser"];
 

@@ -287,9 +287,11 @@ impl Decoder {
             tape,
             scratch,
             bytes,
-            kind,
-            page,
-            0,
+            Where {
+                kind,
+                page,
+                occurrence: 0,
+            },
             &mut Single(flattener, side),
         )
     }
@@ -310,12 +312,23 @@ impl Decoder {
             &mut self.tape,
             &mut self.scratch,
             bytes,
-            kind,
-            page,
-            occurrence,
+            Where {
+                kind,
+                page,
+                occurrence,
+            },
             route,
         )
     }
+}
+
+/// Where a unit stands in its input: how it was framed, the kind of its page, and (for an item
+/// of a sessions page) the occurrence of its session id.
+#[derive(Clone, Copy)]
+struct Where<'a> {
+    kind: &'a FrameKind,
+    page: &'a PageKind,
+    occurrence: u32,
 }
 
 fn parse_and_dispatch(
@@ -323,9 +336,7 @@ fn parse_and_dispatch(
     tape_slot: &mut Option<Tape<'static>>,
     scratch: &mut Vec<u8>,
     bytes: &[u8],
-    kind: &FrameKind,
-    page: &PageKind,
-    occurrence: u32,
+    at: Where<'_>,
     route: &mut dyn Route,
 ) -> Outcome {
     // The parser unescapes in place and reads past the end: a padded copy, parsed without
@@ -343,19 +354,18 @@ fn parse_and_dispatch(
             path: None,
             error: format!("invalid JSON: {:?}", e.error()),
         }),
-        Ok(()) => dispatch(route, &tape.0, kind, page, occurrence),
+        Ok(()) => dispatch(route, &tape.0, at),
     };
     *tape_slot = Some(tape.reset());
     outcome
 }
 
-fn dispatch(
-    route: &mut dyn Route,
-    nodes: &[Node<'_>],
-    kind: &FrameKind,
-    page: &PageKind,
-    occurrence: u32,
-) -> Outcome {
+fn dispatch(route: &mut dyn Route, nodes: &[Node<'_>], at: Where<'_>) -> Outcome {
+    let Where {
+        kind,
+        page,
+        occurrence,
+    } = at;
     let result = |r: Result<(), RecordError>, ok: Outcome| match r {
         Ok(()) => ok,
         Err(e) => Outcome::Rejected(e.into()),
@@ -381,12 +391,10 @@ fn dispatch(
                 no_call()
             }
             PageKind::CallRecords => push_call(route, nodes),
-            PageKind::Sessions { call_id } => {
-                result(
+            PageKind::Sessions { call_id } => result(
                 route.page().push_session(nodes, call_id, occurrence),
                 Outcome::Session,
-            )
-            }
+            ),
             PageKind::Participants { call_id } => result(
                 route
                     .page()
@@ -423,12 +431,10 @@ fn dispatch(
                     {
                         no_call()
                     }
-                    PageKind::Sessions { call_id } => {
-                        result(
-                            route.page().push_session(nodes, &call_id, 0),
-                            Outcome::Session,
-                        )
-                    }
+                    PageKind::Sessions { call_id } => result(
+                        route.page().push_session(nodes, &call_id, 0),
+                        Outcome::Session,
+                    ),
                     PageKind::Participants { call_id } => result(
                         route.page().push_participant(nodes, &call_id, 0, None),
                         Outcome::Participant,

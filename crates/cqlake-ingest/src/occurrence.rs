@@ -52,8 +52,8 @@ impl SessionOccurrences {
 
     /// The current page ended with the keys `bytes` (its `PageEnd` document).
     pub fn page_end(&mut self, bytes: &[u8]) {
-        self.continued = self.call.is_some()
-            && memchr::memmem::find(bytes, b"\"@odata.nextLink\"").is_some();
+        self.continued =
+            self.call.is_some() && memchr::memmem::find(bytes, b"\"@odata.nextLink\"").is_some();
     }
 }
 
@@ -135,7 +135,10 @@ mod tests {
         assert_eq!(top_level_string(s, b"id"), Some(&br#"s\"1"#[..]));
         assert_eq!(top_level_string(br#"{"a": {"id": "x"}}"#, b"id"), None);
         assert_eq!(top_level_string(br#"{"id": 5}"#, b"id"), None);
-        assert_eq!(top_level_string(br#"{"x": "id", "id" : "y"}"#, b"id"), Some(&b"y"[..]));
+        assert_eq!(
+            top_level_string(br#"{"x": "id", "id" : "y"}"#, b"id"),
+            Some(&b"y"[..])
+        );
         assert_eq!(top_level_string(br#"{"id": "unterminated"#, b"id"), None);
         assert_eq!(top_level_string(b"", b"id"), None);
     }

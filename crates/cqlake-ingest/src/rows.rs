@@ -430,11 +430,65 @@ impl TableBuf {
                 format!("{DUPLICATE_KEY}: the value was already set"),
             ));
         }
-        if leaf == Leaf::TokenSet {
-            return self.token_set(column, nodes, v, path);
+        match leaf {
+            Leaf::TokenSet => return self.token_set(column, nodes, v, path),
+            Leaf::Subnet => return self.subnet(column, nodes, v, path),
+            Leaf::Enum(members) => {
+                if let Node::String(s) = nodes[v] {
+                    let member = enum_member(members, s);
+                    col.pad(row);
+                    col.push_str(member);
+                    if member != s {
+                        self.add_raw(path, s)?;
+                    }
+                    return Ok(());
+                }
+            }
+            _ => {}
         }
         col.pad(row);
         set_leaf(col, leaf, nodes, v, path)
+    }
+
+    /// Keeps in `extra` (key `<path>@cqlake.raw`) the spelling of an enum value stored as the
+    /// member it matches but for case.
+    fn add_raw(&mut self, path: &Path<'_>, raw: &str) -> Res {
+        let key = format!("{}@cqlake.raw", path.relative());
+        if self.extra_keys.contains(&key) {
+            return Err(err(path, DUPLICATE_KEY));
+        }
+        let buf = &mut self.extra;
+        if !buf.is_empty() {
+            buf.push(',');
+        }
+        write_json_str(&key, buf);
+        buf.push(':');
+        write_json_str(raw, buf);
+        self.extra_keys.push(key);
+        Ok(())
+    }
+
+    /// A subnet: the address in `column`, the prefix length of CIDR notation in `column + 1`.
+    fn subnet(&mut self, column: usize, nodes: &[Node<'_>], v: usize, path: &Path<'_>) -> Res {
+        let row = self.rows;
+        let s = match nodes[v] {
+            Node::Static(StaticNode::Null) => return Ok(()),
+            Node::String(s) => s,
+            ref n => {
+                return Err(err(path, format!("expected a string, got {}", describe(n))));
+            }
+        };
+        if s.is_empty() {
+            return Ok(());
+        }
+        let (address, prefix) = split_cidr(s);
+        self.cols[column].pad(row);
+        self.cols[column].push_str(address);
+        if let Some(p) = prefix {
+            self.cols[column + 1].pad(row);
+            self.cols[column + 1].push_i32(p);
+        }
+        Ok(())
     }
 
     fn token_set(&mut self, column: usize, nodes: &[Node<'_>], v: usize, path: &Path<'_>) -> Res {
@@ -494,6 +548,27 @@ pub(crate) fn set_leaf(
     match leaf {
         Leaf::Str => match node {
             Node::String(s) => col.push_str(s),
+            _ => return Err(mismatch("a string")),
+        },
+        // In a list (no `extra` to keep the raw spelling in), a member matched but for case is
+        // stored as the member.
+        Leaf::Enum(members) => match node {
+            Node::String(s) => col.push_str(enum_member(members, s)),
+            _ => return Err(mismatch("a string")),
+        },
+        Leaf::TypeName => match node {
+            Node::String(s) if s.starts_with('#') => col.push_str(s),
+            Node::String(s) => col.push_str(&format!("#{s}")),
+            _ => return Err(mismatch("a string")),
+        },
+        Leaf::Address => match node {
+            Node::String("") => col.push_null(),
+            Node::String(s) => col.push_str(s),
+            _ => return Err(mismatch("a string")),
+        },
+        Leaf::Subnet => match node {
+            Node::String("") => col.push_null(),
+            Node::String(s) => col.push_str(split_cidr(s).0),
             _ => return Err(mismatch("a string")),
         },
         Leaf::Int32 => {
@@ -580,6 +655,32 @@ pub(crate) fn set_leaf(
     Ok(())
 }
 
+/// The member of `members` that `s` spells, compared without regard to ASCII case; `s` itself
+/// when it matches none (a member Graph added since).
+pub(crate) fn enum_member<'a>(members: &'static [&'static str], s: &'a str) -> &'a str {
+    if members.contains(&s) {
+        return s;
+    }
+    members
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(s))
+        .copied()
+        .unwrap_or(s)
+}
+
+/// `192.168.1.0/24` → (`192.168.1.0`, 24); anything else (no `/`, or a prefix length that is not
+/// 0–128) is an address as it is.
+pub(crate) fn split_cidr(s: &str) -> (&str, Option<i32>) {
+    if let Some((address, bits)) = s.split_once('/')
+        && let Ok(n) = bits.trim().parse::<i32>()
+        && (0..=128).contains(&n)
+        && !address.is_empty()
+    {
+        return (address.trim(), Some(n));
+    }
+    (s, None)
+}
+
 /// The first 80 characters of `s`, for messages.
 pub(crate) fn excerpt(s: &str) -> &str {
     match s.char_indices().nth(80) {
@@ -590,6 +691,27 @@ pub(crate) fn excerpt(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn enum_values_take_the_members_spelling() {
+        let m = cqlake_schema::graph::enums::CLIENT_PLATFORM;
+        assert_eq!(super::enum_member(m, "windows"), "windows");
+        assert_eq!(super::enum_member(m, "Windows"), "windows");
+        assert_eq!(super::enum_member(m, "MACOS"), "macOS");
+        assert_eq!(super::enum_member(m, "tvOS"), "tvOS");
+    }
+
+    #[test]
+    fn cidr_subnets_split() {
+        assert_eq!(
+            super::split_cidr("192.168.1.0/24"),
+            ("192.168.1.0", Some(24))
+        );
+        assert_eq!(super::split_cidr("2001:db8::/32"), ("2001:db8::", Some(32)));
+        assert_eq!(super::split_cidr("10.0.0.0"), ("10.0.0.0", None));
+        assert_eq!(super::split_cidr("10.0.0.0/x"), ("10.0.0.0/x", None));
+        assert_eq!(super::split_cidr("10.0.0.0/200"), ("10.0.0.0/200", None));
+    }
+
     #[test]
     fn no_time_is_the_first_instant_of_year_one() {
         assert_eq!(

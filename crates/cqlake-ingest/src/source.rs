@@ -19,10 +19,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use cqlake_schema::TableId;
 
 use crate::decode::{Decoder, Outcome, PageKind, Route, odata_context, page_kind};
-use crate::occurrence::SessionOccurrences;
 use crate::flatten::Flattener;
 use crate::frame::{FrameKind, Framer};
 use crate::input::{Input, check_compressed, open};
+use crate::occurrence::SessionOccurrences;
 use crate::side::SideRows;
 use crate::{Error, Result};
 use cqlake_schema::batch::SideBatch;

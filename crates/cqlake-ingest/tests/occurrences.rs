@@ -43,12 +43,17 @@ fn keys(batches: &[FlatBatch], t: TableId) -> Vec<(u64, String, i32, String)> {
     let mut out = Vec::new();
     for b in batches {
         let batch = &b.batches[t.index()];
-        let sid = batch.column_by_name("session_id").unwrap().as_string::<i32>();
+        let sid = batch
+            .column_by_name("session_id")
+            .unwrap()
+            .as_string::<i32>();
         let occ = batch
             .column_by_name("session_occurrence")
             .unwrap()
             .as_primitive::<Int32Type>();
-        let seg = batch.column_by_name("segment_id").map(|c| c.as_string::<i32>().clone());
+        let seg = batch
+            .column_by_name("segment_id")
+            .map(|c| c.as_string::<i32>().clone());
         for r in 0..batch.num_rows() {
             out.push((
                 b.orders[t.index()][r],
@@ -124,7 +129,10 @@ fn an_expanded_record_writes_every_occurrence_and_the_repeated_streams_once() {
     assert_eq!(rows(&batches, TableId::Media), 1);
     assert_eq!(rows(&batches, TableId::Streams), 2);
     // The streams' session context is the last occurrence's: the call queue.
-    let b = batches.iter().find(|b| b.rows(TableId::Streams) > 0).unwrap();
+    let b = batches
+        .iter()
+        .find(|b| b.rows(TableId::Streams) > 0)
+        .unwrap();
     let s = &b.batches[TableId::Streams.index()];
     let callee = s
         .column_by_name("session_callee_identity_application_instance_display_name")

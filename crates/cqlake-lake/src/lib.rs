@@ -115,7 +115,7 @@ pub fn writer_properties() -> parquet::file::properties::WriterProperties {
 
 /// [`writer_properties`], except that the columns named in `all_null` (null in every row of the
 /// file to write) are left uncompressed: they hold no values, and a zstd codec per column chunk
-/// costs more than the few bytes of levels it would save (the streams table has 975 columns).
+/// costs more than the few bytes of levels it would save (the streams table has 977 columns).
 pub fn writer_properties_for<'a>(
     all_null: impl IntoIterator<Item = &'a str>,
 ) -> parquet::file::properties::WriterProperties {

@@ -4,7 +4,7 @@
 //! Convert writes a row group per worker batch (a few thousand streams), and every daily run
 //! adds files to the dates it touches. A query then pays per column chunk (a decompression
 //! context, page headers, statistics) and per file (a footer of every column chunk): the
-//! `streams` table has 975 columns. Compaction packs a partition's row groups, in their order,
+//! `streams` table has 977 columns. Compaction packs a partition's row groups, in their order,
 //! into row groups of up to [`ROW_GROUP_ROWS`] rows and files of up to
 //! [`MAX_ROW_GROUPS_PER_FILE`] row groups, one column at a time (the memory of one column of
 //! one row group), and commits each table's new files in place of the old ones (Delta's

@@ -485,7 +485,8 @@ pub fn select(
             let batch = &fb.batches[t];
             let calls = batch.column(0).as_string::<i32>();
             let ids = batch.column(id_col).as_string::<i32>();
-            let occ = occurrence_col(TableId::ALL[t]).map(|c| batch.column(c).as_primitive::<Int32Type>());
+            let occ = occurrence_col(TableId::ALL[t])
+                .map(|c| batch.column(c).as_primitive::<Int32Type>());
             let fam = family(TableId::ALL[t]) as usize;
             for (r, &cr) in fb.call_rows[t].iter().enumerate() {
                 if ids.is_null(r) {
@@ -592,7 +593,12 @@ pub fn select(
                                 && !later_written;
                             if k && ti == page_table {
                                 if occurrence != ALL_OCCURRENCES {
-                                    let all = (page_key.0, page_key.1.clone(), page_key.2.clone(), ALL_OCCURRENCES);
+                                    let all = (
+                                        page_key.0,
+                                        page_key.1.clone(),
+                                        page_key.2.clone(),
+                                        ALL_OCCURRENCES,
+                                    );
                                     let e = sel.pages_written.entry(all).or_insert(order);
                                     *e = (*e).max(order);
                                 }

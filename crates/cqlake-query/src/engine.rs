@@ -233,7 +233,7 @@ async fn view(
 }
 
 /// DataFusion's error, without the list of every valid field it appends to an unknown column
-/// (streams alone has 975).
+/// (streams alone has 977).
 fn short(e: datafusion::error::DataFusionError) -> Error {
     let text = e.strip_backtrace();
     match text.find("\nValid fields are") {

@@ -1,7 +1,7 @@
 //! Planning the wide views (`stream_kind` … `stream_sides`, and the date windows) without
 //! DataFusion's SQL select planner.
 //!
-//! Each of these views is `SELECT *, expr AS name, … FROM relation` over `streams`' 975
+//! Each of these views is `SELECT *, expr AS name, … FROM relation` over `streams`' 977
 //! columns. DataFusion 55's select planner checks every select-list expression against all the
 //! earlier ones by formatting both (`push_projection_dedupl`, run for every SELECT to look for
 //! `UNNEST`): quadratic in the width, about 0.1 s per view here, 0.45 s of every `cqlake sql`

@@ -92,9 +92,9 @@ fn flows_lake() -> tempfile::TempDir {
 fn converted(dirs: &[&str]) -> (tempfile::TempDir, source::Stats) {
     let dir = tempfile::tempdir().unwrap();
     let args: Vec<String> = dirs
-    .iter()
-    .map(|d| repo_dir().join(d).display().to_string())
-    .collect();
+        .iter()
+        .map(|d| repo_dir().join(d).display().to_string())
+        .collect();
     let inputs = expand_inputs(&args).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut writer = rt
@@ -148,7 +148,9 @@ fn plan(name: &str) -> (Fixture, RuleSet) {
     let rules = RuleSet::ALL
         .into_iter()
         .find(|r| name.starts_with(&format!("{}.", r.name())))
-        .unwrap_or_else(|| panic!("{name}: starts with neither `sample.`, `flows.` nor a rule set name"));
+        .unwrap_or_else(|| {
+            panic!("{name}: starts with neither `sample.`, `flows.` nor a rule set name")
+        });
     let topic = &name[rules.name().len() + 1..];
     if topic.starts_with("sample-") {
         (Fixture::Sample, rules)

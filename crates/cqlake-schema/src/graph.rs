@@ -9,8 +9,21 @@
 /// The kind of a scalar Graph value and how it is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Leaf {
-    /// `Edm.String`, or a Graph enum (stored by member name).
+    /// `Edm.String`.
     Str,
+    /// A Graph enum, stored by member name as Graph spells it (`windows`, `macOS`): a value that
+    /// matches a member but for case is stored as the member, its own spelling kept in `extra`
+    /// (key `<path>@cqlake.raw`); a value that matches none is stored as it is.
+    Enum(&'static [&'static str]),
+    /// An IP or MAC address (`Edm.String`): an empty string is stored as null.
+    Address,
+    /// `@odata.type`: stored with its leading `#` (`#microsoft.graph.identitySet`), which some
+    /// writers leave out.
+    TypeName,
+    /// A subnet (`Edm.String`): two columns, the network address and (`_prefix_length`, Int32)
+    /// the prefix length of a subnet written in CIDR notation (`192.168.1.0/24`), else null; an
+    /// empty string is stored as null.
+    Subnet,
     /// `Edm.Int32`.
     Int32,
     /// `Edm.Int64`.
@@ -40,6 +53,155 @@ pub const DECIMAL_PRECISION: u8 = 38;
 /// The scale of [`Leaf::Decimal`] columns: a value with more fractional digits is refused, never
 /// rounded.
 pub const DECIMAL_SCALE: i8 = 10;
+
+/// The members of the Graph enums the call-record tables hold (v1.0 and beta together, from the
+/// service's metadata), in the spelling Graph uses.
+pub mod enums {
+    /// `microsoft.graph.callRecords.callType`.
+    pub const CALL_TYPE: &[&str] = &["unknown", "groupCall", "peerToPeer", "unknownFutureValue"];
+    /// `microsoft.graph.callRecords.clientPlatform`.
+    pub const CLIENT_PLATFORM: &[&str] = &[
+        "unknown",
+        "windows",
+        "macOS",
+        "iOS",
+        "android",
+        "web",
+        "ipPhone",
+        "roomSystem",
+        "surfaceHub",
+        "holoLens",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.callRecords.productFamily`.
+    pub const PRODUCT_FAMILY: &[&str] = &[
+        "unknown",
+        "teams",
+        "skypeForBusiness",
+        "lync",
+        "unknownFutureValue",
+        "azureCommunicationServices",
+    ];
+    /// `microsoft.graph.callRecords.failureStage`.
+    pub const FAILURE_STAGE: &[&str] = &["unknown", "callSetup", "midcall", "unknownFutureValue"];
+    /// `microsoft.graph.callRecords.audioCodec`.
+    pub const AUDIO_CODEC: &[&str] = &[
+        "unknown",
+        "invalid",
+        "cn",
+        "pcma",
+        "pcmu",
+        "amrWide",
+        "g722",
+        "g7221",
+        "g7221c",
+        "g729",
+        "multiChannelAudio",
+        "muchv2",
+        "opus",
+        "satin",
+        "satinFullband",
+        "rtAudio8",
+        "rtAudio16",
+        "silk",
+        "silkNarrow",
+        "silkWide",
+        "siren",
+        "xmsRta",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.callRecords.mediaStreamDirection`.
+    pub const MEDIA_STREAM_DIRECTION: &[&str] = &["callerToCallee", "calleeToCaller"];
+    /// `microsoft.graph.callRecords.videoCodec`.
+    pub const VIDEO_CODEC: &[&str] = &[
+        "unknown",
+        "invalid",
+        "av1",
+        "h263",
+        "h264",
+        "h264s",
+        "h264uc",
+        "h265",
+        "rtvc1",
+        "rtVideo",
+        "xrtvc1",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.callRecords.networkConnectionType`.
+    pub const NETWORK_CONNECTION_TYPE: &[&str] = &[
+        "unknown",
+        "wired",
+        "wifi",
+        "mobile",
+        "tunnel",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.callRecords.networkTransportProtocol`.
+    pub const NETWORK_TRANSPORT_PROTOCOL: &[&str] =
+        &["unknown", "udp", "tcp", "unknownFutureValue"];
+    /// `microsoft.graph.callRecords.wifiBand`.
+    pub const WIFI_BAND: &[&str] = &[
+        "unknown",
+        "frequency24GHz",
+        "frequency50GHz",
+        "frequency60GHz",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.callRecords.wifiRadioType`.
+    pub const WIFI_RADIO_TYPE: &[&str] = &[
+        "unknown",
+        "wifi80211a",
+        "wifi80211b",
+        "wifi80211g",
+        "wifi80211n",
+        "wifi80211ac",
+        "wifi80211ax",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.callRecords.serviceRole`.
+    pub const SERVICE_ROLE: &[&str] = &[
+        "unknown",
+        "customBot",
+        "skypeForBusinessMicrosoftTeamsGateway",
+        "skypeForBusinessAudioVideoMcu",
+        "skypeForBusinessApplicationSharingMcu",
+        "skypeForBusinessCallQueues",
+        "skypeForBusinessAutoAttendant",
+        "mediationServer",
+        "mediationServerCloudConnectorEdition",
+        "exchangeUnifiedMessagingService",
+        "mediaController",
+        "conferencingAnnouncementService",
+        "conferencingAttendant",
+        "audioTeleconferencerController",
+        "skypeForBusinessUnifiedCommunicationApplicationPlatform",
+        "responseGroupServiceAnnouncementService",
+        "gateway",
+        "skypeTranslator",
+        "skypeForBusinessAttendant",
+        "responseGroupService",
+        "voicemail",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.callRecords.userFeedbackRating`.
+    pub const USER_FEEDBACK_RATING: &[&str] = &[
+        "notRated",
+        "bad",
+        "poor",
+        "fair",
+        "good",
+        "excellent",
+        "unknownFutureValue",
+    ];
+    /// `microsoft.graph.endpointType`.
+    pub const ENDPOINT_TYPE: &[&str] = &[
+        "default",
+        "voicemail",
+        "skypeForBusiness",
+        "skypeForBusinessVoipPhone",
+        "unknownFutureValue",
+    ];
+}
 
 /// What a property holds.
 #[derive(Debug, Clone, Copy)]
@@ -122,12 +284,12 @@ use Leaf::*;
 pub static IDENTITY: Group = Group {
     graph_type: "microsoft.graph.identity",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("id", "id", Str),
         leaf("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
         leaf("userPrincipalName", "user_principal_name", Str),
-        leaf("ipAddress", "ip_address", Str),
+        leaf("ipAddress", "ip_address", Address),
         leaf("email", "email", Str),
         leaf(
             "azureCommunicationServicesResourceId",
@@ -146,7 +308,7 @@ pub static IDENTITY: Group = Group {
 pub static BARE_IDENTITY: Group = Group {
     graph_type: "microsoft.graph.identity",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("id", "id", Str),
         leaf("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
@@ -157,8 +319,8 @@ pub static BARE_IDENTITY: Group = Group {
 pub static IDENTITY_SET: Group = Group {
     graph_type: "microsoft.graph.communicationsIdentitySet",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
-        leaf("endpointType", "endpoint_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
+        leaf("endpointType", "endpoint_type", Enum(enums::ENDPOINT_TYPE)),
         obj("user", "user", &IDENTITY),
         obj("application", "application", &IDENTITY),
         obj("device", "device", &IDENTITY),
@@ -194,14 +356,18 @@ pub static IDENTITY_SET: Group = Group {
 pub static USER_AGENT: Group = Group {
     graph_type: "userAgent",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("headerValue", "header_value", Str),
         leaf("applicationVersion", "application_version", Str),
-        leaf("platform", "platform", Str),
-        leaf("productFamily", "product_family", Str),
+        leaf("platform", "platform", Enum(enums::CLIENT_PLATFORM)),
+        leaf(
+            "productFamily",
+            "product_family",
+            Enum(enums::PRODUCT_FAMILY),
+        ),
         leaf("azureADAppId", "azure_ad_app_id", Str),
         leaf("communicationServiceId", "communication_service_id", Str),
-        leaf("role", "role", Str),
+        leaf("role", "role", Enum(enums::SERVICE_ROLE)),
     ],
 };
 
@@ -209,7 +375,7 @@ pub static USER_AGENT: Group = Group {
 pub static USER_FEEDBACK: Group = Group {
     graph_type: "userFeedback",
     props: &[
-        leaf("rating", "rating", Str),
+        leaf("rating", "rating", Enum(enums::USER_FEEDBACK_RATING)),
         leaf("text", "text", Str),
         leaf("tokens", "tokens", TokenSet),
     ],
@@ -219,7 +385,7 @@ pub static USER_FEEDBACK: Group = Group {
 pub static ENDPOINT: Group = Group {
     graph_type: "endpoint",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("name", "name", Str),
         leaf("cpuCoresCount", "cpu_cores_count", Int32),
         leaf("cpuName", "cpu_name", Str),
@@ -238,7 +404,10 @@ pub static ENDPOINT: Group = Group {
 /// `callRecords.failureInfo`.
 pub static FAILURE_INFO: Group = Group {
     graph_type: "failureInfo",
-    props: &[leaf("stage", "stage", Str), leaf("reason", "reason", Str)],
+    props: &[
+        leaf("stage", "stage", Enum(enums::FAILURE_STAGE)),
+        leaf("reason", "reason", Str),
+    ],
 };
 
 /// `callRecords.traceRouteHop`.
@@ -246,7 +415,7 @@ pub static TRACE_ROUTE_HOP: Group = Group {
     graph_type: "traceRouteHop",
     props: &[
         leaf("hopCount", "hop_count", Int32),
-        leaf("ipAddress", "ip_address", Str),
+        leaf("ipAddress", "ip_address", Address),
         leaf("roundTripTime", "round_trip_time", Duration),
     ],
 };
@@ -261,20 +430,24 @@ pub static ADMINISTRATIVE_UNIT_INFO: Group = Group {
 pub static NETWORK_INFO: Group = Group {
     graph_type: "networkInfo",
     props: &[
-        leaf("ipAddress", "ip_address", Str),
-        leaf("subnet", "subnet", Str),
+        leaf("ipAddress", "ip_address", Address),
+        leaf("subnet", "subnet", Subnet),
         leaf("linkSpeed", "link_speed", Int64),
-        leaf("connectionType", "connection_type", Str),
+        leaf(
+            "connectionType",
+            "connection_type",
+            Enum(enums::NETWORK_CONNECTION_TYPE),
+        ),
         leaf("port", "port", Int32),
-        leaf("reflexiveIPAddress", "reflexive_ip_address", Str),
-        leaf("relayIPAddress", "relay_ip_address", Str),
+        leaf("reflexiveIPAddress", "reflexive_ip_address", Address),
+        leaf("relayIPAddress", "relay_ip_address", Address),
         leaf("relayPort", "relay_port", Int32),
-        leaf("macAddress", "mac_address", Str),
+        leaf("macAddress", "mac_address", Address),
         leaf("dnsSuffix", "dns_suffix", Str),
         leaf(
             "networkTransportProtocol",
             "network_transport_protocol",
-            Str,
+            Enum(enums::NETWORK_TRANSPORT_PROTOCOL),
         ),
         leaf("wifiMicrosoftDriver", "wifi_microsoft_driver", Str),
         leaf(
@@ -285,8 +458,12 @@ pub static NETWORK_INFO: Group = Group {
         leaf("wifiVendorDriver", "wifi_vendor_driver", Str),
         leaf("wifiVendorDriverVersion", "wifi_vendor_driver_version", Str),
         leaf("wifiChannel", "wifi_channel", Int32),
-        leaf("wifiBand", "wifi_band", Str),
-        leaf("wifiRadioType", "wifi_radio_type", Str),
+        leaf("wifiBand", "wifi_band", Enum(enums::WIFI_BAND)),
+        leaf(
+            "wifiRadioType",
+            "wifi_radio_type",
+            Enum(enums::WIFI_RADIO_TYPE),
+        ),
         leaf("wifiSignalStrength", "wifi_signal_strength", Int32),
         leaf("wifiBatteryCharge", "wifi_battery_charge", Int32),
         leaf(
@@ -371,11 +548,15 @@ pub static MEDIA_STREAM: Group = Group {
     graph_type: "mediaStream",
     props: &[
         leaf("streamId", "stream_id", Str),
-        leaf("streamDirection", "stream_direction", Str),
+        leaf(
+            "streamDirection",
+            "stream_direction",
+            Enum(enums::MEDIA_STREAM_DIRECTION),
+        ),
         leaf("startDateTime", "start_date_time", Timestamp),
         leaf("endDateTime", "end_date_time", Timestamp),
-        leaf("audioCodec", "audio_codec", Str),
-        leaf("videoCodec", "video_codec", Str),
+        leaf("audioCodec", "audio_codec", Enum(enums::AUDIO_CODEC)),
+        leaf("videoCodec", "video_codec", Enum(enums::VIDEO_CODEC)),
         leaf(
             "averageAudioDegradation",
             "average_audio_degradation",
@@ -522,7 +703,7 @@ pub static CALL_RECORD: Group = Group {
     graph_type: "callRecord",
     props: &[
         leaf("version", "version", Int64),
-        leaf("type", "type", Str),
+        leaf("type", "type", Enum(enums::CALL_TYPE)),
         leaf("modalities", "modalities", StrList),
         leaf("lastModifiedDateTime", "last_modified_date_time", Timestamp),
         leaf("startDateTime", "start_date_time", Timestamp),
@@ -538,7 +719,7 @@ pub static CALL_RECORD: Group = Group {
 pub static TEAMWORK_IDENTITY: Group = Group {
     graph_type: "microsoft.graph.teamworkUserIdentity",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("id", "id", Str),
         leaf("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
@@ -551,7 +732,7 @@ pub static TEAMWORK_IDENTITY: Group = Group {
 pub static ORGANIZER_IDENTITY_SET: Group = Group {
     graph_type: "microsoft.graph.identitySet",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         obj("user", "user", &TEAMWORK_IDENTITY),
         obj("application", "application", &TEAMWORK_IDENTITY),
         obj("device", "device", &TEAMWORK_IDENTITY),
@@ -563,7 +744,7 @@ pub static CALL_RECORDING: Group = Group {
     graph_type: "microsoft.graph.callRecording",
     props: &[
         leaf("id", "id", Str),
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("meetingId", "meeting_id", Str),
         leaf("callId", "call_id", Str),
         leaf("contentCorrelationId", "content_correlation_id", Str),
@@ -582,7 +763,7 @@ pub static CALL_RECORDING: Group = Group {
 pub static RESULT_INFO: Group = Group {
     graph_type: "microsoft.graph.resultInfo",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("code", "code", Int32),
         leaf("subcode", "subcode", Int32),
         leaf("message", "message", Str),
@@ -595,7 +776,7 @@ pub static RECORD_OPERATION: Group = Group {
     graph_type: "microsoft.graph.recordOperation",
     props: &[
         leaf("id", "id", Str),
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("status", "status", Str),
         leaf("completionReason", "completion_reason", Str),
         leaf("clientContext", "client_context", Str),
@@ -609,7 +790,7 @@ pub static PSTN_CALL_LOG_ROW: Group = Group {
     graph_type: "callRecords.pstnCallLogRow",
     props: &[
         leaf("id", "id", Str),
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("userId", "user_id", Str),
         leaf("userPrincipalName", "user_principal_name", Str),
         leaf("userDisplayName", "user_display_name", Str),
@@ -658,7 +839,7 @@ pub static DIRECT_ROUTING_LOG_ROW: Group = Group {
     graph_type: "callRecords.directRoutingLogRow",
     props: &[
         leaf("id", "id", Str),
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("userId", "user_id", Str),
         leaf("userPrincipalName", "user_principal_name", Str),
         leaf("userDisplayName", "user_display_name", Str),
@@ -699,7 +880,7 @@ pub static SMS_LOG_ROW: Group = Group {
     graph_type: "callRecords.smsLogRow",
     props: &[
         leaf("id", "id", Str),
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("userId", "user_id", Str),
         leaf("userPrincipalName", "user_principal_name", Str),
         leaf("userDisplayName", "user_display_name", Str),
@@ -729,7 +910,7 @@ pub static SMS_LOG_ROW: Group = Group {
 pub static PSTN_BLOCKED_USERS_LOG_ROW: Group = Group {
     graph_type: "callRecords.pstnBlockedUsersLogRow",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("userId", "user_id", Str),
         leaf("userPrincipalName", "user_principal_name", Str),
         leaf("userDisplayName", "user_display_name", Str),
@@ -746,7 +927,7 @@ pub static PSTN_BLOCKED_USERS_LOG_ROW: Group = Group {
 pub static PSTN_ONLINE_MEETING_DIALOUT_REPORT: Group = Group {
     graph_type: "callRecords.pstnOnlineMeetingDialoutReport",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("userId", "user_id", Str),
         leaf("userPrincipalName", "user_principal_name", Str),
         leaf("userDisplayName", "user_display_name", Str),
@@ -763,7 +944,7 @@ pub static PSTN_ONLINE_MEETING_DIALOUT_REPORT: Group = Group {
 pub static RESOURCE_DATA: Group = Group {
     graph_type: "microsoft.graph.resourceData",
     props: &[
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("@odata.id", "odata_id", Str),
         leaf("@odata.etag", "odata_etag", Str),
         leaf("id", "id", Str),
@@ -776,7 +957,7 @@ pub static CHANGE_NOTIFICATION: Group = Group {
     graph_type: "microsoft.graph.changeNotification",
     props: &[
         leaf("id", "id", Str),
-        leaf("@odata.type", "odata_type", Str),
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("subscriptionId", "subscription_id", Str),
         leaf("changeType", "change_type", Str),
         leaf("lifecycleEvent", "lifecycle_event", Str),

@@ -176,8 +176,9 @@ pub enum ColumnRole {
         leaf: Leaf,
         /// True when the column is a list of the leaf's values (a collection of complex objects).
         list: bool,
-        /// For [`Leaf::TokenSet`]: true for the `_json` column, false for the list of set flags.
-        json_text: bool,
+        /// True for a leaf's second column: a token set's `_json` (the first is the list of set
+        /// flags), a subnet's `_prefix_length`.
+        second: bool,
     },
     /// The `extra` column: unknown keys as JSON text.
     Extra,
@@ -220,7 +221,7 @@ pub struct GroupPlan {
 /// Where one property's value goes.
 #[derive(Debug, Clone)]
 pub enum PropPlan {
-    /// Into column `column` (for a token set, `column` and `column + 1`).
+    /// Into column `column` (for a token set or a subnet, `column` and `column + 1`).
     Leaf {
         /// The value kind.
         leaf: Leaf,
@@ -287,7 +288,7 @@ pub fn tables() -> &'static [Table] {
 
 fn leaf_type(leaf: Leaf) -> DataType {
     match leaf {
-        Leaf::Str => DataType::Utf8,
+        Leaf::Str | Leaf::Enum(_) | Leaf::Address | Leaf::Subnet | Leaf::TypeName => DataType::Utf8,
         Leaf::Int32 => DataType::Int32,
         Leaf::Int64 => DataType::Int64,
         Leaf::Float | Leaf::Duration | Leaf::Seconds => DataType::Float64,
@@ -345,19 +346,33 @@ impl Builder {
             role: ColumnRole::Value {
                 leaf,
                 list,
-                json_text: false,
+                second: false,
             },
         });
-        if leaf == Leaf::TokenSet {
+        let second = match leaf {
+            Leaf::TokenSet => Some((
+                format!("{name}_json"),
+                DataType::Utf8,
+                format!("{source} (whole object, JSON)"),
+            )),
+            Leaf::Subnet => Some((
+                format!("{name}_prefix_length"),
+                DataType::Int32,
+                format!("{source} (the prefix length of a subnet in CIDR notation)"),
+            )),
+            _ => None,
+        };
+        if let Some((name, data_type, source)) = second {
+            let data_type = if list { list_of(data_type) } else { data_type };
             self.columns.push(Column {
-                name: format!("{name}_json"),
-                data_type: DataType::Utf8,
+                name,
+                data_type,
                 nullable: true,
-                source: format!("{source} (whole object, JSON)"),
+                source,
                 role: ColumnRole::Value {
                     leaf,
                     list,
-                    json_text: true,
+                    second: true,
                 },
             });
         }
