@@ -27,6 +27,19 @@ pub enum Command {
     /// CQLAKE_GROUP_BYTES (Arrow data of replaced calls gathered before a commit, default
     /// 128 MiB).
     Convert(ConvertArgs),
+    /// Keep the lake current from Microsoft Graph: list the call records of a window, get the new
+    /// and newer ones whole, and convert them as `convert` does.
+    ///
+    /// Register an app in Microsoft Entra ID (App registrations → New registration), give it the
+    /// application permission CallRecords.Read.All (Microsoft Graph → Application permissions;
+    /// CallRecord-PstnCalls.Read.All for PSTN and direct routing) and grant admin consent; add a
+    /// client secret (Certificates & secrets) or upload a certificate. Then:
+    ///
+    ///   CQLAKE_TENANT_ID=… CQLAKE_CLIENT_ID=… CQLAKE_CLIENT_SECRET=… cqlake pull --lake DIR
+    ///
+    /// or --certificate CERT.pem --private-key KEY.pem instead of the secret. The secret is read
+    /// from the environment or from --client-secret-file, never from the command line.
+    Pull(PullArgs),
     /// Print the lake's tables: columns, types and the Graph property each comes from.
     Schema(SchemaArgs),
     /// Generate a seeded corpus of realistic call records (for tests and benchmarks); prints
@@ -209,6 +222,114 @@ pub struct ConvertArgs {
     /// or with a unit (90s, 5m, 2h); default 0, fail at once with exit code 4.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     pub wait: Duration,
+}
+
+/// What `pull` fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum PullKind {
+    /// Call records (`/communications/callRecords`), with every session and participant.
+    CallRecords,
+    /// PSTN calls (`getPstnCalls`).
+    Pstn,
+    /// Direct-routing calls (`getDirectRoutingCalls`).
+    DirectRouting,
+    /// SMS logs (beta `getSmsLog`).
+    Sms,
+    /// PSTN blocked users (beta `getPstnBlockedUsersLog`).
+    BlockedUsers,
+    /// The PSTN online meeting dial-out report (beta).
+    Dialout,
+    /// Meeting recordings (`getAllRecordings` delta).
+    Recordings,
+}
+
+/// Which Microsoft cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    /// graph.microsoft.com, login.microsoftonline.com.
+    Global,
+    /// US Government L4: graph.microsoft.us, login.microsoftonline.us.
+    Usgov,
+    /// US Government L5 (DoD): dod-graph.microsoft.us, login.microsoftonline.us.
+    Usgovdod,
+    /// Microsoft 365 operated by 21Vianet: refused, it has no call records.
+    China,
+}
+
+/// `cqlake pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The lake directory.
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// The tenant (directory) id or domain.
+    #[arg(long, env = "CQLAKE_TENANT_ID", value_name = "ID")]
+    pub tenant: String,
+    /// The application (client) id of the app registration.
+    #[arg(long, env = "CQLAKE_CLIENT_ID", value_name = "ID")]
+    pub client_id: String,
+    /// A file holding the client secret (else the environment variable CQLAKE_CLIENT_SECRET).
+    #[arg(long, value_name = "FILE", conflicts_with = "certificate")]
+    pub client_secret_file: Option<PathBuf>,
+    /// The app's certificate (PEM), with --private-key: sign in with a signed assertion.
+    #[arg(long, value_name = "CERT.pem", requires = "private_key")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's RSA private key (PEM, PKCS#8 or PKCS#1, not encrypted).
+    #[arg(long, value_name = "KEY.pem", requires = "certificate")]
+    pub private_key: Option<PathBuf>,
+    /// The cloud.
+    #[arg(long, value_enum, default_value_t = CloudArg::Global)]
+    pub cloud: CloudArg,
+    /// Graph elsewhere (a proxy, a test stand-in): the bare root, such as
+    /// http://127.0.0.1:8080, without /v1.0.
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// The sign-in service elsewhere: the bare root, such as http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
+    /// The N days up to now (default 30).
+    #[arg(long, value_name = "N", conflicts_with_all = ["from", "to"])]
+    pub days: Option<u32>,
+    /// The first day of the window (UTC), with --to.
+    #[arg(long, value_name = "DATE", requires = "to")]
+    pub from: Option<Date>,
+    /// The last day of the window (UTC, included).
+    #[arg(long, value_name = "DATE", requires = "from")]
+    pub to: Option<Date>,
+    /// What to fetch, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "call-records,pstn,direct-routing"
+    )]
+    pub kinds: Vec<PullKind>,
+    /// Requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Parse/flatten threads (default: all CPUs).
+    #[arg(long, env = "CQLAKE_THREADS")]
+    pub threads: Option<usize>,
+    /// No progress bar and no summary (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Wait up to this long for another cqlake process writing to the lake (seconds, or 90s,
+    /// 5m, 2h); default 0, fail at once with exit code 4.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub wait: Duration,
+    /// Client-side rate limits (requests per 20 s when listing, when getting records): below
+    /// Graph's 40 and 1,500 by default.
+    #[arg(
+        long,
+        value_name = "LIST,GET",
+        hide = true,
+        value_delimiter = ',',
+        num_args = 2
+    )]
+    pub rate: Option<Vec<u32>>,
 }
 
 /// `cqlake schema`.

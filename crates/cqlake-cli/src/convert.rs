@@ -18,22 +18,28 @@ use crate::summary::Summary;
 /// (`CQLAKE_THREADS`, `CQLAKE_COMMIT_BYTES`, `CQLAKE_GROUP_BYTES`); this adds what depends on
 /// the machine and the terminal.
 struct ConvertSettings {
-    inputs: Vec<input::Input>,
-    output: Output,
-    threads: usize,
-    strict: bool,
-    progress: bool,
+    job: Job,
     summary: bool,
     json: bool,
-    wait: std::time::Duration,
-    max_record_bytes: usize,
-    /// `CQLAKE_COMMIT_BYTES`: Parquet held in open data files before a commit.
-    commit_bytes: Option<usize>,
-    /// `CQLAKE_GROUP_BYTES`: Arrow data of replaced calls gathered before a commit.
-    group_bytes: Option<usize>,
 }
 
-enum Output {
+/// A run of the pipeline into the lake (or Parquet files): `convert`'s, and `pull`'s with the
+/// Graph answers as its one input.
+pub(crate) struct Job {
+    pub inputs: Vec<input::Input>,
+    pub output: Output,
+    pub threads: usize,
+    pub strict: bool,
+    pub progress: bool,
+    pub wait: std::time::Duration,
+    pub max_record_bytes: usize,
+    /// `CQLAKE_COMMIT_BYTES`: Parquet held in open data files before a commit.
+    pub commit_bytes: Option<usize>,
+    /// `CQLAKE_GROUP_BYTES`: Arrow data of replaced calls gathered before a commit.
+    pub group_bytes: Option<usize>,
+}
+
+pub(crate) enum Output {
     Delta(PathBuf),
     Parquet(PathBuf),
 }
@@ -60,17 +66,19 @@ fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
         ),
     };
     Ok(ConvertSettings {
-        inputs,
-        output,
-        threads,
-        strict: a.strict,
-        progress: !a.quiet && std::io::stderr().is_terminal(),
+        job: Job {
+            inputs,
+            output,
+            threads,
+            strict: a.strict,
+            progress: !a.quiet && std::io::stderr().is_terminal(),
+            wait: a.wait,
+            max_record_bytes: a.max_record_mib.saturating_mul(1 << 20),
+            commit_bytes: a.commit_bytes.map(|b| b.0 as usize),
+            group_bytes: a.group_bytes.map(|b| b.0 as usize),
+        },
         summary: !a.quiet,
         json: a.json,
-        wait: a.wait,
-        max_record_bytes: a.max_record_mib.saturating_mul(1 << 20),
-        commit_bytes: a.commit_bytes.map(|b| b.0 as usize),
-        group_bytes: a.group_bytes.map(|b| b.0 as usize),
     })
 }
 
@@ -87,14 +95,36 @@ enum Item {
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let s = resolve(args)?;
-    let started = Instant::now();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(s.threads.max(1))
+    let rt = runtime(s.job.threads)?;
+    let summary = execute(s.job, &rt, |_| Ok(()))?;
+    if s.json {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", summary.to_json())?;
+    } else if s.summary {
+        eprint!("{}", summary.to_text());
+    }
+    Ok(ExitCode::from(summary.exit_code()))
+}
+
+/// The runtime of a run with `threads` workers.
+pub(crate) fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
         .enable_all()
-        .build()?;
+        .build()?)
+}
+
+/// Runs `s` (opening the lake, holding its lock until the end), calling `started` once the lock
+/// is held and before the inputs are read.
+pub(crate) fn execute(
+    s: Job,
+    rt: &tokio::runtime::Runtime,
+    started_hook: impl FnOnce(&tokio::runtime::Runtime) -> anyhow::Result<()>,
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
     let mut sink = match &s.output {
         Output::Delta(dir) => {
-            let mut w = crate::open_writer(&rt, dir, s.wait)?;
+            let mut w = crate::open_writer(rt, dir, s.wait)?;
             if let Some(b) = s.commit_bytes {
                 w = w.with_commit_bytes(b);
             }
@@ -107,6 +137,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     };
     // Spill directories a killed run left behind (the lake's lock is ours now).
     remove_stale_spills(s.output.dir());
+    started_hook(rt)?;
     let mut rejects = RejectLog::new(s.output.dir().join("_rejects"));
     let bar = s.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -197,7 +228,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let summary = Summary {
+    Ok(Summary {
         stats,
         rows,
         side_rows,
@@ -205,18 +236,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         elapsed: started.elapsed(),
         rejects_file: rejects.path(),
         first_reject,
-    };
-    if s.json {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", summary.to_json())?;
-    } else if s.summary {
-        eprint!("{}", summary.to_text());
-    }
-    Ok(ExitCode::from(if summary.stats.rejected > 0 {
-        crate::EXIT_REJECTS
-    } else {
-        crate::EXIT_OK
-    }))
+    })
 }
 
 /// Removes `_cqlake-spill-*` directories in `dir` (spill files of a run that did not finish).

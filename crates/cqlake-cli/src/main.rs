@@ -9,6 +9,7 @@ mod args;
 mod convert;
 mod r#gen;
 mod maintain;
+mod pull;
 mod session;
 mod shell;
 mod sql;
@@ -96,6 +97,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = parse_args()?;
     match cli.command {
         args::Command::Convert(a) => convert::run(a),
+        args::Command::Pull(a) => pull::run(a),
         args::Command::Gen(a) => r#gen::run(a),
         args::Command::Sql(a) if a.query.is_none() => shell::run(&a.common),
         args::Command::Sql(a) => sql::run(a),

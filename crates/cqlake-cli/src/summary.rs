@@ -133,6 +133,15 @@ impl Summary {
         o
     }
 
+    /// The exit code of the run: some records rejected, or all converted.
+    pub fn exit_code(&self) -> u8 {
+        if self.stats.rejected > 0 {
+            crate::EXIT_REJECTS
+        } else {
+            crate::EXIT_OK
+        }
+    }
+
     /// The summary as one JSON object.
     pub fn to_json(&self) -> serde_json::Value {
         let s = &self.stats;

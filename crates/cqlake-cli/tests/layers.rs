@@ -13,6 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cqlake-gen", &["cqlake-schema"]),
     ("cqlake-lake", &["cqlake-schema"]),
     ("cqlake-query", &["cqlake-schema", "cqlake-lake"]),
+    ("cqlake-pull", &["cqlake-schema"]),
     (
         "cqlake-cli",
         &[
@@ -21,6 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cqlake-gen",
             "cqlake-lake",
             "cqlake-query",
+            "cqlake-pull",
         ],
     ),
     (

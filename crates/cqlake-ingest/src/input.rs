@@ -7,14 +7,56 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-/// One input: a file or standard input.
+/// One input: a file, standard input, or a stream handed over in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// A file.
     File(PathBuf),
     /// Standard input (`-`).
     Stdin,
+    /// Bytes from the process itself (`cqlake pull`'s Graph answers), read once.
+    Stream(Stream),
 }
+
+/// A reader handed to the pipeline as an [`Input`], with the name its rejects carry. It can be
+/// opened once; clones share it.
+#[derive(Clone)]
+pub struct Stream {
+    name: std::sync::Arc<str>,
+    reader: std::sync::Arc<std::sync::Mutex<Option<Box<dyn Read + Send>>>>,
+}
+
+impl Stream {
+    /// A stream called `name` (in messages and rejects) reading from `reader`.
+    pub fn new(name: impl Into<std::sync::Arc<str>>, reader: Box<dyn Read + Send>) -> Self {
+        Stream {
+            name: name.into(),
+            reader: std::sync::Arc::new(std::sync::Mutex::new(Some(reader))),
+        }
+    }
+
+    fn take(&self) -> io::Result<Box<dyn Read + Send>> {
+        self.reader
+            .lock()
+            .map_err(|_| io::Error::other("the stream's lock is poisoned"))?
+            .take()
+            .ok_or_else(|| io::Error::other(format!("{} was read already", self.name)))
+    }
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stream({})", self.name)
+    }
+}
+
+impl PartialEq for Stream {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.reader, &other.reader)
+    }
+}
+
+impl Eq for Stream {}
 
 impl Input {
     /// The name used in messages and rejection records.
@@ -22,6 +64,7 @@ impl Input {
         match self {
             Input::File(p) => p.display().to_string(),
             Input::Stdin => "<stdin>".into(),
+            Input::Stream(s) => s.name.to_string(),
         }
     }
 }
@@ -225,6 +268,7 @@ fn open_detect(input: &Input) -> io::Result<(Box<dyn Read + Send>, Compression)>
     let raw: Box<dyn Read + Send> = match input {
         Input::File(p) => Box::new(File::open(p)?),
         Input::Stdin => Box::new(io::stdin()),
+        Input::Stream(s) => s.take()?,
     };
     let mut r = BufReader::with_capacity(1 << 20, raw);
     let head = io::BufRead::fill_buf(&mut r)?;

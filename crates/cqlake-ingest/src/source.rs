@@ -1048,7 +1048,8 @@ fn read_all(
             }
         }
         framer.finish(&mut |f| handle(f, &mut unit, &mut page, &mut occurrences));
-        if framer.is_blank() && !read_failed && sent_ok {
+        // (A stream handed over in memory may carry nothing: a pull that found nothing new.)
+        if framer.is_blank() && !read_failed && sent_ok && !matches!(input, Input::Stream(_)) {
             // Most likely an export that failed before writing anything: worth a look.
             unit.rejects.push(Reject {
                 source: source.clone(),

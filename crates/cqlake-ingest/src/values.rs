@@ -1,6 +1,6 @@
 //! Parsing Graph's text values: ISO-8601 durations and timestamps, and decimals.
 
-use cqlake_schema::calendar::days_from_civil;
+pub use cqlake_schema::calendar::parse_timestamp_us;
 
 /// Parses an ISO-8601 duration (`PT0.016S`, `PT1M2.5S`, `P1DT2H`, `-PT5S`) into milliseconds.
 ///
@@ -109,86 +109,6 @@ fn component_ms(text: &str, unit_ms: u64) -> Option<f64> {
     } else {
         numerator as f64 / scale as f64
     })
-}
-
-fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
-    let part = b.get(at..at + n)?;
-    let mut v = 0i64;
-    for &c in part {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + i64::from(c - b'0');
-    }
-    Some(v)
-}
-
-/// Parses an ISO-8601 timestamp with a timezone (`2020-02-25T18:52:21.2169889Z`,
-/// `2020-02-25T18:52:21+01:00`) into microseconds since the Unix epoch, UTC.
-///
-/// Fractions finer than a microsecond (Graph's seventh digit, 100 ns) are truncated. A timestamp
-/// without a timezone is taken as UTC. Returns `None` for anything else.
-pub fn parse_timestamp_us(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
-    let (h, mi, se) = (digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut micros = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            if i - start < 6 {
-                micros = micros * 10 + i64::from(b[i] - b'0');
-            }
-            i += 1;
-        }
-        let n = i - start;
-        if n == 0 || n > 12 {
-            return None;
-        }
-        for _ in n..6 {
-            micros *= 10;
-        }
-    }
-    let offset_s = match b.get(i) {
-        None => 0,
-        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-        Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
-            let (oh, om) = (digits(b, i + 1, 2)?, digits(b, i + 4, 2)?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let o = oh * 3600 + om * 60;
-            if sign == b'+' { o } else { -o }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_s;
-    Some(secs * 1_000_000 + micros)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
 }
 
 /// Parses a decimal number (`12`, `-0.0125`, `1.5e-3`) into its unscaled value at `scale`

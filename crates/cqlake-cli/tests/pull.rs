@@ -1,0 +1,314 @@
+//! `cqlake pull` against the Graph stand-in (`crates/cqlake-pull/tests/standin/`): the lake it
+//! makes equals what `cqlake convert` makes of the same records served as files; a second run
+//! over an unchanged window gets no record again; a newer version is got; a record not ready
+//! is pending, then got; throttling and a revoked token are survived; a next link to another
+//! host stops the run without sending it the token; the secret is never printed.
+
+#[path = "../../cqlake-pull/tests/standin/mod.rs"]
+mod standin;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use standin::{CLIENT_ID, SECRET, StandIn, TENANT, now_us, record};
+
+use crate::common::{convert, lake_content, query, write};
+
+fn pull(g: &StandIn, lake: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "pull".to_string(),
+        "--lake".into(),
+        lake.display().to_string(),
+        "--graph-url".into(),
+        g.url(),
+        "--login-url".into(),
+        g.url(),
+        "--tenant".into(),
+        TENANT.into(),
+        "--client-id".into(),
+        CLIENT_ID.into(),
+        "--kinds".into(),
+        "call-records".into(),
+        "--json".into(),
+        "--threads".into(),
+        "2".into(),
+    ];
+    if extra.contains(&"--kinds") {
+        let at = args.iter().position(|a| a == "--kinds").unwrap();
+        args.drain(at..at + 2);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        .args(&args)
+        .env("CQLAKE_CLIENT_SECRET", SECRET)
+        .output()
+        .expect("cqlake runs")
+}
+
+fn summary(out: &Output) -> Value {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}: {stderr} {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON summary ({e}): {stderr}"))
+}
+
+/// A record whose first session id is repeated (an auto attendant, then a queue).
+fn repeated(id: &str, start: i64) -> Value {
+    let mut r = record(id, start, 2, 3, 4);
+    let s = r["sessions"].as_array_mut().unwrap();
+    let mut again = s[0].clone();
+    again["callee"] = json!({"userAgent": {"@odata.type": "#microsoft.graph.callRecords.serviceUserAgent",
+        "role": "skypeForBusinessCallQueues"}});
+    s.insert(1, again);
+    r
+}
+
+fn corpus(g: &StandIn) -> Vec<Value> {
+    let day = 86_400_000_000i64;
+    let base = now_us() - 2 * day;
+    let mut all = vec![
+        record("big-125", base, 3, 125, 140),
+        record("exactly-61", base + 1_000_000, 1, 61, 2),
+        repeated("repeated", base + 2_000_000),
+    ];
+    // Enough calls for two listing pages on one day, and some on the next.
+    for i in 0..70 {
+        all.push(record(
+            &format!("c{i:03}"),
+            base + (i % 2) * day + i * 10_000_000,
+            1,
+            2,
+            3,
+        ));
+    }
+    for r in &all {
+        g.add(r.clone());
+    }
+    all
+}
+
+fn as_files(dir: &Path, records: &[Value]) -> std::path::PathBuf {
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    write(dir, "records.ndjson", text.as_bytes())
+}
+
+#[test]
+fn pull_lands_every_record_whole_and_a_second_run_gets_none_again() {
+    let g = StandIn::start();
+    let records = corpus(&g);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = pull(&g, &lake, &["--days", "3"]);
+    let s = summary(&out);
+    let n = records.len() as u64;
+    assert_eq!(s["pull"]["listed"], n, "{s}");
+    assert_eq!(s["pull"]["fetched"], n);
+    assert_eq!(s["call_records"], n);
+    assert_eq!(s["rejected"], 0);
+    // The same records as files, converted: the same lake.
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let f = as_files(&files, &records);
+    let other = dir.path().join("converted");
+    assert_eq!(convert(&[&f], &other).0, 0);
+    assert_eq!(lake_content(&lake), lake_content(&other));
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT count(*) FROM sessions WHERE call_id = 'big-125'"
+        ),
+        [["125"]]
+    );
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT count(*) FROM participants WHERE call_id = 'big-125'"
+        ),
+        [["140"]]
+    );
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT session_occurrence FROM sessions WHERE session_id = 'repeated-s0' ORDER BY 1"
+        ),
+        [["0"], ["1"]]
+    );
+    // Nothing secret in what was printed.
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !printed.contains(SECRET) && !printed.contains("tok-"),
+        "{printed}"
+    );
+
+    // A second run over the unchanged window lists, and gets no record again.
+    let gets_before = g.count("/v1.0/communications/callRecords/");
+    let s = summary(&pull(&g, &lake, &["--days", "3"]));
+    assert_eq!(s["pull"]["fetched"], 0, "{s}");
+    assert_eq!(s["pull"]["unchanged"], n);
+    assert_eq!(g.count("/v1.0/communications/callRecords/"), gets_before);
+    assert_eq!(lake_content(&lake), lake_content(&other));
+}
+
+#[test]
+fn a_newer_version_is_got_and_a_record_not_ready_waits_for_the_next_run() {
+    let g = StandIn::start();
+    let start = now_us() - 86_400_000_000;
+    g.add(record("a", start, 1, 2, 2));
+    g.add(record("late", start + 1_000_000, 1, 2, 2));
+    g.state.lock().unwrap().not_ready.insert("late".into(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let s = summary(&pull(&g, &lake, &["--days", "2"]));
+    assert_eq!(
+        (s["pull"]["fetched"].as_u64(), s["pull"]["pending"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(s["pull"]["pending_ids"], json!(["late"]));
+    // Graph publishes the late one, and a version 2 of `a` with a third session.
+    g.add(record("a", start, 2, 3, 2));
+    let s = summary(&pull(&g, &lake, &["--days", "2"]));
+    assert_eq!(
+        (s["pull"]["fetched"].as_u64(), s["pull"]["pending"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(
+        query(&lake, "SELECT call_id, version FROM calls ORDER BY 1"),
+        [["a", "2"], ["late", "1"]]
+    );
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM sessions WHERE call_id = 'a'"),
+        [["3"]]
+    );
+}
+
+#[test]
+fn throttling_and_a_revoked_token_are_survived() {
+    let g = StandIn::start();
+    let records = corpus(&g);
+    {
+        let mut st = g.state.lock().unwrap();
+        st.throttle_every = Some(7);
+        st.retry_after = "0.15".into();
+        st.fail_503 = vec![3];
+        st.revoke_tokens_at = Some(20);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let s = summary(&pull(&g, &lake, &["--days", "3"]));
+    assert_eq!(s["pull"]["fetched"], records.len() as u64, "{s}");
+    assert!(s["pull"]["throttled"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["pull"]["tokens"], 2);
+    assert_eq!(g.state.lock().unwrap().tokens_issued, 2);
+}
+
+#[test]
+fn a_next_link_to_another_host_stops_the_run_without_the_token() {
+    let g = StandIn::start();
+    let other = StandIn::start();
+    let start = now_us() - 86_400_000_000;
+    for i in 0..61 {
+        g.add(record(&format!("c{i:02}"), start + i * 1_000_000, 1, 1, 1));
+    }
+    g.state.lock().unwrap().foreign_next_link = Some(format!(
+        "{}/v1.0/communications/callRecords?$skiptoken=60",
+        other.url()
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = pull(&g, &lake, &["--days", "3", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&other.addr.to_string()), "{stderr}");
+    assert!(other.log().is_empty(), "the other host was called");
+}
+
+#[test]
+fn a_wrong_secret_fails_with_the_reason_and_exit_2() {
+    let g = StandIn::start();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let mut args: Vec<String> = [
+        "pull",
+        "--lake",
+        &lake.display().to_string(),
+        "--graph-url",
+        &g.url(),
+        "--login-url",
+        &g.url(),
+        "--tenant",
+        TENANT,
+        "--client-id",
+        CLIENT_ID,
+        "--kinds",
+        "call-records",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push("--quiet".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        .args(&args)
+        .env("CQLAKE_CLIENT_SECRET", "not-the-secret-42")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("AADSTS7000215"), "{stderr}");
+    assert!(!stderr.contains("not-the-secret-42"), "{stderr}");
+}
+
+#[test]
+fn pstn_and_direct_routing_logs_are_pulled_in_90_day_pieces() {
+    let g = StandIn::start();
+    let day = 86_400_000_000i64;
+    let now = now_us();
+    {
+        let mut st = g.state.lock().unwrap();
+        // 1,500 PSTN calls over the last 100 days (two pieces, two pages in the first), and 10
+        // direct-routing calls.
+        st.pstn = (0..1_500)
+            .map(|i| standin::pstn_row(&format!("p{i}"), now - 100 * day + i * 5_000_000_000, "u1"))
+            .collect();
+        st.direct_routing = (0..10)
+            .map(|i| standin::direct_row(&format!("d{i}"), now - 95 * day + i * day))
+            .collect();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = pull(
+        &g,
+        &lake,
+        &["--days", "120", "--kinds", "pstn,direct-routing"],
+    );
+    let s = summary(&out);
+    assert_eq!(s["pull"]["logs"]["getPstnCalls"]["rows"], 1_500, "{s}");
+    assert_eq!(
+        s["pull"]["logs"]["getDirectRoutingCalls"]["rows"], 10,
+        "{s}"
+    );
+    assert_eq!(s["rejected"], 0);
+    assert_eq!(query(&lake, "SELECT count(*) FROM pstn_calls"), [["1500"]]);
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM direct_routing_calls"),
+        [["10"]]
+    );
+    // No request asked for more than 90 days (the stand-in answers 406 to those).
+    assert!(g.log().iter().all(|r| r.status != 406));
+    assert!(g.count("/v1.0/communications/callRecords/getPstnCalls(") >= 3);
+    // Again: the rows merge by id, nothing doubles.
+    summary(&pull(
+        &g,
+        &lake,
+        &["--days", "120", "--kinds", "pstn,direct-routing"],
+    ));
+    assert_eq!(query(&lake, "SELECT count(*) FROM pstn_calls"), [["1500"]]);
+}
