@@ -304,6 +304,10 @@ pub struct PullArgs {
         default_value = "call-records,pstn,direct-routing"
     )]
     pub kinds: Vec<PullKind>,
+    /// Also keep every raw Graph answer, gzip NDJSON by day (`DIR/YYYY-MM-DD.ndjson.gz`, one
+    /// gzip member per run): `cqlake convert DIR` rebuilds the lake from it.
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
     /// Requests in flight at most.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,

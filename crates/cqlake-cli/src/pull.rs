@@ -193,10 +193,51 @@ impl Read for Documents {
     }
 }
 
+/// `--archive DIR`: every raw answer, one a line, in `DIR/YYYY-MM-DD.ndjson.gz` (the UTC day of
+/// the run), a gzip member per run appended to the day's file.
+struct Archive {
+    dir: std::path::PathBuf,
+    open: Option<(i64, flate2::write::GzEncoder<std::fs::File>)>,
+}
+
+impl Archive {
+    fn write(&mut self, answers: &[records::Raw]) -> std::io::Result<()> {
+        let day = (unix_now() as i64).div_euclid(86_400);
+        if self.open.as_ref().is_none_or(|(d, _)| *d != day) {
+            self.finish()?;
+            std::fs::create_dir_all(&self.dir)?;
+            let path = self.dir.join(format!("{}.ndjson.gz", format_date(day)));
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            self.open = Some((
+                day,
+                flate2::write::GzEncoder::new(f, flate2::Compression::default()),
+            ));
+        }
+        let (_, w) = self.open.as_mut().expect("opened above");
+        for a in answers {
+            w.write_all(&a.body)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Some((_, w)) = self.open.take() {
+            w.finish()?.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
 /// Hands each record to the pipeline (an unbounded channel: a sender inside the runtime never
-/// blocks the workers the lake writer needs) and keeps the pending ones.
+/// blocks the workers the lake writer needs), keeps the pending ones, and archives the raw
+/// answers.
 struct ToPipeline {
     tx: mpsc::Sender<Vec<u8>>,
+    archive: Option<Archive>,
     pending: Vec<(String, Option<i64>)>,
     bar: Option<indicatif::ProgressBar>,
     listed: u64,
@@ -208,6 +249,15 @@ impl records::Sink for ToPipeline {
         self.tx
             .send(json)
             .map_err(|e| cqlake_pull::Error::Sink(Box::new(e)))
+    }
+
+    fn raw(&mut self, answers: &[records::Raw]) -> cqlake_pull::Result<()> {
+        match &mut self.archive {
+            Some(a) => a
+                .write(answers)
+                .map_err(|e| cqlake_pull::Error::Sink(Box::new(e))),
+            None => Ok(()),
+        }
     }
 
     fn event(&mut self, event: Event<'_>) {
@@ -274,6 +324,7 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
         group_bytes: None,
     };
     let lake = a.lake.clone();
+    let archive_dir = a.archive.clone();
     let Settings {
         graph_url,
         login_url,
@@ -307,6 +358,7 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
         let client = GraphClient::new(http, &graph_url, tokens, options)?;
         let mut sink = ToPipeline {
             tx,
+            archive: archive_dir.map(|dir| Archive { dir, open: None }),
             pending: Vec::new(),
             bar: sink_bar,
             listed: 0,
@@ -320,13 +372,18 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
                         .await?;
             }
             for log in pull_logs {
-                let tx = sink.tx.clone();
                 let mut page = |raw: records::Raw| {
-                    tx.send(raw.body.to_vec())
+                    records::Sink::raw(&mut sink, std::slice::from_ref(&raw))?;
+                    sink.tx
+                        .send(raw.body.to_vec())
                         .map_err(|e| cqlake_pull::Error::Sink(Box::new(e)))
                 };
                 let st = logs::pull_log(&client, log, from_us, to_us, &mut page).await?;
                 out.logs.push((log, st));
+            }
+            if let Some(a) = &mut sink.archive {
+                a.finish()
+                    .map_err(|e| cqlake_pull::Error::Sink(Box::new(e)))?;
             }
             let st = client.stats();
             let get =
