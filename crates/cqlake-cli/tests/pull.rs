@@ -367,3 +367,60 @@ fn the_archive_rebuilds_the_same_lake() {
         }
     }
 }
+
+/// The figures of a pull of 5,000 calls over five days from the stand-in with throttling on
+/// (every 25th request answers 429 with `Retry-After: 0.5`), at the default client rate limits,
+/// then of a second run over the same window. A measurement, not a timed test: it checks that
+/// every record landed and that the second run got none, and prints requests and seconds.
+/// `cargo test -p cqlake-cli --features crash-points --test tests -- --ignored --nocapture pull::measure`
+#[test]
+#[ignore]
+#[allow(clippy::print_stdout)] // a measurement: its figures are its output
+fn measure_a_window_of_5000_calls_with_throttling() {
+    let g = StandIn::start();
+    let day = 86_400_000_000i64;
+    let base = now_us() - 5 * day;
+    for i in 0..5_000i64 {
+        // Most calls are small; every 100th is a meeting with 75 sessions and 150 participants.
+        let (sessions, people) = if i % 100 == 0 { (75, 150) } else { (3, 4) };
+        g.add(record(
+            &format!("m{i:05}"),
+            base + i * (5 * day / 5_000),
+            1,
+            sessions,
+            people,
+        ));
+    }
+    {
+        let mut st = g.state.lock().unwrap();
+        st.throttle_every = Some(25);
+        st.retry_after = "0.5".into();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for run in 1..=2 {
+        let before = g.log().len();
+        let started = std::time::Instant::now();
+        let s = summary(&pull(&g, &lake, &["--days", "6"]));
+        let secs = started.elapsed().as_secs_f64();
+        let p = &s["pull"];
+        println!(
+            "run {run}: {secs:.1} s; listed {}, fetched {}, unchanged {}; requests {} (stand-in saw {}), throttled {}, retries {}, waited {} s; call records converted {}",
+            p["listed"],
+            p["fetched"],
+            p["unchanged"],
+            p["requests"],
+            g.log().len() - before,
+            p["throttled"],
+            p["retries"],
+            p["waited_seconds"],
+            s["call_records"]
+        );
+        if run == 1 {
+            assert_eq!(p["fetched"], 5_000);
+        } else {
+            assert_eq!(p["fetched"], 0);
+        }
+    }
+    assert_eq!(query(&lake, "SELECT count(*) FROM calls"), [["5000"]]);
+}
