@@ -148,3 +148,18 @@ pub fn snapshot(name: &str, actual: &str) {
         path.display()
     );
 }
+
+/// Runs `cqlake ARGS --lake LAKE --format csv` (a `sql` query or a `report`, which see the
+/// engine's views) and returns its stdout; the command must succeed.
+pub fn csv(lake: &Path, args: &[&str]) -> String {
+    let lake = lake.display().to_string();
+    let mut all = args.to_vec();
+    all.extend(["--lake", &lake, "--format", "csv"]);
+    let out = cqlake(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::common::{convert, cqlake, query, sample, write};
+use crate::common::{convert, csv, query, sample, write};
 
 const CALL1: &str = "7f3a1c52-4d0e-4b8a-9e61-2c5d8a0b1e01";
 const CALL2: &str = "7f3a1c52-4d0e-4b8a-9e61-2c5d8a0b1e02";
@@ -207,21 +207,7 @@ fn a_page_converted_before_its_call_keeps_every_occurrence_when_the_call_arrives
 /// Rows of `cqlake sql QUERY --format csv` (the views are the engine's), without the header;
 /// the values hold no commas.
 fn sql(lake: &Path, query: &str) -> Vec<Vec<String>> {
-    let out = cqlake(&[
-        "sql",
-        query,
-        "--lake",
-        &lake.display().to_string(),
-        "--format",
-        "csv",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    csv(lake, &["sql", query])
         .lines()
         .skip(1)
         .map(|l| l.split(',').map(str::to_string).collect())
@@ -325,16 +311,8 @@ fn a_get_with_select_waits_for_its_call_and_joins_it_when_it_arrives() {
         ),
         [["7", "1970-01-01"]]
     );
-    let out = cqlake(&[
-        "report",
-        "unexported",
-        "--lake",
-        &lake.display().to_string(),
-        "--format",
-        "csv",
-    ]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        csv(&lake, &["report", "unexported"]),
         format!(
             "call_id,change_types,notifications,subscription_id,waiting_participants,waiting_sessions\n{CALL1},,0,,7,0\n"
         )
@@ -350,16 +328,8 @@ fn a_get_with_select_waits_for_its_call_and_joins_it_when_it_arrives() {
         ),
         [["7", "2024-05-06", "2024-05-06"]]
     );
-    let out = cqlake(&[
-        "report",
-        "unexported",
-        "--lake",
-        &lake.display().to_string(),
-        "--format",
-        "csv",
-    ]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        csv(&lake, &["report", "unexported"]),
         "call_id,change_types,notifications,subscription_id,waiting_participants,waiting_sessions\n"
     );
 }

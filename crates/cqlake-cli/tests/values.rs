@@ -2,7 +2,7 @@
 //! values in another case, `@odata.type` without its `#`, subnets in CIDR notation, empty
 //! strings for addresses, and the identity-set members the metadata does not declare.
 
-use crate::common::{convert, cqlake, query, write};
+use crate::common::{convert, csv, query, write};
 
 /// One call, one session, one audio stream; the values under test are in the caller's user
 /// agent, identities, failure information, network and the stream's direction.
@@ -116,16 +116,14 @@ fn values_land_as_graph_spells_them() {
         ]]
     );
     // The stream's direction is the member: `stream_sides` picks the receiving (callee) side.
-    let out = cqlake(&[
-        "sql",
-        "SELECT stream_direction, to_caller, rx_subnet, rx_subnet_prefix_length FROM stream_sides",
-        "--lake",
-        &lake.display().to_string(),
-        "--format",
-        "csv",
-    ]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        csv(
+            &lake,
+            &[
+                "sql",
+                "SELECT stream_direction, to_caller, rx_subnet, rx_subnet_prefix_length FROM stream_sides",
+            ]
+        ),
         "stream_direction,to_caller,rx_subnet,rx_subnet_prefix_length\ncallerToCallee,false,192.168.1.0,24\n"
     );
 }
@@ -144,22 +142,15 @@ fn a_cidr_subnet_matches_only_building_ranges_no_narrower_than_its_prefix() {
         b"192.168.0.0,Campus,16,Campus Building,Contoso,Office,HQ,Redmond,98052,US,WA,NOAM,1,0,0\n\
 192.168.1.0,Lab,28,Lab Room,Contoso,Office,HQ,Redmond,98052,US,WA,NOAM,1,0,0\n",
     );
-    let out = cqlake(&[
-        "report",
-        "buildings",
-        "--lake",
-        &lake.display().to_string(),
-        "--buildings",
-        &buildings.display().to_string(),
-        "--format",
-        "csv",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = csv(
+        &lake,
+        &[
+            "report",
+            "buildings",
+            "--buildings",
+            &buildings.display().to_string(),
+        ],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(rows.len(), 1, "{text}");
     assert!(rows[0].starts_with("Campus Building,Redmond,US,"), "{text}");

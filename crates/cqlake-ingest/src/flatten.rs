@@ -119,17 +119,9 @@ impl Flattener {
         let mark = self.mark();
         let root = Path::root();
         let r = (|| {
-            let start = find_str(nodes, 0, "startDateTime")
-                .and_then(parse_timestamp_us)
-                .ok_or_else(|| {
-                    err(
-                        &root.key("startDateTime"),
-                        "a session of a follow-up page needs a valid startDateTime",
-                    )
-                })?;
             let ctx = Ctx {
                 call_id,
-                date: date_of(start),
+                date: session_date(nodes, 0, &root, "a follow-up page")?,
                 call_row: NONE,
             };
             let occurrence = Occurrence {
@@ -342,17 +334,9 @@ impl Flattener {
                 let first = Occurrence::default();
                 self.array(nodes, v, &path, |me, i, e, p| {
                     let p = p.index(i);
-                    let start = find_str(nodes, e, "startDateTime")
-                        .and_then(parse_timestamp_us)
-                        .ok_or_else(|| {
-                            err(
-                                &p.key("startDateTime"),
-                                "a session of a record without startDateTime needs a valid startDateTime",
-                            )
-                        })?;
                     let ctx = Ctx {
                         call_id,
-                        date: date_of(start),
+                        date: session_date(nodes, e, &p, "a record without startDateTime")?,
                         call_row: NONE,
                     };
                     me.session(nodes, e, &ctx, repeats.get(i).unwrap_or(&first), &p)
@@ -753,6 +737,20 @@ impl Flattener {
             parents,
         )
     }
+}
+
+/// The partition date of a session whose call's date is not known (of `whose`: a follow-up page,
+/// a record without `startDateTime`): the date of its own `startDateTime`.
+fn session_date(nodes: &[Node<'_>], i: usize, path: &Path<'_>, whose: &str) -> Res<i32> {
+    find_str(nodes, i, "startDateTime")
+        .and_then(parse_timestamp_us)
+        .map(date_of)
+        .ok_or_else(|| {
+            err(
+                &path.key("startDateTime"),
+                format!("a session of {whose} needs a valid startDateTime"),
+            )
+        })
 }
 
 /// What [`Flattener::push_call`] made of a record.

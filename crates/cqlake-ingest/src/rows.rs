@@ -241,19 +241,28 @@ impl TableBuf {
     }
 
     pub(crate) fn add_extra(&mut self, path: &Path<'_>, nodes: &[Node<'_>], v: usize) -> Res {
-        let key = path.relative();
-        let tb = self;
-        if tb.extra_keys.contains(&key) {
+        self.extra_entry(path, path.relative(), |buf| write_json(nodes, v, buf))
+    }
+
+    /// Appends `key` to the row's `extra` object, its value written by `value`; a key already
+    /// there is a duplicate (at `path`).
+    fn extra_entry(
+        &mut self,
+        path: &Path<'_>,
+        key: String,
+        value: impl FnOnce(&mut String),
+    ) -> Res {
+        if self.extra_keys.contains(&key) {
             return Err(err(path, DUPLICATE_KEY));
         }
-        let buf = &mut tb.extra;
+        let buf = &mut self.extra;
         if !buf.is_empty() {
             buf.push(',');
         }
         write_json_str(&key, buf);
         buf.push(':');
-        write_json(nodes, v, buf);
-        tb.extra_keys.push(key);
+        value(buf);
+        self.extra_keys.push(key);
         Ok(())
     }
 
@@ -454,18 +463,7 @@ impl TableBuf {
     /// member it matches but for case.
     fn add_raw(&mut self, path: &Path<'_>, raw: &str) -> Res {
         let key = format!("{}@cqlake.raw", path.relative());
-        if self.extra_keys.contains(&key) {
-            return Err(err(path, DUPLICATE_KEY));
-        }
-        let buf = &mut self.extra;
-        if !buf.is_empty() {
-            buf.push(',');
-        }
-        write_json_str(&key, buf);
-        buf.push(':');
-        write_json_str(raw, buf);
-        self.extra_keys.push(key);
-        Ok(())
+        self.extra_entry(path, key, |buf| write_json_str(raw, buf))
     }
 
     /// A subnet: the address in `column`, the prefix length of CIDR notation in `column + 1`.

@@ -351,13 +351,12 @@ pub fn next_link(page: &Value) -> Option<String> {
 
 fn json_of(url: &str, a: &Answer) -> Result<Value> {
     if a.status == 404 {
-        return Err(Error::Graph {
-            path: crate::client::path_of(url),
-            status: 404,
-            code: String::new(),
-            message: "not found".into(),
-            request_id: a.request_id.clone(),
-        });
+        return Err(crate::client::graph_error(
+            &crate::client::path_of(url),
+            404,
+            &a.body,
+            a.request_id.clone(),
+        ));
     }
     serde_json::from_slice(&a.body).map_err(|e| Error::Answer {
         path: crate::client::path_of(url),
