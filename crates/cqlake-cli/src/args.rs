@@ -39,6 +39,11 @@ pub enum Command {
     ///
     /// or --certificate CERT.pem --private-key KEY.pem instead of the secret. The secret is read
     /// from the environment or from --client-secret-file, never from the command line.
+    /// Recordings (--kinds recordings) also need OnlineMeetingRecording.Read.All and an
+    /// application access policy covering the organizers.
+    ///
+    /// Run it daily: each run starts 3 days before where the last one ended, gets only what is
+    /// new or newer, and asks again for the records that were not ready (`--status` shows them).
     Pull(PullArgs),
     /// Print the lake's tables: columns, types and the Graph property each comes from.
     Schema(SchemaArgs),
@@ -262,12 +267,16 @@ pub struct PullArgs {
     /// The lake directory.
     #[arg(long)]
     pub lake: PathBuf,
-    /// The tenant (directory) id or domain.
+    /// Print where the pulls of the lake stand (windows, records not ready yet, recordings
+    /// sync, recent runs) and exit; nothing is fetched.
+    #[arg(long)]
+    pub status: bool,
+    /// The tenant (directory) id or domain (required unless --status).
     #[arg(long, env = "CQLAKE_TENANT_ID", value_name = "ID")]
-    pub tenant: String,
-    /// The application (client) id of the app registration.
+    pub tenant: Option<String>,
+    /// The application (client) id of the app registration (required unless --status).
     #[arg(long, env = "CQLAKE_CLIENT_ID", value_name = "ID")]
-    pub client_id: String,
+    pub client_id: Option<String>,
     /// A file holding the client secret (else the environment variable CQLAKE_CLIENT_SECRET).
     #[arg(long, value_name = "FILE", conflicts_with = "certificate")]
     pub client_secret_file: Option<PathBuf>,
@@ -287,7 +296,8 @@ pub struct PullArgs {
     /// The sign-in service elsewhere: the bare root, such as http://127.0.0.1:8080.
     #[arg(long, value_name = "URL")]
     pub login_url: Option<String>,
-    /// The N days up to now (default 30).
+    /// The N days up to now (default: from 3 days before the end of the last pull of each
+    /// kind, 30 days the first time).
     #[arg(long, value_name = "N", conflicts_with_all = ["from", "to"])]
     pub days: Option<u32>,
     /// The first day of the window (UTC), with --to.
@@ -304,6 +314,10 @@ pub struct PullArgs {
         default_value = "call-records,pstn,direct-routing"
     )]
     pub kinds: Vec<PullKind>,
+    /// The meeting organizers whose recordings are pulled (with --kinds recordings): user ids,
+    /// one a line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub recordings_organizers: Option<PathBuf>,
     /// Also keep every raw Graph answer, gzip NDJSON by day (`DIR/YYYY-MM-DD.ndjson.gz`, one
     /// gzip member per run): `cqlake convert DIR` rebuilds the lake from it.
     #[arg(long, value_name = "DIR")]
@@ -334,6 +348,9 @@ pub struct PullArgs {
         num_args = 2
     )]
     pub rate: Option<Vec<u32>>,
+    /// The time the run takes as now (RFC 3339), for tests of windows and retention.
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub now: Option<String>,
 }
 
 /// `cqlake schema`.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
 use cqlake_ingest::{Error as IngestError, input};
 use cqlake_lake::{LakeWriter, ParquetWriter, Prepared, PreparedRows};
-use cqlake_schema::batch::FlatParts;
+use cqlake_schema::batch::{FlatParts, SideBatch};
 
 use crate::args::{ConvertArgs, Format};
 use crate::summary::Summary;
@@ -96,7 +96,7 @@ enum Item {
 pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let s = resolve(args)?;
     let rt = runtime(s.job.threads)?;
-    let summary = execute(s.job, &rt, |_| Ok(()))?;
+    let summary = execute(s.job, &rt, |_| Ok(()), |_| Ok(None))?;
     if s.json {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", summary.to_json())?;
@@ -114,12 +114,14 @@ pub(crate) fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime>
         .build()?)
 }
 
-/// Runs `s` (opening the lake, holding its lock until the end), calling `started` once the lock
-/// is held and before the inputs are read.
+/// Runs `s` (opening the lake, holding its lock until the end), calling `started_hook` once the
+/// lock is held and before the inputs are read, and `finishing_hook` once every input is read
+/// and before the last commit: the side-table rows it returns are written with the run's.
 pub(crate) fn execute(
     s: Job,
     rt: &tokio::runtime::Runtime,
     started_hook: impl FnOnce(&tokio::runtime::Runtime) -> anyhow::Result<()>,
+    finishing_hook: impl FnOnce(&tokio::runtime::Runtime) -> anyhow::Result<Option<SideBatch>>,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let mut sink = match &s.output {
@@ -214,6 +216,12 @@ pub(crate) fn execute(
         Ok(())
     };
     let stats = source::run(&s.inputs, &options, &progress, &prepare, &mut deliver)?;
+    if let Some(side) = finishing_hook(rt)? {
+        match &mut sink {
+            Sink::Delta(w) => rt.block_on(w.push_side(side))?,
+            Sink::Parquet(w) => w.push_side(side)?,
+        }
+    }
     let (rows, side_rows, write) = match sink {
         Sink::Delta(w) => {
             let ws = rt.block_on(w.finish())?;

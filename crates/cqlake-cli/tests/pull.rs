@@ -229,6 +229,13 @@ fn a_next_link_to_another_host_stops_the_run_without_the_token() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&other.addr.to_string()), "{stderr}");
     assert!(other.log().is_empty(), "the other host was called");
+    // The failed run is in the state, with its reason; the window did not advance.
+    let (text, st) = status(&lake, &[]);
+    assert_eq!(st["runs"][0]["complete"], false, "{st}");
+    let error = st["runs"][0]["error"].as_str().unwrap();
+    assert!(error.contains(&other.addr.to_string()), "{error}");
+    assert!(text.contains("failed"), "{text}");
+    assert!(st["windows"].as_object().unwrap().is_empty(), "{st}");
 }
 
 #[test]
@@ -366,6 +373,275 @@ fn the_archive_rebuilds_the_same_lake() {
             assert!(diff.is_empty(), "{t}: {} {:?}", ra[0], diff);
         }
     }
+}
+
+fn status(lake: &Path, extra: &[&str]) -> (String, Value) {
+    let run = |json: bool| {
+        let mut args = vec!["pull", "--status", "--lake"];
+        let l = lake.display().to_string();
+        args.push(&l);
+        args.extend(extra);
+        if json {
+            args.push("--json");
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_cqlake"))
+            .args(&args)
+            .env_remove("CQLAKE_TENANT_ID")
+            .env_remove("CQLAKE_CLIENT_ID")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run(false);
+    let json = serde_json::from_str(&run(true)).unwrap();
+    (text, json)
+}
+
+fn gets_of(g: &StandIn, id: &str) -> usize {
+    g.count(&format!("/v1.0/communications/callRecords/{id}"))
+}
+
+#[test]
+fn a_pending_record_is_asked_for_by_id_then_given_up_past_30_days() {
+    let g = StandIn::start();
+    let day = 86_400_000_000i64;
+    let now = now_us();
+    g.add(record("late", now - day, 1, 2, 2));
+    g.add(record("never", now - day + 1_000_000, 1, 2, 2));
+    {
+        let mut st = g.state.lock().unwrap();
+        st.not_ready.insert("late".into(), 1);
+        st.not_ready.insert("never".into(), 1_000);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let s = summary(&pull(&g, &lake, &["--days", "2"]));
+    assert_eq!(s["pull"]["pending_ids"], json!(["late", "never"]), "{s}");
+    let (text, st) = status(&lake, &[]);
+    assert_eq!(st["pending"].as_array().unwrap().len(), 2, "{st}");
+    assert!(text.contains("pending call records: 2"), "{text}");
+    assert!(text.contains("late"), "{text}");
+
+    // The next run's window (today only) does not list them: they are asked for by id.
+    let today = cqlake_schema::calendar::format_date(now.div_euclid(day));
+    let s = summary(&pull(&g, &lake, &["--from", &today, "--to", &today]));
+    assert_eq!(s["pull"]["listed"], 0, "{s}");
+    assert_eq!(s["pull"]["retried"], 2, "{s}");
+    assert_eq!(s["pull"]["fetched"], 1, "{s}");
+    assert_eq!(s["pull"]["pending_ids"], json!(["never"]), "{s}");
+    assert_eq!(
+        query(&lake, "SELECT call_id FROM calls ORDER BY 1"),
+        [["late"]]
+    );
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT key, status, attempts FROM pull_state WHERE kind = 'record' ORDER BY 1"
+        ),
+        [["late", "fetched", "2"], ["never", "pending", "2"]]
+    );
+
+    // 31 days on, `never` is past Graph's 30 days: given up, and not asked for again.
+    let later = cqlake_schema::calendar::format_timestamp_us(now + 31 * day);
+    let asked = gets_of(&g, "never");
+    let s = summary(&pull(&g, &lake, &["--days", "1", "--now", &later]));
+    assert_eq!(s["pull"]["given_up_ids"], json!(["never"]), "{s}");
+    assert_eq!(s["pull"]["pending_ids"], json!([]), "{s}");
+    assert_eq!(gets_of(&g, "never"), asked);
+    let (text, st) = status(&lake, &["--now", &later]);
+    assert_eq!(st["given_up"], 1, "{st}");
+    assert_eq!(st["pending"], json!([]));
+    assert_eq!(st["runs"].as_array().unwrap().len(), 3);
+    assert!(text.contains("given up so far: 1"), "{text}");
+}
+
+#[test]
+fn a_run_without_a_window_starts_three_days_before_the_last_ones_end() {
+    let g = StandIn::start();
+    let day = 86_400_000_000i64;
+    let t0 = (now_us() / 1_000_000) * 1_000_000;
+    let ts = cqlake_schema::calendar::format_timestamp_us;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let s = summary(&pull(&g, &lake, &["--now", &ts(t0)]));
+    assert_eq!(
+        s["pull"]["window"],
+        json!([ts(t0 - 30 * day), ts(t0)]),
+        "{s}"
+    );
+    let s = summary(&pull(&g, &lake, &["--now", &ts(t0 + day)]));
+    assert_eq!(
+        s["pull"]["window"],
+        json!([ts(t0 - 3 * day), ts(t0 + day)]),
+        "{s}"
+    );
+    // An explicit older window does not move the next start back.
+    summary(&pull(
+        &g,
+        &lake,
+        &["--days", "10", "--now", &ts(t0 - 5 * day)],
+    ));
+    let (text, st) = status(&lake, &["--now", &ts(t0 + 2 * day)]);
+    assert_eq!(
+        st["windows"]["call-records"]["next_from"],
+        ts(t0 - 2 * day),
+        "{st}"
+    );
+    assert!(
+        text.contains(&format!(
+            "call-records: pulled up to {}; the next run starts at {}",
+            ts(t0 + day),
+            ts(t0 - 2 * day)
+        )),
+        "{text}"
+    );
+    // Every listing request of the second run asked for days from its window only.
+    assert!(
+        g.log()
+            .iter()
+            .filter(|r| r.path == "/v1.0/communications/callRecords")
+            .all(|r| r.query.contains("startDateTime"))
+    );
+}
+
+#[test]
+fn recordings_resume_from_the_delta_link_and_start_over_when_it_expired() {
+    let g = StandIn::start();
+    let now = now_us();
+    let hour = 3_600_000_000i64;
+    {
+        let mut st = g.state.lock().unwrap();
+        st.recordings.insert(
+            "org-1".into(),
+            (0..3)
+                .map(|i| standin::recording(&format!("r1-{i}"), "org-1", now - (10 - i) * hour))
+                .collect(),
+        );
+        st.recordings.insert(
+            "org-2".into(),
+            vec![standin::recording("r2-0", "org-2", now - 5 * hour)],
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let orgs = write(
+        dir.path(),
+        "organizers.txt",
+        b"# who\norg-1\n\norg-2  # sales\n",
+    );
+    let orgs = orgs.display().to_string();
+    let args = [
+        "--kinds",
+        "recordings",
+        "--recordings-organizers",
+        &orgs,
+        "--days",
+        "2",
+    ];
+    let s = summary(&pull(&g, &lake, &args));
+    assert_eq!(s["pull"]["recordings"]["org-1"]["recordings"], 3, "{s}");
+    assert_eq!(s["pull"]["recordings"]["org-1"]["pages"], 2, "{s}");
+    assert_eq!(s["pull"]["recordings"]["org-2"]["recordings"], 1, "{s}");
+    assert_eq!(s["rejected"], 0);
+    assert_eq!(query(&lake, "SELECT count(*) FROM recordings"), [["4"]]);
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT organizer_user_id, round_complete FROM sync_state ORDER BY 1"
+        ),
+        [["org-1", "true"], ["org-2", "true"]]
+    );
+
+    // Two more recordings: the next run resumes from the delta link and reads only those.
+    {
+        let mut st = g.state.lock().unwrap();
+        let r = st.recordings.get_mut("org-1").unwrap();
+        r.push(standin::recording("r1-3", "org-1", now - hour));
+        r.push(standin::recording("r1-4", "org-1", now));
+    }
+    let fresh = |g: &StandIn| {
+        g.log()
+            .iter()
+            .filter(|r| r.path.starts_with("/v1.0/users/org-1/") && r.query.is_empty())
+            .count()
+    };
+    let s = summary(&pull(&g, &lake, &args));
+    assert_eq!(s["pull"]["recordings"]["org-1"]["recordings"], 2, "{s}");
+    assert_eq!(s["pull"]["recordings"]["org-1"]["restarted"], false);
+    assert_eq!(s["pull"]["recordings"]["org-2"]["recordings"], 0, "{s}");
+    assert_eq!(fresh(&g), 1, "one full round only");
+    assert!(g.log().iter().any(|r| r.query == "deltaToken=3"));
+    assert_eq!(query(&lake, "SELECT count(*) FROM recordings"), [["6"]]);
+
+    // The sync state expired (410 syncStateNotFound): a full round, no recording doubled.
+    g.state.lock().unwrap().delta_expired = true;
+    let s = summary(&pull(&g, &lake, &args));
+    assert_eq!(s["pull"]["recordings"]["org-1"]["restarted"], true, "{s}");
+    assert_eq!(s["pull"]["recordings"]["org-1"]["recordings"], 5, "{s}");
+    assert_eq!(fresh(&g), 2);
+    assert!(g.log().iter().any(|r| r.status == 410));
+    assert_eq!(query(&lake, "SELECT count(*) FROM recordings"), [["6"]]);
+    let (text, _) = status(&lake, &[]);
+    assert!(
+        text.contains("recordings of org-1: round complete"),
+        "{text}"
+    );
+
+    // Without the organizers file, recordings are refused with the reason.
+    let out = pull(&g, &lake, &["--kinds", "recordings"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--recordings-organizers"));
+}
+
+#[test]
+fn the_beta_logs_are_pulled_from_beta() {
+    let g = StandIn::start();
+    let now = now_us();
+    let t = cqlake_schema::calendar::format_timestamp_us;
+    {
+        let mut st = g.state.lock().unwrap();
+        st.sms = (0..3)
+            .map(|i| json!({"id": format!("sms{i}"), "smsId": format!("x{i}"), "userId": "u1",
+                "sentDateTime": t(now - (i + 1) * 3_600_000_000), "smsType": "outbound", "smsUnits": 1,
+                "sourceNumber": "+14255550100", "destinationNumber": "+14255550101",
+                "callCharge": 0.01, "currency": "USD"}))
+            .collect();
+        st.blocked_users = (0..2)
+            .map(|i| json!({"userId": format!("u{i}"), "userPrincipalName": format!("u{i}@contoso.com"),
+                "blockDateTime": t(now - 7_200_000_000), "blockReason": "fraud", "userBlockMode": "blocked"}))
+            .collect();
+        st.dialout = vec![
+            json!({"userId": "u1", "usageLocation": "US", "destinationContext": "Domestic", "currency": "USD",
+                "totalCalls": 3, "totalCallSeconds": 120, "totalCallCharge": 0.3}),
+            json!({"userId": "u2", "usageLocation": "DE", "destinationContext": "International", "currency": "EUR",
+                "totalCalls": 1, "totalCallSeconds": 60, "totalCallCharge": 0.2}),
+        ];
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let s = summary(&pull(
+        &g,
+        &lake,
+        &["--days", "2", "--kinds", "sms,blocked-users,dialout"],
+    ));
+    assert_eq!(s["pull"]["logs"]["getSmsLog"]["rows"], 3, "{s}");
+    assert_eq!(s["rejected"], 0, "{s}");
+    assert_eq!(query(&lake, "SELECT count(*) FROM sms_logs"), [["3"]]);
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM pstn_blocked_users"),
+        [["2"]]
+    );
+    assert_eq!(
+        query(&lake, "SELECT count(*) FROM pstn_dialout_report"),
+        [["2"]]
+    );
+    assert!(g.count("/beta/communications/callRecords/getSmsLog(") >= 1);
+    assert_eq!(g.count("/v1.0/communications/callRecords/getSmsLog("), 0);
 }
 
 /// The figures of a pull of 5,000 calls over five days from the stand-in with throttling on

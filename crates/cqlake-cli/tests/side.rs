@@ -197,7 +197,7 @@ fn pstn_direct_routing_sms_and_notifications_land_typed() {
         s["side_rows"],
         serde_json::json!({"recordings": 0, "sync_state": 0, "record_operations": 1, "pstn_calls": 2,
             "direct_routing_calls": 2, "sms_logs": 1, "pstn_blocked_users": 1, "pstn_dialout_report": 1,
-            "notifications": 1})
+            "notifications": 1, "pull_state": 0})
     );
     assert_eq!(
         query(
@@ -570,7 +570,7 @@ fn the_generated_side_samples_reproduce_byte_for_byte_and_convert_to_their_truth
         s["side_rows"],
         serde_json::json!({"recordings": 12, "sync_state": 1, "record_operations": 12, "pstn_calls": 12,
             "direct_routing_calls": 12, "sms_logs": 12, "pstn_blocked_users": 12,
-            "pstn_dialout_report": 12, "notifications": 15})
+            "pstn_dialout_report": 12, "notifications": 15, "pull_state": 0})
     );
     assert_eq!(
         query(

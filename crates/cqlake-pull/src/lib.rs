@@ -8,11 +8,15 @@
 //! - [`records`]: listing a window day by day, getting the records that are new or newer than
 //!   the lake's, whole (every next link followed), as one JSON document each;
 //! - [`logs`]: the PSTN-type logs, in pieces of 90 days, page by page;
+//! - [`recordings`]: the recordings delta query of each organizer, resumed where it stopped;
+//! - [`state`]: what a pull remembers between runs (windows, records not ready yet, runs), as
+//!   the rows of the lake's `pull_state` table;
 //! - [`cloud`]: the national clouds.
 //!
-//! The crate knows nothing of the lake: the caller says what the lake holds ([`records::Known`])
-//! and takes the documents ([`records::Sink`]), which go through the same pipeline as
-//! `cqlake convert`'s files. Secrets are [`Secret`]s, which never print.
+//! The crate does not read or write the lake: the caller says what the lake holds
+//! ([`records::Known`], [`state::PullState`]) and takes the documents ([`records::Sink`]),
+//! which go through the same pipeline as `cqlake convert`'s files. Secrets are [`Secret`]s,
+//! which never print.
 #![deny(missing_docs)]
 
 pub mod auth;
@@ -20,8 +24,10 @@ pub mod client;
 pub mod cloud;
 mod error;
 pub mod logs;
+pub mod recordings;
 pub mod records;
 mod secret;
+pub mod state;
 
 pub use error::{Error, Result};
 pub use secret::Secret;

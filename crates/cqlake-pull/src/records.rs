@@ -71,10 +71,16 @@ pub enum Event<'a> {
     Listed {
         /// The day's start (µs).
         from_us: i64,
+        /// Which day of the window (1-based).
+        day: usize,
+        /// Days in the window.
+        days: usize,
         /// Records listed.
         listed: usize,
         /// Of those, new or newer than the lake's.
         to_fetch: usize,
+        /// Listing pages read.
+        pages: u64,
     },
     /// A record was got whole.
     Fetched {
@@ -84,10 +90,8 @@ pub enum Event<'a> {
     /// A listed record answered 404: not ready yet (Graph publishes a record up to 150 minutes
     /// after its call, and lists it before); fetched again next time.
     Pending {
-        /// Its id.
-        id: &'a str,
-        /// Its `startDateTime` in µs, as listed.
-        start_us: Option<i64>,
+        /// The record as listed.
+        listed: &'a Listed,
     },
 }
 
@@ -102,6 +106,8 @@ pub struct RecordStats {
     pub unchanged: u64,
     /// Records that answered 404 (not ready yet).
     pub pending: u64,
+    /// Records pending from an earlier run, outside the window, asked for by id.
+    pub retried: u64,
     /// Listing pages read.
     pub list_pages: u64,
     /// Session and participant pages followed.
@@ -109,22 +115,26 @@ pub struct RecordStats {
 }
 
 /// Lists the call records that started in `[from_us, to_us)`, day by day, gets those newer than
-/// `known` has (up to `concurrency` at a time) and hands each, whole, to `sink`.
+/// `known` has (up to `concurrency` at a time) and hands each, whole, to `sink`; then gets
+/// each of `again` (records that answered 404 on an earlier run) that the window did not list.
 pub async fn pull_records(
     client: &GraphClient,
-    from_us: i64,
-    to_us: i64,
+    (from_us, to_us): (i64, i64),
     known: &dyn Known,
+    again: &[Listed],
     concurrency: usize,
     sink: &mut (dyn Sink + Send),
 ) -> Result<RecordStats> {
     let mut stats = RecordStats::default();
-    for (from, to) in days(from_us, to_us) {
+    let mut seen = std::collections::HashSet::new();
+    let days = days(from_us, to_us);
+    for (day, &(from, to)) in days.iter().enumerate() {
         let (listed, raws, pages) = list(client, from, to).await?;
         sink.raw(&raws)?;
         stats.list_pages += pages;
         let listed_n = listed.len();
         stats.listed += listed_n as u64;
+        seen.extend(listed.iter().map(|l| l.id.clone()));
         let wanted: Vec<Listed> = listed
             .into_iter()
             .filter(|l| known.key(&l.id).is_none_or(|k| l.key > k))
@@ -132,34 +142,55 @@ pub async fn pull_records(
         stats.unchanged += (listed_n - wanted.len()) as u64;
         sink.event(Event::Listed {
             from_us: from,
+            day: day + 1,
+            days: days.len(),
             listed: listed_n,
             to_fetch: wanted.len(),
+            pages,
         });
-        let mut fetches = futures::stream::iter(wanted.into_iter().map(|l| async move {
-            let got = fetch(client, &l.id).await;
-            (l, got)
-        }))
-        .buffer_unordered(concurrency.max(1));
-        while let Some((l, got)) = fetches.next().await {
-            match got? {
-                Some(f) => {
-                    stats.next_pages += f.next_pages;
-                    sink.raw(&f.raw)?;
-                    sink.record(&l.id, f.json)?;
-                    stats.fetched += 1;
-                    sink.event(Event::Fetched { id: &l.id });
-                }
-                None => {
-                    stats.pending += 1;
-                    sink.event(Event::Pending {
-                        id: &l.id,
-                        start_us: l.start_us,
-                    });
-                }
+        fetch_all(client, wanted, concurrency, sink, &mut stats).await?;
+    }
+    // Pending records the window did not list (they started before it): asked for by id.
+    let again: Vec<Listed> = again
+        .iter()
+        .filter(|l| !seen.contains(&l.id))
+        .filter(|l| known.key(&l.id).is_none_or(|k| l.key > k))
+        .cloned()
+        .collect();
+    stats.retried = again.len() as u64;
+    fetch_all(client, again, concurrency, sink, &mut stats).await?;
+    Ok(stats)
+}
+
+/// Gets each of `wanted` (up to `concurrency` at a time) and hands it to `sink`.
+async fn fetch_all(
+    client: &GraphClient,
+    wanted: Vec<Listed>,
+    concurrency: usize,
+    sink: &mut (dyn Sink + Send),
+    stats: &mut RecordStats,
+) -> Result<()> {
+    let mut fetches = futures::stream::iter(wanted.into_iter().map(|l| async move {
+        let got = fetch(client, &l.id).await;
+        (l, got)
+    }))
+    .buffer_unordered(concurrency.max(1));
+    while let Some((l, got)) = fetches.next().await {
+        match got? {
+            Some(f) => {
+                stats.next_pages += f.next_pages;
+                sink.raw(&f.raw)?;
+                sink.record(&l.id, f.json)?;
+                stats.fetched += 1;
+                sink.event(Event::Fetched { id: &l.id });
+            }
+            None => {
+                stats.pending += 1;
+                sink.event(Event::Pending { listed: &l });
             }
         }
     }
-    Ok(stats)
+    Ok(())
 }
 
 /// `[from, to)` cut at every UTC midnight.

@@ -127,9 +127,9 @@ fn a_listing_is_paged_and_compared_with_the_lake() {
     let stats = rt
         .block_on(records::pull_records(
             &c,
-            start - 3_600_000_000,
-            now_us(),
+            (start - 3_600_000_000, now_us()),
             &known,
+            &[],
             4,
             &mut sink,
         ))

@@ -142,10 +142,8 @@ fn write_to<W: Write + Send>(rows: &Rows, format: Format, out: &mut W) -> Result
             for b in &batches {
                 w.write(b)?;
             }
+            // An empty result is `[]` (the writer writes both brackets even with no batch).
             w.finish()?;
-            if batches.is_empty() {
-                write!(out, "[]")?;
-            }
             writeln!(out)?;
         }
         Format::Ndjson => {
@@ -257,6 +255,20 @@ mod tests {
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
+        }
+    }
+
+    #[test]
+    fn no_rows_are_an_empty_json_array() {
+        let rows = nested();
+        for batches in [vec![], vec![rows.batches[0].slice(0, 0)]] {
+            let empty = Rows {
+                schema: rows.schema.clone(),
+                batches,
+            };
+            let mut out = Vec::new();
+            write(&empty, Format::Json, &mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), "[]\n");
         }
     }
 

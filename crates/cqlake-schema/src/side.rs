@@ -34,6 +34,9 @@ pub enum SideTable {
     PstnDialoutReport,
     /// One row per change notification of a `/communications/callRecords` subscription.
     Notifications,
+    /// `cqlake pull`'s state: its runs, the window each kind of data is pulled up to, and the
+    /// call records not ready yet.
+    PullState,
 }
 
 /// How a side table decides between two rows with the same key.
@@ -52,7 +55,7 @@ pub enum Merge {
 
 impl SideTable {
     /// Every side table.
-    pub const ALL: [SideTable; 9] = [
+    pub const ALL: [SideTable; 10] = [
         SideTable::Recordings,
         SideTable::SyncState,
         SideTable::RecordOperations,
@@ -62,6 +65,7 @@ impl SideTable {
         SideTable::PstnBlockedUsers,
         SideTable::PstnDialoutReport,
         SideTable::Notifications,
+        SideTable::PullState,
     ];
 
     /// The table's name in the lake.
@@ -76,6 +80,7 @@ impl SideTable {
             SideTable::PstnBlockedUsers => "pstn_blocked_users",
             SideTable::PstnDialoutReport => "pstn_dialout_report",
             SideTable::Notifications => "notifications",
+            SideTable::PullState => "pull_state",
         }
     }
 
@@ -129,13 +134,16 @@ impl SideTable {
             SideTable::Notifications => {
                 "one row per change notification of a `/communications/callRecords` subscription (ids only); the `clientState` secret is never stored"
             }
+            SideTable::PullState => {
+                "`cqlake pull`'s state, written by pull only: one `run` row per run, one `window` row per kind of data (how far it is pulled), one `record` row per call record that answered 404 (pending, later fetched or given up)"
+            }
         }
     }
 
     fn group(self) -> Option<&'static Group> {
         Some(match self {
             SideTable::Recordings => &graph::CALL_RECORDING,
-            SideTable::SyncState => return None,
+            SideTable::SyncState | SideTable::PullState => return None,
             SideTable::RecordOperations => &graph::RECORD_OPERATION,
             SideTable::PstnCalls => &graph::PSTN_CALL_LOG_ROW,
             SideTable::DirectRoutingCalls => &graph::DIRECT_ROUTING_LOG_ROW,
@@ -236,6 +244,99 @@ impl SideTable {
                     "whether a recordingAccessToken was present (and left out)",
                 ),
             ],
+            SideTable::PullState => &[
+                (
+                    "key",
+                    Str,
+                    false,
+                    "a `record` row: the call id; a `window` row: the kind (`call-records`, `pstn`, …); a `run` row: when the run started",
+                ),
+                ("kind", Str, false, "`run`, `window` or `record`"),
+                (
+                    "status",
+                    Str,
+                    true,
+                    "`record`: `pending` (answered 404), `fetched` (got on a later run), `given_up` (past Graph's 30 days, never got); `run`: `complete` or `failed`",
+                ),
+                (
+                    "call_start",
+                    Timestamp,
+                    true,
+                    "`record`: the call's startDateTime as listed",
+                ),
+                ("version", Int64, true, "`record`: the version listed"),
+                (
+                    "last_modified",
+                    Timestamp,
+                    true,
+                    "`record`: the lastModifiedDateTime listed",
+                ),
+                (
+                    "first_seen",
+                    Timestamp,
+                    true,
+                    "`record`: when it first answered 404",
+                ),
+                (
+                    "last_attempt",
+                    Timestamp,
+                    true,
+                    "`record`: when it was last asked for; `run`: when the run ended",
+                ),
+                (
+                    "attempts",
+                    Int64,
+                    true,
+                    "`record`: how many runs asked for it",
+                ),
+                (
+                    "window_from",
+                    Timestamp,
+                    true,
+                    "`run`, `window`: the start of the window pulled",
+                ),
+                (
+                    "window_to",
+                    Timestamp,
+                    true,
+                    "`run`: the end of the window pulled; `window`: the latest end pulled completely (the next run starts 3 days before it)",
+                ),
+                ("listed", Int64, true, "`run`: call records listed"),
+                (
+                    "fetched",
+                    Int64,
+                    true,
+                    "`run`: call records got (new, newer, or pending before)",
+                ),
+                (
+                    "unchanged",
+                    Int64,
+                    true,
+                    "`run`: call records listed with the version the lake holds",
+                ),
+                (
+                    "pending",
+                    Int64,
+                    true,
+                    "`run`: call records that answered 404",
+                ),
+                ("given_up", Int64, true, "`run`: pending records given up"),
+                (
+                    "log_rows",
+                    Int64,
+                    true,
+                    "`run`: rows of the PSTN-type logs read",
+                ),
+                ("recordings", Int64, true, "`run`: recordings read"),
+                ("requests", Int64, true, "`run`: Graph requests"),
+                ("throttled", Int64, true, "`run`: answers 429"),
+                (
+                    "error",
+                    Str,
+                    true,
+                    "`run`: why a failed run stopped (never a secret)",
+                ),
+            ],
             SideTable::Notifications => &[
                 (
                     "call_id",
@@ -258,6 +359,7 @@ impl SideTable {
     fn key_names(self) -> &'static [&'static str] {
         match self {
             SideTable::SyncState => &["query"],
+            SideTable::PullState => &["key", "kind"],
             SideTable::PstnBlockedUsers => &["user_id", "block_date_time", "user_block_mode"],
             SideTable::PstnDialoutReport => &[
                 "user_id",

@@ -65,6 +65,17 @@ pub struct State {
     /// `startDateTime`-like field the window filters on).
     pub pstn: Vec<Value>,
     pub direct_routing: Vec<Value>,
+    /// Rows of the beta logs `getSmsLog`, `getPstnBlockedUsersLog` and
+    /// `getPstnOnlineMeetingDialoutReport` (filtered on `sentDateTime` / `blockDateTime`; the
+    /// dial-out report's rows have no time and are all served).
+    pub sms: Vec<Value>,
+    pub blocked_users: Vec<Value>,
+    pub dialout: Vec<Value>,
+    /// Recordings by organizer, in the order they were made: a delta round serves those from
+    /// its token on, two a page.
+    pub recordings: BTreeMap<String, Vec<Value>>,
+    /// Delta tokens answer `410 Gone` (`syncStateNotFound`): the sync state expired.
+    pub delta_expired: bool,
     /// Requests so far.
     pub log: Vec<Seen>,
     graph_requests: u64,
@@ -267,8 +278,9 @@ fn handle(
     if path == "/v1.0/communications/callRecords" {
         return list(st, &base, &params);
     }
-    for (name, rows, row_type, next_key) in [
+    for (version, name, rows, row_type, next_key) in [
         (
+            "v1.0",
             "getPstnCalls",
             &st.pstn,
             "pstnCallLogRow",
@@ -276,18 +288,39 @@ fn handle(
         ),
         // This function spells its next link `@odata.NextLink` (so does Graph, at times).
         (
+            "v1.0",
             "getDirectRoutingCalls",
             &st.direct_routing,
             "directRoutingLogRow",
             "@odata.NextLink",
         ),
+        ("beta", "getSmsLog", &st.sms, "smsLogRow", "@odata.nextLink"),
+        (
+            "beta",
+            "getPstnBlockedUsersLog",
+            &st.blocked_users,
+            "pstnBlockedUsersLogRow",
+            "@odata.nextLink",
+        ),
+        (
+            "beta",
+            "getPstnOnlineMeetingDialoutReport",
+            &st.dialout,
+            "pstnOnlineMeetingDialoutReport",
+            "@odata.nextLink",
+        ),
     ] {
         if let Some(args) = path
-            .strip_prefix(&format!("/v1.0/communications/callRecords/{name}("))
+            .strip_prefix(&format!("/{version}/communications/callRecords/{name}("))
             .and_then(|a| a.strip_suffix(')'))
         {
-            return log_page(&base, name, args, rows, row_type, next_key, &params);
+            return log_page(
+                &base, version, name, args, rows, row_type, next_key, &params,
+            );
         }
+    }
+    if let Some(rest) = path.strip_prefix("/v1.0/users/") {
+        return recordings_page(st, &base, path, rest, &params);
     }
     if let Some(rest) = path.strip_prefix("/v1.0/communications/callRecords(") {
         // `callRecords('ID')/sessions` or `/participants_v2` pages.
@@ -316,6 +349,14 @@ fn handle(
         let Some(rec) = st.records.get(id) else {
             return graph_error(404, "NotFound", "The requested resource does not exist.");
         };
+        // Graph keeps 30 days: older records are gone.
+        let start = cqlake_schema::calendar::parse_timestamp_us(
+            rec["startDateTime"].as_str().unwrap_or(""),
+        )
+        .unwrap_or(0);
+        if start < now_us() - 30 * 86_400_000_000 {
+            return graph_error(404, "NotFound", "The requested resource does not exist.");
+        }
         let expand = params.get("$expand").cloned().unwrap_or_default();
         let mut out = rec.clone();
         let o = out.as_object_mut().unwrap();
@@ -378,8 +419,10 @@ fn page_of(
 
 const LOG_PAGE: usize = 1_000;
 
+#[allow(clippy::too_many_arguments)]
 fn log_page(
     base: &str,
+    version: &str,
     name: &str,
     args: &str,
     rows: &[Value],
@@ -402,13 +445,16 @@ fn log_page(
     if to - from > 90 * 86_400_000_000 {
         return graph_error(406, "NotAcceptable", "The date range is more than 90 days.");
     }
+    // The row's time; a row without one (the dial-out report's) is always served.
     let ts = |r: &Value| {
-        cqlake_schema::calendar::parse_timestamp_us(r["startDateTime"].as_str().unwrap_or(""))
-            .unwrap_or(0)
+        ["startDateTime", "sentDateTime", "blockDateTime"]
+            .iter()
+            .find_map(|k| r[*k].as_str())
+            .and_then(cqlake_schema::calendar::parse_timestamp_us)
     };
     let matching: Vec<&Value> = rows
         .iter()
-        .filter(|r| ts(r) >= from && ts(r) <= to)
+        .filter(|r| ts(r).is_none_or(|t| t >= from && t <= to))
         .collect();
     let skip: usize = params
         .get("$skip")
@@ -416,16 +462,80 @@ fn log_page(
         .unwrap_or(0);
     let end = (skip + LOG_PAGE).min(matching.len());
     let mut page = json!({
-        "@odata.context": format!("{base}/v1.0/$metadata#Collection(microsoft.graph.callRecords.{row_type})"),
+        "@odata.context": format!("{base}/{version}/$metadata#Collection(microsoft.graph.callRecords.{row_type})"),
         "@odata.count": end - skip.min(end),
         "value": matching[skip.min(matching.len())..end],
     });
     if end < matching.len() {
         page[next_key] = json!(format!(
-            "{base}/v1.0/communications/callRecords/{name}({args})?$skip={end}"
+            "{base}/{version}/communications/callRecords/{name}({args})?$skip={end}"
         ));
     }
     reply(200, page)
+}
+
+const RECORDINGS_PAGE: usize = 2;
+
+/// A page of `/users/{org}/onlineMeetings/getAllRecordings(meetingOrganizerUserId='{org}',
+/// startDateTime=…)/delta`: a round starts at the delta token's position (0 without one), two
+/// recordings a page, `skipToken` within a round, a `deltaToken` at its end.
+fn recordings_page(
+    st: &State,
+    base: &str,
+    path: &str,
+    rest: &str,
+    params: &HashMap<String, String>,
+) -> Reply {
+    let Some((org, call)) = rest.split_once("/onlineMeetings/getAllRecordings(") else {
+        return graph_error(404, "NotFound", "no such path");
+    };
+    if !call.ends_with(")/delta")
+        || !call.contains(&format!("meetingOrganizerUserId='{org}'"))
+        || !call.contains("startDateTime=")
+    {
+        return graph_error(
+            400,
+            "BadRequest",
+            "getAllRecordings(meetingOrganizerUserId, startDateTime)/delta",
+        );
+    }
+    let all = st.recordings.get(org).cloned().unwrap_or_default();
+    let at: usize = if let Some(d) = params.get("deltaToken") {
+        if st.delta_expired {
+            return graph_error(410, "syncStateNotFound", "The sync state has expired.");
+        }
+        d.parse().unwrap_or(0)
+    } else {
+        params
+            .get("skipToken")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    let end = (at + RECORDINGS_PAGE).min(all.len());
+    let mut page = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(callRecording)",
+        "value": all[at.min(all.len())..end],
+    });
+    if end < all.len() {
+        page["@odata.nextLink"] = json!(format!("{base}{path}?skipToken={end}"));
+    } else {
+        page["@odata.deltaLink"] = json!(format!("{base}{path}?deltaToken={}", all.len()));
+    }
+    reply(200, page)
+}
+
+/// A recording `id` of a meeting organized by `org`, made at `at_us`.
+pub fn recording(id: &str, org: &str, at_us: i64) -> Value {
+    let t = cqlake_schema::calendar::format_timestamp_us;
+    json!({
+        "@odata.type": "#microsoft.graph.callRecording", "id": id, "meetingId": format!("m-{id}"),
+        "callId": format!("c-{id}"), "contentCorrelationId": format!("cc-{id}"),
+        "createdDateTime": t(at_us), "endDateTime": t(at_us + 600_000_000),
+        "recordingContentUrl": format!("https://graph.microsoft.com/v1.0/users/{org}/onlineMeetings/m-{id}/recordings/{id}/content"),
+        "meetingOrganizer": {"application": null, "device": null,
+            "user": {"@odata.type": "#microsoft.graph.teamworkUserIdentity", "id": org, "displayName": null,
+                "userIdentityType": "aadUser", "tenantId": "a1d286db-6149-4b3d-95ad-23c9e1bf6853"}}
+    })
 }
 
 /// A PSTN call log row of user `user` at `start_us`.
