@@ -10,3 +10,5 @@ export CQLAKE_PYTHON="$venv/bin/python"
 # The crash tests need the lake's crash points, which only this feature compiles in.
 cargo test --workspace --all-targets --features cqlake-cli/crash-points "$@"
 cargo test --workspace --doc --features cqlake-cli/crash-points
+# `cqlake serve` in a real browser (headless chromium), with the binary built above.
+bash tests/browser/run.sh

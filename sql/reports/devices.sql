@@ -15,4 +15,4 @@ SELECT 'render', rx_render_device, CAST(NULL AS VARCHAR), count(*),
 FROM stream_sides
 WHERE media_kind = 'audio' AND classification <> 'unclassified'
 GROUP BY 1, 2, 3
-ORDER BY role, poor_rate DESC, streams DESC, device
+ORDER BY role, poor_rate DESC, streams DESC, device, driver NULLS FIRST

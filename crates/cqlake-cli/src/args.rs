@@ -55,6 +55,12 @@ pub enum Command {
     Sql(SqlArgs),
     /// Run a built-in quality report (or a .sql file) over the lake.
     Report(ReportArgs),
+    /// Serve the lake's dashboards in the browser, with a JSON API under them (read-only; each
+    /// request reads the last finished convert or pull).
+    ///
+    /// Listens on 127.0.0.1 unless --bind says otherwise; any other address needs the password
+    /// in CQLAKE_SERVE_PASSWORD (HTTP basic, user cqlake). Stop it with Ctrl-C.
+    Serve(ServeArgs),
     /// Compact the lake: rewrite each date's data files into few files of large row groups
     /// (run it after converts; queries read far fewer column chunks).
     Optimize(OptimizeArgs),
@@ -137,6 +143,30 @@ pub struct ReportArgs {
     pub to: Option<Date>,
     #[command(flatten)]
     pub common: QueryArgs,
+}
+
+/// `cqlake serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The lake directory.
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// The port (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on: 127.0.0.1 (this machine only) unless told otherwise; any other
+    /// needs CQLAKE_SERVE_PASSWORD.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The rule set of requests that name none: cqd-classic, cqd-2020, cqd-2021 or cqd-current.
+    #[arg(long, default_value = "cqd-classic")]
+    pub rules: String,
+    /// CQD's building file (for the buildings report).
+    #[arg(long)]
+    pub buildings: Option<PathBuf>,
+    /// Query threads (default: all CPUs).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `cqlake optimize`.
@@ -445,6 +475,12 @@ pub struct GenArgs {
     /// How many distinct calls (default 1000).
     #[arg(long, conflicts_with = "size")]
     pub calls: Option<u64>,
+    /// The first UTC day calls start on (default 2024-05-01).
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<Date>,
+    /// Over how many days the calls start (default 30).
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
     /// Generate until this much uncompressed JSON is written: `500MB`, `1GB`, `2GiB`, bytes.
     #[arg(long)]
     pub size: Option<ByteSize>,

@@ -55,6 +55,15 @@ fn resolve(a: GenArgs) -> anyhow::Result<GenSettings> {
     if let Some(n) = a.calls {
         g = g.with_calls(n);
     }
+    if a.start.is_some() || a.days.is_some() {
+        let start = a.start.map_or(cqlake_gen::DEFAULT_START_UNIX_SECONDS, |d| {
+            i64::from(d.days) * 86_400
+        });
+        g = g.with_window(
+            cqlake_gen::model::Timestamp::from_unix_seconds(start),
+            a.days.unwrap_or(cqlake_gen::DEFAULT_DAYS),
+        );
+    }
     if let Some(s) = a.size {
         g = g.with_target_bytes(s.0);
     }

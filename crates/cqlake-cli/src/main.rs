@@ -10,6 +10,7 @@ mod convert;
 mod r#gen;
 mod maintain;
 mod pull;
+mod serve;
 mod session;
 mod shell;
 mod sql;
@@ -102,6 +103,7 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Sql(a) if a.query.is_none() => shell::run(&a.common),
         args::Command::Sql(a) => sql::run(a),
         args::Command::Report(a) => sql::report(a),
+        args::Command::Serve(a) => serve::run(a),
         args::Command::Optimize(a) => maintain::optimize(a),
         args::Command::Vacuum(a) => maintain::vacuum(a),
         args::Command::Schema(a) => {

@@ -376,3 +376,30 @@ fn gen_sample_data_reproduces_and_converts_to_the_documented_counts() {
         .collect();
     assert_eq!(lake_rows(&lake), want);
 }
+
+#[test]
+fn gen_spreads_calls_over_the_window_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calls.ndjson");
+    generate(
+        &["--calls", "200", "--start", "2026-06-01", "--days", "61"],
+        &out,
+    );
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&out], &lake).0, 0);
+    let rows = query(
+        &lake,
+        "SELECT CAST(min(call_start_date) AS VARCHAR), CAST(max(call_start_date) AS VARCHAR), \
+         count(DISTINCT date_trunc('month', call_start_date)) FROM calls",
+    );
+    let (first, last, months) = (&rows[0][0], &rows[0][1], &rows[0][2]);
+    assert!(
+        first.as_str() >= "2026-06-01" && first.as_str() <= "2026-06-10",
+        "{first}"
+    );
+    assert!(
+        last.as_str() >= "2026-07-20" && last.as_str() <= "2026-07-31",
+        "{last}"
+    );
+    assert_eq!(months, "2");
+}

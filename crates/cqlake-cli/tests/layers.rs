@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cqlake-lake", &["cqlake-schema"]),
     ("cqlake-query", &["cqlake-schema", "cqlake-lake"]),
     ("cqlake-pull", &["cqlake-schema"]),
+    ("cqlake-server", &["cqlake-schema", "cqlake-query"]),
     (
         "cqlake-cli",
         &[
@@ -23,6 +24,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cqlake-lake",
             "cqlake-query",
             "cqlake-pull",
+            "cqlake-server",
         ],
     ),
     (

@@ -14,6 +14,7 @@ mod maintain;
 mod pages;
 mod pull;
 mod roundtrip;
+mod serve;
 mod shell;
 mod side;
 mod sql;

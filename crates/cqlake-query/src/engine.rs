@@ -20,6 +20,7 @@ pub struct EngineOptions {
     memory_limit: Option<usize>,
     rules: RuleSet,
     dates: (Option<String>, Option<String>),
+    call_filter: Option<String>,
     buildings: Option<std::path::PathBuf>,
 }
 
@@ -30,6 +31,7 @@ impl Default for EngineOptions {
             memory_limit: None,
             rules: RuleSet::default(),
             dates: (None, None),
+            call_filter: None,
             buildings: None,
         }
     }
@@ -52,6 +54,15 @@ impl EngineOptions {
     /// either may be open): every table and view sees only their rows.
     pub fn with_dates(mut self, from: Option<String>, to: Option<String>) -> Self {
         self.dates = (from, to);
+        self
+    }
+
+    /// Only the rows of calls that pass `predicate`: a SQL condition on `call_id` and
+    /// `call_start_date` (the columns every call table has; a subquery may read the unfiltered
+    /// tables as `lake_calls`, `lake_participants`, …), applied to every call table like the
+    /// dates. The caller quotes its literals. Default: every call.
+    pub fn with_call_filter(mut self, predicate: impl Into<String>) -> Self {
+        self.call_filter = Some(predicate.into());
         self
     }
 
@@ -130,12 +141,17 @@ impl Engine {
                 window.push(format!("{PARTITION_COLUMN} {op} DATE '{d}'"));
             }
         }
+        if let Some(p) = &options.call_filter {
+            window.push(format!("({p})"));
+        }
         if !window.is_empty() {
+            // Every table under its raw name first: a filter's subquery may read any of them.
             for t in cqlake_schema::TableId::ALL.map(|t| t.name()) {
                 let provider = ctx.deregister_table(t)?.expect("registered above");
-                let raw = format!("lake_{t}");
-                ctx.register_table(raw.as_str(), provider)?;
-                let sql = format!("SELECT * FROM {raw} WHERE {}", window.join(" AND "));
+                ctx.register_table(format!("lake_{t}").as_str(), provider)?;
+            }
+            for t in cqlake_schema::TableId::ALL.map(|t| t.name()) {
+                let sql = format!("SELECT * FROM lake_{t} WHERE {}", window.join(" AND "));
                 ctx.register_table(t, view(&ctx, &sql).await?)?;
             }
         }

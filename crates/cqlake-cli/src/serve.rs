@@ -1,0 +1,64 @@
+//! `cqlake serve`: settings → [`cqlake_server::Server`] → serve until Ctrl-C.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use cqlake_query::RuleSet;
+use cqlake_server::{Password, Server, ServerOptions};
+
+use crate::args::ServeArgs;
+
+/// The environment variable holding the password.
+const PASSWORD_VAR: &str = "CQLAKE_SERVE_PASSWORD";
+
+pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let rules = RuleSet::from_name(&a.rules).with_context(|| {
+        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
+        format!(
+            "--rules {:?}: not a rule set ({})",
+            a.rules,
+            names.join(", ")
+        )
+    })?;
+    let mut options = ServerOptions::new(&a.lake)
+        .with_bind(a.bind)
+        .with_port(a.port)
+        .with_rules(rules);
+    if let Some(b) = &a.buildings {
+        options = options.with_buildings(b);
+    }
+    if let Some(n) = a.threads {
+        options = options.with_threads(n);
+    }
+    let password = std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty());
+    let protected = password.is_some();
+    if let Some(p) = password {
+        options = options.with_password(Password::new(p));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let server = rt.block_on(Server::bind(options))?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "cqlake serve: {} (lake {}, rules {}; read-only; Ctrl-C stops)",
+            server.url(),
+            a.lake.display(),
+            rules.name()
+        )?;
+        if protected {
+            writeln!(
+                out,
+                "requests need user cqlake and the password in {PASSWORD_VAR}"
+            )?;
+        }
+        out.flush()?;
+    }
+    rt.block_on(server.serve(async {
+        let _ = tokio::signal::ctrl_c().await;
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,335 @@
+//! `cqlake serve`'s API from outside: a report's rows equal `cqlake report NAME --format json`
+//! byte for byte; the quality view's daily rows equal the `daily` report's; errors are JSON with
+//! a status; a convert that ends while it runs is seen by the next request; binding beyond
+//! loopback needs the password, which is never printed. (The page itself is tested in a real
+//! browser by `tests/browser/`.)
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::common::{convert, cqlake, sample};
+
+/// A running `cqlake serve`, killed when dropped.
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(lake: &Path, extra: &[&str], password: Option<&str>) -> Serve {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cqlake"));
+    cmd.args([
+        "serve",
+        "--lake",
+        &lake.display().to_string(),
+        "--port",
+        "0",
+    ])
+    .args(extra)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .env_remove("CQLAKE_SERVE_PASSWORD");
+    if let Some(p) = password {
+        cmd.env("CQLAKE_SERVE_PASSWORD", p);
+    }
+    let mut child = cmd.spawn().expect("cqlake serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    Serve { child, url }
+}
+
+/// GETs `url` (with `auth` as basic credentials): status, headers, body.
+fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut r = reqwest::Client::new().get(url);
+        if let Some((u, p)) = auth {
+            r = r.basic_auth(u, Some(p));
+        }
+        let a = r.send().await.unwrap();
+        let status = a.status().as_u16();
+        let headers = a.headers().clone();
+        (status, headers, a.bytes().await.unwrap().to_vec())
+    })
+}
+
+fn json(url: &str) -> Value {
+    let (status, _, body) = get(url, None);
+    assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn sample_lake(dir: &Path) -> std::path::PathBuf {
+    let lake = dir.join("lake");
+    let inputs = [sample("generated"), sample("graph-docs"), sample("logs")];
+    let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
+    assert_eq!(convert(&inputs, &lake).0, 0);
+    lake
+}
+
+#[test]
+fn every_report_answers_what_the_cli_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample_lake(dir.path());
+    let buildings =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql/tests/sample-buildings.csv");
+    let b = buildings.display().to_string();
+    let s = serve(&lake, &["--buildings", &b, "--rules", "cqd-2021"], None);
+    let listed = json(&format!("{}/api/reports", s.url));
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    let cli = String::from_utf8(cqlake(&["report", "--list"]).stdout).unwrap();
+    let cli_names: Vec<&str> = cli
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, cli_names);
+    assert!(
+        listed[0]["description"].as_str().unwrap().len() > 20,
+        "{listed}"
+    );
+    let l = lake.display().to_string();
+    for name in &names {
+        for (query, args) in [
+            ("", vec!["--rules", "cqd-2021"]),
+            (
+                "?from=2024-05-02&to=2024-05-20&rules=cqd-classic",
+                vec![
+                    "--from",
+                    "2024-05-02",
+                    "--to",
+                    "2024-05-20",
+                    "--rules",
+                    "cqd-classic",
+                ],
+            ),
+        ] {
+            let (status, headers, body) =
+                get(&format!("{}/api/reports/{name}{query}", s.url), None);
+            assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&body));
+            assert_eq!(headers["content-type"], "application/json");
+            let mut cli_args = vec![
+                "report",
+                name,
+                "--lake",
+                &l,
+                "--format",
+                "json",
+                "--buildings",
+                &b,
+            ];
+            cli_args.extend(args);
+            let out = cqlake(&cli_args);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&body),
+                String::from_utf8_lossy(&out.stdout),
+                "{name}{query}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_quality_view_by_day_is_the_daily_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample_lake(dir.path());
+    let s = serve(&lake, &[], None);
+    let view = json(&format!("{}/api/views/quality?grain=day", s.url));
+    assert_eq!(
+        view["columns"],
+        serde_json::json!([
+            "period",
+            "media_kind",
+            "good",
+            "poor",
+            "unclassified",
+            "poor_rate"
+        ])
+    );
+    assert!(view["sql"].as_str().unwrap().contains("stream_quality"));
+    assert_eq!(view["filters"], "all calls, rules cqd-classic");
+    let daily = json(&format!("{}/api/reports/daily", s.url));
+    let mut from_view: Vec<Value> = view["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| ["audio", "video", "vbss"].contains(&r["media_kind"].as_str().unwrap()))
+        .map(|r| {
+            serde_json::json!([
+                r["period"],
+                r["media_kind"],
+                r["good"],
+                r["poor"],
+                r["unclassified"],
+                r["poor_rate"]
+            ])
+        })
+        .collect();
+    let mut from_report: Vec<Value> = daily
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            serde_json::json!([
+                r["day"],
+                r["media_kind"],
+                r["good"],
+                r["poor"],
+                r["unclassified"],
+                r["poor_rate"]
+            ])
+        })
+        .collect();
+    from_view.sort_by_key(|v| v.to_string());
+    from_report.sort_by_key(|v| v.to_string());
+    assert!(!from_view.is_empty());
+    assert_eq!(from_view, from_report);
+    // A media kind and a call narrow the rows; the filters are said in words.
+    let audio = json(&format!("{}/api/views/quality?kind=audio&grain=day", s.url));
+    assert!(
+        audio["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["media_kind"] == "audio")
+    );
+    assert_eq!(
+        audio["filters"],
+        "all calls, audio streams, rules cqd-classic"
+    );
+    let views = json(&format!("{}/api/views", s.url));
+    assert_eq!(views[0]["name"], "quality");
+}
+
+#[test]
+fn errors_are_json_with_their_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample_lake(dir.path());
+    let s = serve(&lake, &[], None);
+    for (path, status, says) in [
+        ("/api/reports/nope", 404, "no such report"),
+        ("/api/views/nope", 404, "no such view"),
+        ("/api/nothing", 404, "no such endpoint"),
+        ("/api/reports/summary?from=2024-02-30", 400, "not a date"),
+        ("/api/reports/summary?kind=audio", 400, "unknown parameter"),
+        ("/api/views/quality?grain=week", 400, "day or month"),
+        (
+            "/api/views/quality?call=x'%20OR%20'1'='1",
+            400,
+            "not a call id",
+        ),
+        ("/api/reports/buildings", 400, "--buildings"),
+        ("/assets/nope.js", 404, "no such file"),
+    ] {
+        let (got, headers, body) = get(&format!("{}{path}", s.url), None);
+        assert_eq!(got, status, "{path}");
+        assert_eq!(headers["content-type"], "application/json", "{path}");
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["status"], status);
+        assert!(v["error"].as_str().unwrap().contains(says), "{path}: {v}");
+    }
+    // The page and its assets come from the server itself.
+    let (status, headers, body) = get(&format!("{}/quality?from=2024-05-01", s.url), None);
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("/assets/echarts.min.js"));
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'self'")
+    );
+    let (status, _, body) = get(&format!("{}/assets/echarts.min.js", s.url), None);
+    assert_eq!(status, 200);
+    assert!(body.len() > 500_000);
+}
+
+#[test]
+fn a_convert_that_ends_while_it_serves_is_seen_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&sample("graph-docs")], &lake).0, 0);
+    let s = serve(&lake, &[], None);
+    let calls = |s: &Serve| {
+        json(&format!("{}/api/reports/summary", s.url))[0]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let before = calls(&s);
+    assert_eq!(convert(&[&sample("generated")], &lake).0, 0);
+    assert!(calls(&s) > before, "the new calls are not seen");
+}
+
+#[test]
+fn beyond_loopback_the_password_is_required_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&sample("graph-docs")], &lake).0, 0);
+    let l = lake.display().to_string();
+    // No password: refused, with the reason.
+    let out = Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        .args(["serve", "--lake", &l, "--port", "0", "--bind", "0.0.0.0"])
+        .env_remove("CQLAKE_SERVE_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("CQLAKE_SERVE_PASSWORD"), "{stderr}");
+    // With one: every request needs it.
+    let secret = "correct horse battery staple";
+    let mut s = serve(&lake, &["--bind", "0.0.0.0"], Some(secret));
+    let port = s.url.rsplit(':').next().unwrap().to_string();
+    let local = format!("http://127.0.0.1:{port}");
+    let (status, headers, _) = get(&format!("{local}/api/reports"), None);
+    assert_eq!(status, 401);
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    assert_eq!(get(&format!("{local}/"), Some(("cqlake", "wrong"))).0, 401);
+    assert_eq!(
+        get(&format!("{local}/api/reports"), Some(("admin", secret))).0,
+        401
+    );
+    assert_eq!(
+        get(&format!("{local}/api/reports"), Some(("cqlake", secret))).0,
+        200
+    );
+    let _ = s.child.kill();
+    let mut printed = String::new();
+    if let Some(mut e) = s.child.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut printed).unwrap();
+    }
+    assert!(!printed.contains(secret));
+    assert!(!s.url.contains(secret));
+}
