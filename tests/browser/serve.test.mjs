@@ -93,7 +93,8 @@ async function panelsMatchTheApi(page) {
   return panels;
 }
 
-for (const [name, url] of [['home', '/'], ['quality', '/quality'], ['reliability', '/reliability']]) {
+for (const [name, url] of [['home', '/'], ['quality', '/quality'], ['reliability', '/reliability'],
+  ['networks', '/networks'], ['feedback', '/feedback']]) {
   test(`the ${name} view loads, draws its charts and shows the API's numbers`, async () => {
     const { page, problems, hosts } = await open(url);
     const panels = await panelsMatchTheApi(page);
@@ -105,10 +106,13 @@ for (const [name, url] of [['home', '/'], ['quality', '/quality'], ['reliability
   });
 }
 
-test('the home page writes the poor stream rate as a percentage', async () => {
+test('the home page shows quality, reliability, networks and feedback, rates as percentages', async () => {
   const { page } = await open('/');
+  const views = await page.$$eval('section.panel', (ps) => ps.map((p) => p.dataset.view));
+  assert.deepEqual(views.sort(), ['feedback', 'networks', 'quality', 'reliability']);
   const headline = await page.textContent('section.panel[data-view="quality"] .headline');
   assert.match(headline, /Poor stream rate \d+\.\d %/);
+  assert.match(await page.textContent('section.panel[data-view="feedback"] .headline'), /Rated poor or bad \d+\.\d %/);
   await page.close();
 });
 

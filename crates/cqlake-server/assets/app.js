@@ -10,6 +10,8 @@ const PAGES = {
   '/': { title: 'Overview', panels: [
     { view: 'quality', chart: 'quality', params: { kind: 'audio' } },
     { view: 'reliability', chart: 'reliability' },
+    { view: 'networks', chart: 'networks', params: { kind: 'audio' } },
+    { view: 'feedback', chart: 'feedback' },
   ] },
   '/quality': { title: 'Quality', panels: [
     { view: 'quality', chart: 'quality', params: { kind: 'audio' } },
@@ -20,7 +22,18 @@ const PAGES = {
   '/reliability': { title: 'Reliability', panels: [
     { view: 'reliability', chart: 'reliability' },
   ] },
+  '/networks': { title: 'Networks', panels: [
+    { view: 'networks', chart: 'networks', params: { kind: 'audio' } },
+    { view: 'networks', chart: 'networks', params: { kind: 'video' } },
+  ] },
+  '/feedback': { title: 'Feedback', panels: [
+    { view: 'feedback', chart: 'feedback' },
+  ] },
 };
+
+// Ratings from best to worst, with their colours (poor and bad in the accent colour's family).
+const RATINGS = [['excellent', '#334e68'], ['good', '#627d98'], ['fair', '#bcccdc'], ['poor', '#f0a47a'], ['bad', '#c2410c']];
+const EMPTY = { quality: 'streams', reliability: 'sessions', networks: 'classified streams', feedback: 'ratings' };
 
 // Targets of the QoE review guide, drawn as dashed lines.
 const TARGETS = {
@@ -148,6 +161,55 @@ function reliabilityOption(rows) {
   };
 }
 
+function networksOption(rows) {
+  const x = rows.map((r) => r.connection_type);
+  const bar = (name, key, color) => ({ name, type: 'bar', stack: 'streams', data: rows.map((r) => r[key]), itemStyle: { color } });
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis',
+      formatter: (items) => items[0].axisValue + '<br>' + items.map((i) => `${i.marker} ${i.seriesName}: ${i.seriesName === 'poor stream rate' ? pct(i.value) : count(i.value)}`).join('<br>') },
+    legend: { top: 0 },
+    grid: { left: 60, right: 60, top: 36, bottom: 30 },
+    xAxis: { type: 'category', data: x },
+    yAxis: [
+      { type: 'value', name: 'streams', axisLabel: { formatter: (v) => count(v) } },
+      { type: 'value', name: 'poor rate', axisLabel: { formatter: (v) => (v * 100).toFixed(0) + ' %' }, splitLine: { show: false } },
+    ],
+    series: [
+      bar('good', 'good', COLORS.good),
+      bar('poor', 'poor', COLORS.poor),
+      { name: 'poor stream rate', type: 'line', yAxisIndex: 1, data: rows.map((r) => r.poor_rate), itemStyle: { color: COLORS.line }, markLine: markLines(TARGETS.quality) },
+    ],
+  };
+}
+
+// Ratings per period as stacked bars, and the share rated poor or bad as a line.
+function feedbackOption(rows) {
+  const periods = [...new Set(rows.map((r) => r.period))];
+  const at = {};
+  for (const r of rows) at[`${r.period}|${r.rating}`] = r.ratings;
+  const total = periods.map((p) => RATINGS.reduce((a, [k]) => a + (at[`${p}|${k}`] || 0), 0));
+  const low = periods.map((p, i) => (total[i] ? ((at[`${p}|poor`] || 0) + (at[`${p}|bad`] || 0)) / total[i] : null));
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis',
+      formatter: (items) => items[0].axisValue + '<br>' + items.map((i) => `${i.marker} ${i.seriesName}: ${i.seriesName === 'rated poor or bad' ? pct(i.value) : count(i.value)}`).join('<br>') },
+    legend: { top: 0 },
+    grid: { left: 60, right: 60, top: 36, bottom: 30 },
+    xAxis: { type: 'category', data: periods },
+    yAxis: [
+      { type: 'value', name: 'ratings', axisLabel: { formatter: (v) => count(v) } },
+      { type: 'value', name: 'poor or bad', axisLabel: { formatter: (v) => (v * 100).toFixed(0) + ' %' }, splitLine: { show: false } },
+    ],
+    series: [
+      ...RATINGS.map(([k, color]) => ({ name: k, type: 'bar', stack: 'ratings', data: periods.map((p) => at[`${p}|${k}`] || 0), itemStyle: { color } })),
+      { name: 'rated poor or bad', type: 'line', yAxisIndex: 1, data: low, itemStyle: { color: COLORS.line } },
+    ],
+  };
+}
+
+const OPTIONS = { quality: qualityOption, reliability: reliabilityOption, networks: networksOption, feedback: feedbackOption };
+
 // The headline of a panel: the whole period's rate, written as a percentage.
 function headline(panel, rows) {
   const sum = (k) => rows.reduce((a, r) => a + (r[k] || 0), 0);
@@ -157,6 +219,16 @@ function headline(panel, rows) {
     const target = 0.03;
     return el('p', { class: 'headline' }, 'Poor stream rate ', el('strong', { class: rate !== null && rate > target ? 'over' : '' }, pct(rate)),
       ` of ${count(classified)} classified streams (target 3 %)`);
+  }
+  if (panel.chart === 'networks') {
+    const worst = rows.filter((r) => r.good + r.poor > 0).reduce((a, r) => (a && a.poor_rate >= r.poor_rate ? a : r), null);
+    return el('p', { class: 'headline' }, 'Worst connection type ', el('strong', { class: worst && worst.poor_rate > 0.03 ? 'over' : '' }, worst ? worst.connection_type : '–'),
+      ` at ${pct(worst ? worst.poor_rate : null)} poor of ${count(worst ? worst.good + worst.poor : 0)} streams`);
+  }
+  if (panel.chart === 'feedback') {
+    const all = sum('ratings');
+    const low = rows.filter((r) => r.rating === 'poor' || r.rating === 'bad').reduce((a, r) => a + r.ratings, 0);
+    return el('p', { class: 'headline' }, 'Rated poor or bad ', el('strong', {}, pct(all ? low / all : null)), ` of ${count(all)} ratings`);
   }
   const n = sum('sessions'); const setup = sum('setup_failures'); const drops = sum('drops');
   return el('p', { class: 'headline' }, 'Setup failures ', el('strong', {}, pct(n ? setup / n : null)),
@@ -198,15 +270,15 @@ async function panel(spec, filters, main) {
   box.append(el('p', { class: 'desc' }, answer.filters));
   const rows = answer.rows;
   if (!rows.length) {
-    const what = spec.chart === 'quality' ? 'streams' : 'sessions';
-    box.append(el('div', { class: 'empty' }, `No ${what} for ${describe(params)}.`));
+    box.append(el('div', { class: 'empty' }, `No ${EMPTY[spec.chart]} for ${describe(params)}.`));
   } else {
     box.append(headline(spec, rows));
     const div = el('div', { class: 'chart' });
     box.append(div);
     const chart = echarts.init(div, null, { renderer: 'canvas' });
-    chart.setOption(spec.chart === 'quality' ? qualityOption(rows) : reliabilityOption(rows));
-    chart.on('click', (p) => drill(p.name, filters));
+    chart.setOption(OPTIONS[spec.chart](rows));
+    // Trends drill by period; the networks chart has no drill yet.
+    if (spec.chart !== 'networks') chart.on('click', (p) => drill(p.name, filters));
     charts.push(chart);
   }
   const tableBox = el('div', {});

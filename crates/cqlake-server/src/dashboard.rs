@@ -14,7 +14,7 @@ pub struct View {
 }
 
 /// Every view.
-pub const VIEWS: [View; 2] = [
+pub const VIEWS: [View; 4] = [
     View {
         name: "quality",
         sql: include_str!("../../../sql/dashboard/quality.sql"),
@@ -22,6 +22,14 @@ pub const VIEWS: [View; 2] = [
     View {
         name: "reliability",
         sql: include_str!("../../../sql/dashboard/reliability.sql"),
+    },
+    View {
+        name: "networks",
+        sql: include_str!("../../../sql/dashboard/networks.sql"),
+    },
+    View {
+        name: "feedback",
+        sql: include_str!("../../../sql/dashboard/feedback.sql"),
     },
 ];
 
