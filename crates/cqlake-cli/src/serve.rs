@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use cqlake_query::RuleSet;
 use cqlake_server::{Password, Server, ServerOptions};
 
 use crate::args::ServeArgs;
@@ -13,14 +11,7 @@ use crate::args::ServeArgs;
 const PASSWORD_VAR: &str = "CQLAKE_SERVE_PASSWORD";
 
 pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
-    let rules = RuleSet::from_name(&a.rules).with_context(|| {
-        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
-        format!(
-            "--rules {:?}: not a rule set ({})",
-            a.rules,
-            names.join(", ")
-        )
-    })?;
+    let rules = crate::session::rules_named(&a.rules)?;
     let mut options = ServerOptions::new(&a.lake)
         .with_bind(a.bind)
         .with_port(a.port)

@@ -16,6 +16,14 @@ pub(crate) struct Session {
     pub rt: tokio::runtime::Runtime,
 }
 
+/// The rule set `--rules` names, or an error listing the rule sets.
+pub(crate) fn rules_named(name: &str) -> anyhow::Result<RuleSet> {
+    RuleSet::from_name(name).with_context(|| {
+        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
+        format!("--rules {name:?}: not a rule set ({})", names.join(", "))
+    })
+}
+
 /// Opens the lake `a` names with the settings it gives (rules, threads, memory, buildings,
 /// dates).
 pub(crate) fn open(
@@ -23,14 +31,7 @@ pub(crate) fn open(
     from: Option<String>,
     to: Option<String>,
 ) -> anyhow::Result<Session> {
-    let rules = RuleSet::from_name(&a.rules).with_context(|| {
-        let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
-        format!(
-            "--rules {:?}: not a rule set ({})",
-            a.rules,
-            names.join(", ")
-        )
-    })?;
+    let rules = rules_named(&a.rules)?;
     let mut options = EngineOptions::default()
         .with_rules(rules)
         .with_dates(from, to);
