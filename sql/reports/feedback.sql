@@ -12,11 +12,7 @@ WHERE rating IS NOT NULL
 GROUP BY rating
 UNION ALL
 SELECT 'token', token, count(*), CAST(NULL AS DOUBLE)
-FROM (
-    SELECT unnest(caller_feedback_tokens) AS token FROM sessions
-    UNION ALL
-    SELECT unnest(callee_feedback_tokens) FROM sessions
-)
+FROM feedback_tokens
 WHERE token IS NOT NULL
 GROUP BY token
 UNION ALL
@@ -24,14 +20,6 @@ SELECT 'measured', CASE WHEN rated_poor THEN 'rated bad or poor' ELSE 'rated fai
     count(DISTINCT session_id),
     sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END)
         / CAST(nullif(count(*), 0) AS DOUBLE)
-FROM (
-    SELECT session_id, classification,
-        coalesce(session_caller_feedback_rating IN ('bad', 'poor'), false)
-            OR coalesce(session_callee_feedback_rating IN ('bad', 'poor'), false) AS rated_poor
-    FROM stream_quality
-    WHERE media_kind = 'audio' AND classification <> 'unclassified'
-        AND (coalesce(session_caller_feedback_rating, 'notRated') <> 'notRated'
-            OR coalesce(session_callee_feedback_rating, 'notRated') <> 'notRated')
-)
+FROM rated_audio_streams
 GROUP BY 1, 2
 ORDER BY part, sessions DESC, value

@@ -10,6 +10,7 @@ SELECT
     if(stream_direction = 'calleeToCaller', caller_network_connection_type, callee_network_connection_type) AS rx_connection_type,
     if(stream_direction = 'calleeToCaller', caller_network_wifi_band, callee_network_wifi_band) AS rx_wifi_band,
     if(stream_direction = 'calleeToCaller', caller_network_wifi_radio_type, callee_network_wifi_radio_type) AS rx_wifi_radio_type,
+    if(stream_direction = 'calleeToCaller', caller_network_wifi_vendor_driver, callee_network_wifi_vendor_driver) AS rx_wifi_driver,
     if(stream_direction = 'calleeToCaller', caller_network_relay_ip_address, callee_network_relay_ip_address) AS rx_relay_ip_address,
     if(stream_direction = 'calleeToCaller', session_caller_user_agent_platform, session_callee_user_agent_platform) AS rx_platform,
     if(stream_direction = 'calleeToCaller', session_caller_user_agent_product_family, session_callee_user_agent_product_family) AS rx_product_family,

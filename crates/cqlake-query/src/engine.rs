@@ -92,8 +92,8 @@ pub struct Rows {
 
 /// A read-only SQL session over a lake: the tables `calls`, `participants`, `sessions`,
 /// `segments`, `media` and `streams`, each at the version the last finished convert group
-/// recorded, and the views `stream_kind`, `stream_audio`, `stream_quality`, `stream_sides` and
-/// `call_flow` (see `sql/`).
+/// recorded, and the views `stream_kind`, `stream_audio`, `stream_quality`, `stream_sides`,
+/// `stream_rollup`, `buildings`, `subnet_buildings` and `call_flow` (see `sql/`).
 pub struct Engine {
     ctx: SessionContext,
     rules: RuleSet,
@@ -158,15 +158,38 @@ impl Engine {
         ctx.register_udf(crate::udf::ipv4());
         ctx.register_udf(crate::udf::if_else());
         ctx.register_udf(crate::udf::media_kind());
-        if let Some(path) = &options.buildings {
-            ctx.register_batch("buildings_file", read_buildings(path)?)?;
-            let view = ctx
-                .sql(include_str!("../../../sql/views/buildings.sql"))
-                .await?
-                .into_view();
-            ctx.register_table("buildings", view)?;
-        }
+        // Without a building file, `buildings` (and so `subnet_buildings`) is empty: the
+        // dashboard's building queries then run unchanged and find no building.
+        ctx.register_batch(
+            "buildings_file",
+            read_buildings(options.buildings.as_deref())?,
+        )?;
+        let buildings = ctx
+            .sql(include_str!("../../../sql/views/buildings.sql"))
+            .await?
+            .into_view();
+        ctx.register_table("buildings", buildings)?;
         for (name, query) in crate::rules::views(options.rules) {
+            ctx.register_table(name, view(&ctx, query).await?)?;
+        }
+        for (name, query) in [
+            (
+                "subnet_buildings",
+                include_str!("../../../sql/views/subnet_buildings.sql"),
+            ),
+            (
+                "stream_rollup",
+                include_str!("../../../sql/views/stream_rollup.sql"),
+            ),
+            (
+                "feedback_tokens",
+                include_str!("../../../sql/views/feedback_tokens.sql"),
+            ),
+            (
+                "rated_audio_streams",
+                include_str!("../../../sql/views/rated_audio_streams.sql"),
+            ),
+        ] {
             ctx.register_table(name, view(&ctx, query).await?)?;
         }
         // Rule-free, and narrow: planned by DataFusion as it is.
@@ -280,11 +303,16 @@ const BUILDING_COLUMNS: [&str; 15] = [
     "vpn",
 ];
 
-/// Reads a building file: CSV (or tab-separated), 15 columns, a header line or not.
-fn read_buildings(path: &Path) -> Result<RecordBatch> {
+/// Reads a building file: CSV (or tab-separated), 15 columns, a header line or not; no rows
+/// without one.
+fn read_buildings(path: Option<&Path>) -> Result<RecordBatch> {
     use arrow::array::StringArray;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Plan(format!("{}: {e}", path.display())))?;
+    let text = match path {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Error::Plan(format!("{}: {e}", path.display())))?,
+        None => String::new(),
+    };
+    let path = path.unwrap_or(Path::new("(none)"));
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); BUILDING_COLUMNS.len()];
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

@@ -25,6 +25,7 @@ pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write, write_presented};
 pub use reports::{REPORTS, Report};
 pub use rules::RuleSet;
+pub use rules::header as sql_description;
 
 /// Errors of the query crate.
 #[derive(Debug, thiserror::Error)]

@@ -75,7 +75,7 @@ pub(crate) fn views(rules: RuleSet) -> [(&'static str, &'static str); 4] {
 }
 
 /// The `-- description:` of a SQL file's header, with its continuation lines.
-pub(crate) fn header(sql: &str) -> String {
+pub fn header(sql: &str) -> String {
     let mut out = Vec::new();
     let mut on = false;
     for line in sql.lines() {

@@ -113,12 +113,22 @@ fn plan_query<'a>(
 }
 
 /// The single SELECT of `query` when it is `SELECT items FROM one_relation [WHERE condition]`
-/// and nothing else.
+/// and nothing else, without a subquery.
 fn simple_select(query: &Query) -> Option<&Select> {
     let SetExpr::Select(select) = query.body.as_ref() else {
         return None;
     };
     if select.from.len() != 1 || !select.from[0].joins.is_empty() {
+        return None;
+    }
+    // A subquery reads tables the expression planner does not resolve.
+    let subquery = datafusion::sql::sqlparser::ast::visit_expressions(select, |e| match e {
+        SqlExpr::Subquery(_) | SqlExpr::InSubquery { .. } | SqlExpr::Exists { .. } => {
+            std::ops::ControlFlow::Break(())
+        }
+        _ => std::ops::ControlFlow::Continue(()),
+    });
+    if subquery.is_break() {
         return None;
     }
     // Everything but the select list, the relation and the condition must be as in a bare
@@ -306,6 +316,9 @@ mod tests {
             "SELECT a.media_label FROM streams a JOIN streams b ON a.call_id = b.call_id",
             "SELECT media_label, 1 FROM streams",
             "WITH x AS (SELECT 1 AS one) SELECT one FROM x",
+            "SELECT * FROM streams WHERE call_id IN (SELECT call_id FROM streams LIMIT 1)",
+            "SELECT * FROM streams WHERE EXISTS (SELECT 1 FROM streams LIMIT 1)",
+            "SELECT *, (SELECT 1) AS one FROM streams",
         ] {
             assert!(
                 super::plan_query(&ctx, &query(&ctx, other))
