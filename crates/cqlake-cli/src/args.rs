@@ -84,6 +84,9 @@ pub enum RowFormat {
     Markdown,
     /// A Parquet file (needs --output or a pipe).
     Parquet,
+    /// One self-contained HTML page with the report's charts, its table and its query, to
+    /// open from disk, mail or archive (cqlake report only).
+    Html,
 }
 
 /// What `sql` and `report` share: the lake, the rules, and where and how rows go.

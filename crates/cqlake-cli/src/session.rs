@@ -82,6 +82,7 @@ pub(crate) fn write<W: Write + Send>(
         RowFormat::Ndjson => Format::Ndjson,
         RowFormat::Markdown => Format::Markdown,
         RowFormat::Parquet => Format::Parquet,
+        RowFormat::Html => bail!("--format html writes a report's page: use it with cqlake report"),
     };
     let mut w = std::io::BufWriter::new(out);
     match presentation {

@@ -64,6 +64,9 @@ pub fn run(a: &QueryArgs) -> anyhow::Result<ExitCode> {
     if format == RowFormat::Parquet {
         bail!("{NO_PARQUET}");
     }
+    if format == RowFormat::Html {
+        bail!("--format html writes a report's page: use it with cqlake report");
+    }
     let session = crate::session::open(a, None, None)?;
     let stdin_tty = std::io::stdin().is_terminal();
     let editor = stdin_tty && std::io::stdout().is_terminal();
@@ -251,6 +254,9 @@ impl Shell {
                 })?;
                 if format == RowFormat::Parquet {
                     bail!("{NO_PARQUET}");
+                }
+                if format == RowFormat::Html {
+                    bail!("html pages are written by cqlake report --format html");
                 }
                 self.format = format;
                 eprintln!("format {}", format_name(format));

@@ -61,10 +61,22 @@ pub fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
             (None, None) => "no calls".to_string(),
         },
     };
-    eprintln!(
-        "report {label}: rules {}, {covered}",
-        session.engine.rules().name()
-    );
+    let scope = format!("rules {}, {covered}", session.engine.rules().name());
+    eprintln!("report {label}: {scope}");
+    if a.common.format == Some(RowFormat::Html) {
+        let page = cqlake_server::ReportFile {
+            name: &label,
+            description: &cqlake_query::sql_description(&sql),
+            scope: &scope,
+            sql: &sql,
+            rows: &rows,
+        }
+        .html()?;
+        let mut out = sink(&a.common)?;
+        out.write_all(page.as_bytes())?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     print(&rows, &a.common, Some(&presentation))?;
     Ok(ExitCode::SUCCESS)
 }

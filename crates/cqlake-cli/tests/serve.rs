@@ -1,6 +1,6 @@
 //! `cqlake serve`'s API from outside: a report's rows equal `cqlake report NAME --format json`
-//! byte for byte; the quality view's daily rows equal the `daily` report's; errors are JSON with
-//! a status; a convert that ends while it runs is seen by the next request; binding beyond
+//! byte for byte; the quality view's daily rows equal the `daily` report's; the other views and
+//! their filters answer what SQL over the lake answers; errors are JSON with a status; a convert that ends while it runs is seen by the next request; binding beyond
 //! loopback needs the password, which is never printed. (The page itself is tested in a real
 //! browser by `tests/browser/`.)
 
@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::common::{convert, cqlake, sample};
+use crate::common::{convert, cqlake, csv, sample};
 
 /// A running `cqlake serve`, killed when dropped.
 struct Serve {
@@ -175,7 +175,7 @@ fn the_quality_view_by_day_is_the_daily_report() {
             "poor_rate"
         ])
     );
-    assert!(view["sql"].as_str().unwrap().contains("stream_quality"));
+    assert!(view["sql"].as_str().unwrap().contains("stream_rollup"));
     assert_eq!(view["filters"], "all calls, rules cqd-classic");
     let daily = json(&format!("{}/api/reports/daily", s.url));
     let mut from_view: Vec<Value> = view["rows"]
@@ -228,6 +228,190 @@ fn the_quality_view_by_day_is_the_daily_report() {
     );
     let views = json(&format!("{}/api/views", s.url));
     assert_eq!(views[0]["name"], "quality");
+}
+
+/// `cqlake sql QUERY` over `lake` (with the sample building file) as CSV rows.
+fn sql_rows(lake: &Path, query: &str) -> Vec<Vec<String>> {
+    let b = buildings().display().to_string();
+    crate::common::csv(lake, &["sql", query, "--buildings", &b])
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+fn buildings() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql/tests/sample-buildings.csv")
+}
+
+/// A view's rows, as `columns` of each row in text (numbers as JSON writes them).
+fn view_rows(url: &str, columns: &[&str]) -> Vec<Vec<String>> {
+    let v = json(url);
+    let mut rows: Vec<Vec<String>> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| match &r[*c] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn the_views_and_their_filters_answer_what_sql_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample_lake(dir.path());
+    let b = buildings().display().to_string();
+    let s = serve(&lake, &["--buildings", &b], None);
+    // Every view answers, unfiltered and under every filter at once.
+    let views = json(&format!("{}/api/views", s.url));
+    let all = "from=2024-01-01&to=2030-12-31&kind=audio&building=Paris%20Office&network=wired\
+        &client=windows&by=platform&find=a&grain=day&rules=cqd-2021";
+    for v in views.as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        for query in ["", all] {
+            let got = json(&format!("{}/api/views/{name}?{query}", s.url));
+            assert_eq!(got["view"], name);
+            assert!(got["rows"].is_array(), "{name}?{query}");
+        }
+    }
+    // The breakdown by connection type is the count over stream_sides.
+    let mut by_sql = sql_rows(
+        &lake,
+        "SELECT coalesce(rx_connection_type, '(unknown)'), \
+            sum(CASE WHEN classification = 'good' THEN 1 ELSE 0 END), \
+            sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) \
+         FROM stream_sides WHERE media_kind = 'audio' AND classification <> 'unclassified' \
+         GROUP BY 1",
+    );
+    by_sql.sort();
+    let by_view = view_rows(
+        &format!(
+            "{}/api/views/breakdown?by=connection_type&kind=audio",
+            s.url
+        ),
+        &["connection_type", "good", "poor"],
+    );
+    assert!(by_view.len() >= 2, "{by_view:?}");
+    assert_eq!(by_view, by_sql);
+    // A building narrows the quality trend to the streams the buildings report counts there.
+    let report = csv(&lake, &["report", "buildings", "--buildings", &b]);
+    let munich = report
+        .lines()
+        .find(|l| l.starts_with("Munich Office,"))
+        .expect("Munich in the buildings report");
+    let cells: Vec<&str> = munich.split(',').collect();
+    let (streams, poor): (i64, i64) = (cells[5].parse().unwrap(), cells[6].parse().unwrap());
+    let trend = json(&format!(
+        "{}/api/views/quality?kind=audio&building=Munich%20Office",
+        s.url
+    ));
+    let sum = |c: &str| -> i64 {
+        trend["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[c].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!((sum("good") + sum("poor"), sum("poor")), (streams, poor));
+    assert!(poor > 0);
+    // The subnets of a building are the ones the building file places there.
+    let subnets = view_rows(
+        &format!("{}/api/views/poor-subnets?building=Paris%20Office", s.url),
+        &["subnet"],
+    );
+    assert!(!subnets.is_empty());
+    assert!(
+        subnets.iter().all(|r| r[0].starts_with("10.37.")),
+        "{subnets:?}"
+    );
+    // A user narrows the calls to the ones they took part in (as the sessions say).
+    let users = json(&format!("{}/api/views/poor-users", s.url));
+    let user = users["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user_id"].as_str().unwrap())
+        .find(|u| *u != "(no user)")
+        .expect("a user with streams")
+        .to_string();
+    let theirs: std::collections::BTreeSet<String> = sql_rows(
+        &lake,
+        &format!(
+            "SELECT DISTINCT call_id FROM sessions \
+             WHERE caller_identity_user_id = '{user}' OR callee_identity_user_id = '{user}'"
+        ),
+    )
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect();
+    let calls = |q: &str| -> std::collections::BTreeSet<String> {
+        view_rows(&format!("{}/api/views/user-calls{q}", s.url), &["call_id"])
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect()
+    };
+    let (every, of_user) = (calls(""), calls(&format!("?user={user}")));
+    assert!(!of_user.is_empty());
+    assert!(of_user.is_subset(&theirs), "{of_user:?} not in {theirs:?}");
+    assert!(of_user.len() < every.len());
+    // A call narrows its streams to that call.
+    let call = of_user.iter().next().unwrap();
+    let streams = json(&format!("{}/api/views/call-streams?call={call}", s.url));
+    let n = sql_rows(
+        &lake,
+        &format!("SELECT count(*) FROM stream_sides WHERE call_id = '{call}'"),
+    )[0][0]
+        .parse::<usize>()
+        .unwrap();
+    assert_eq!(streams["rows"].as_array().unwrap().len(), n);
+    // A view says which filters it cannot apply.
+    let reliability = json(&format!(
+        "{}/api/views/reliability?building=Paris%20Office",
+        s.url
+    ));
+    assert_eq!(reliability["unused"], serde_json::json!(["building"]));
+}
+
+#[test]
+fn a_report_as_a_page_holds_its_rows_and_sql_cannot_be_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&sample("graph-docs")], &lake).0, 0);
+    let l = lake.display().to_string();
+    let page = cqlake(&["report", "summary", "--lake", &l, "--format", "html"]);
+    assert!(
+        page.status.success(),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    let page = String::from_utf8(page.stdout).unwrap();
+    assert!(page.starts_with("<!doctype html>"));
+    let start = page.find(r#"id="report">"#).unwrap() + 12;
+    let end = start + page[start..].find("</script>").unwrap();
+    let data: Value = serde_json::from_str(&page[start..end]).unwrap();
+    let rows: Value = serde_json::from_slice(
+        &cqlake(&["report", "summary", "--lake", &l, "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(data["rows"], rows);
+    assert_eq!(data["name"], "summary");
+    let out = cqlake(&["sql", "SELECT 1", "--lake", &l, "--format", "html"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("report"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/api/reports", get(reports))
         .route("/api/reports/{name}", get(report))
+        .route("/api/info", get(info))
         .route("/api/views", get(views))
         .route("/api/views/{name}", get(view))
         .route("/api/{*rest}", get(no_api))
@@ -50,11 +51,29 @@ async fn reports() -> Response {
 
 /// `GET /api/views`: `[{name, title, description}]`.
 async fn views() -> Response {
+    let none = Filters::default();
     let list: Vec<_> = VIEWS
         .iter()
-        .map(|v| serde_json::json!({"name": v.name, "title": v.title(), "description": v.description(None)}))
+        .map(|v| serde_json::json!({"name": v.name, "title": v.title(&none), "description": v.description(&none)}))
         .collect();
     axum::Json(list).into_response()
+}
+
+/// `GET /api/info`: what the page needs to know of the server: `{rules, rule_sets, buildings,
+/// dimensions}` (the default rule set, every rule set, whether a building file was given, the
+/// dimensions a breakdown can be by).
+async fn info(State(state): State<Arc<AppState>>) -> Response {
+    let o = &state.options;
+    axum::Json(serde_json::json!({
+        "rules": o.rules.name(),
+        "rule_sets": cqlake_query::RuleSet::ALL.iter().map(|r| r.name()).collect::<Vec<_>>(),
+        "buildings": o.buildings.is_some(),
+        "dimensions": crate::filters::DIMENSIONS
+            .iter()
+            .map(|(d, words)| serde_json::json!({"name": d, "title": words}))
+            .collect::<Vec<_>>(),
+    }))
+    .into_response()
 }
 
 async fn no_api(Path(rest): Path<String>) -> Error {
@@ -64,7 +83,8 @@ async fn no_api(Path(rest): Path<String>) -> Error {
 /// Opens the lake at its last finished group with `filters`.
 async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     let o = &state.options;
-    let options = filters.engine_options(o.threads, o.buildings.as_deref());
+    let options =
+        filters.engine_options(filters.rules_or(o.rules), o.threads, o.buildings.as_deref());
     Ok(Engine::open(&o.lake, options).await?)
 }
 
@@ -109,14 +129,15 @@ async fn report(
             "the buildings report needs the server started with --buildings FILE.csv".into(),
         ));
     }
-    let filters = Filters::parse(&params, state.options.rules)?;
+    let filters = Filters::parse(&params)?;
     let engine = open(&state, &filters).await?;
     let rows = engine.sql(r.sql).await?;
     Ok(json_response(json_rows(&rows)?))
 }
 
-/// `GET /api/views/{name}?filters`: `{view, title, description, filters, rules, sql, columns,
-/// rows}` (`columns` in the query's order; each row an object, as `--format json` writes it).
+/// `GET /api/views/{name}?filters`: `{view, title, description, filters, unused, rules, sql,
+/// columns, rows}` (`filters` in words, `unused` the parameters given that this view does not
+/// use, `columns` in the query's order; each row an object, as `--format json` writes it).
 async fn view(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -127,7 +148,8 @@ async fn view(
             "{name:?}: no such view (GET /api/views lists them)"
         )));
     };
-    let filters = Filters::parse(&params, state.options.rules)?;
+    let filters = Filters::parse(&params)?;
+    let rules = filters.rules_or(state.options.rules);
     let engine = open(&state, &filters).await?;
     let sql = v.render(&filters);
     let rows = engine.sql(&sql).await?;
@@ -137,17 +159,30 @@ async fn view(
         .iter()
         .map(|f| f.name().as_str())
         .collect();
-    let rows: serde_json::Value = serde_json::from_slice(&json_rows(&rows)?)
-        .map_err(|e| Error::Config(format!("the rows as JSON: {e}")))?;
-    let body = serde_json::json!({
+    let meta = serde_json::json!({
         "view": v.name,
-        "title": v.title(),
-        "description": v.description(Some(filters.grain)),
-        "filters": filters.describe(),
-        "rules": filters.rules.name(),
+        "title": v.title(&filters),
+        "description": v.description(&filters),
+        "filters": filters.describe(rules),
+        "unused": v.unused(&filters),
+        "rules": rules.name(),
         "sql": sql,
         "columns": columns,
-        "rows": rows,
     });
-    Ok(axum::Json(body).into_response())
+    Ok(json_response(with_rows(meta, &json_rows(&rows)?)))
+}
+
+/// The object `meta` with a last member `"rows"`: `rows`, JSON as `cqlake_query::write` wrote
+/// it. Spliced, not parsed: a parse and print could move a float by its last digit.
+pub(crate) fn with_rows(meta: serde_json::Value, rows: &[u8]) -> Vec<u8> {
+    let mut out = meta.to_string().into_bytes();
+    debug_assert_eq!(out.last(), Some(&b'}'));
+    out.pop();
+    if out.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(br#""rows":"#);
+    out.extend_from_slice(rows.trim_ascii_end());
+    out.push(b'}');
+    out
 }

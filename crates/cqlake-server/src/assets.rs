@@ -11,11 +11,21 @@ use crate::Error;
 const INDEX: &str = include_str!("../assets/index.html");
 
 /// The embedded files: name, content type, bytes.
-const FILES: [(&str, &str, &[u8]); 5] = [
+const FILES: [(&str, &str, &[u8]); 7] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/app.js"),
+    ),
+    (
+        "charts.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/charts.js"),
+    ),
+    (
+        "report.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/report.js"),
     ),
     (
         "app.css",
@@ -38,6 +48,14 @@ const FILES: [(&str, &str, &[u8]); 5] = [
         include_bytes!("../assets/vendor/echarts/NOTICE"),
     ),
 ];
+
+/// The embedded file `name`.
+pub(crate) fn file(name: &str) -> Option<&'static [u8]> {
+    FILES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, _, b)| *b)
+}
 
 /// `GET /assets/{file}`.
 pub(crate) async fn asset(Path(file): Path<String>) -> Response {

@@ -1,20 +1,32 @@
 //! The dashboard's views: each a SQL file of `sql/dashboard/` (compiled in) whose header names
-//! it, titles it and describes it, with `{grain}` and `{streams}` standing for the request's
-//! trend unit and stream predicate ([`crate::filters`]).
+//! it, titles it and describes it, with placeholders for the request's filters
+//! ([`crate::filters`]):
+//!
+//! - `{grain}`: the trend unit (`day`, `month`);
+//! - `{streams}`: the stream filters as a predicate on `stream_rollup` rows;
+//! - `{sides}`: the same on `stream_sides` rows (and, for a user, their streams);
+//! - `{dates}`: the dates on a side table's `start_date_time` (the engine's date window narrows
+//!   the call tables only);
+//! - `{by}`: a breakdown's dimension; `{find}`: the search text as a LIKE pattern;
+//! - `{due_to}` and `{due_to_sides}`: the poor streams per reason as `due_to_<reason>`
+//!   columns, summed from `stream_rollup` or counted from `stream_sides`.
+//!
+//! The user and call filters narrow every call table through the engine, so they apply to every
+//! view but those of side tables.
 
-use crate::filters::Filters;
+use crate::filters::{DIMENSIONS, Filters, REASONS};
 
 /// A view of the dashboard.
 #[derive(Debug, Clone, Copy)]
 pub struct View {
     /// Its name in URLs (`quality`, `reliability`, …).
     pub name: &'static str,
-    /// Its query, with `{grain}` and `{streams}` to fill in.
+    /// Its query, with placeholders to fill in.
     pub sql: &'static str,
 }
 
 /// Every view.
-pub const VIEWS: [View; 4] = [
+pub const VIEWS: [View; 21] = [
     View {
         name: "quality",
         sql: include_str!("../../../sql/dashboard/quality.sql"),
@@ -31,6 +43,74 @@ pub const VIEWS: [View; 4] = [
         name: "feedback",
         sql: include_str!("../../../sql/dashboard/feedback.sql"),
     },
+    View {
+        name: "scenarios",
+        sql: include_str!("../../../sql/dashboard/scenarios.sql"),
+    },
+    View {
+        name: "breakdown",
+        sql: include_str!("../../../sql/dashboard/breakdown.sql"),
+    },
+    View {
+        name: "poor-buildings",
+        sql: include_str!("../../../sql/dashboard/poor-buildings.sql"),
+    },
+    View {
+        name: "poor-subnets",
+        sql: include_str!("../../../sql/dashboard/poor-subnets.sql"),
+    },
+    View {
+        name: "poor-users",
+        sql: include_str!("../../../sql/dashboard/poor-users.sql"),
+    },
+    View {
+        name: "poor-calls",
+        sql: include_str!("../../../sql/dashboard/poor-calls.sql"),
+    },
+    View {
+        name: "call-streams",
+        sql: include_str!("../../../sql/dashboard/call-streams.sql"),
+    },
+    View {
+        name: "meeting",
+        sql: include_str!("../../../sql/dashboard/meeting.sql"),
+    },
+    View {
+        name: "user-calls",
+        sql: include_str!("../../../sql/dashboard/user-calls.sql"),
+    },
+    View {
+        name: "user-search",
+        sql: include_str!("../../../sql/dashboard/user-search.sql"),
+    },
+    View {
+        name: "usage",
+        sql: include_str!("../../../sql/dashboard/usage.sql"),
+    },
+    View {
+        name: "usage-hours",
+        sql: include_str!("../../../sql/dashboard/usage-hours.sql"),
+    },
+    View {
+        name: "pstn",
+        sql: include_str!("../../../sql/dashboard/pstn.sql"),
+    },
+    View {
+        name: "trunks",
+        sql: include_str!("../../../sql/dashboard/trunks.sql"),
+    },
+    View {
+        name: "sip-codes",
+        sql: include_str!("../../../sql/dashboard/sip-codes.sql"),
+    },
+    View {
+        name: "feedback-tokens",
+        sql: include_str!("../../../sql/dashboard/feedback-tokens.sql"),
+    },
+    View {
+        name: "feedback-measured",
+        sql: include_str!("../../../sql/dashboard/feedback-measured.sql"),
+    },
 ];
 
 impl View {
@@ -39,16 +119,48 @@ impl View {
         VIEWS.iter().copied().find(|v| v.name == name)
     }
 
-    /// Its title (the header's `-- title:`).
-    pub fn title(&self) -> String {
-        header(self.sql, "title")
+    /// Its title (the header's `-- title:`), for `filters` (a breakdown's names its dimension).
+    pub fn title(&self, filters: &Filters) -> String {
+        self.words(header(self.sql, "title"), filters)
     }
 
-    /// What it shows (the header's `-- description:` and its continuation lines), by `grain`
-    /// ("day or month" without one).
-    pub fn description(&self, grain: Option<crate::filters::Grain>) -> String {
-        header(self.sql, "description")
-            .replace("{grain}", grain.map_or("day or month", |g| g.unit()))
+    /// What it shows (the header's `-- description:` and its continuation lines), for
+    /// `filters`.
+    pub fn description(&self, filters: &Filters) -> String {
+        self.words(header(self.sql, "description"), filters)
+    }
+
+    fn words(&self, text: String, filters: &Filters) -> String {
+        let by = DIMENSIONS
+            .iter()
+            .find(|(d, _)| *d == by(filters))
+            .map_or("", |(_, words)| *words);
+        text.replace(
+            "{grain}",
+            filters.grain.map_or("day or month", |g| g.unit()),
+        )
+        .replace("{by}", by)
+    }
+
+    /// The parameters of `filters` this view does not use (a PSTN view is not narrowed by a
+    /// building, a trend of sessions not by a media kind, …).
+    pub fn unused(&self, filters: &Filters) -> Vec<&'static str> {
+        let has = |t: &str| self.sql.contains(t);
+        let streams = has("{streams}") || has("{sides}");
+        filters
+            .set()
+            .into_iter()
+            .filter(|p| match *p {
+                "from" | "to" => false,
+                "rules" => !(streams || self.sql.contains("stream_quality")),
+                "kind" | "building" | "subnet" | "network" | "client" => !streams,
+                "user" | "call" => has("{dates}"),
+                "grain" => !has("{grain}"),
+                "by" => !has("{by}"),
+                "find" => !has("{find}"),
+                _ => true,
+            })
+            .collect()
     }
 
     /// Its query for `filters`: the template filled in, the header left out.
@@ -59,9 +171,32 @@ impl View {
             .skip_while(|l| l.starts_with("--"))
             .map(|l| format!("{l}\n"))
             .collect();
-        body.replace("{grain}", filters.grain.unit())
+        let due_to = |each: &dyn Fn(&str) -> String| {
+            REASONS
+                .iter()
+                .map(|r| format!("{} AS due_to_{r}", each(r)))
+                .collect::<Vec<_>>()
+                .join(",\n    ")
+        };
+        body.replace("{grain}", filters.grain().unit())
             .replace("{streams}", &filters.streams_predicate())
+            .replace("{sides}", &filters.sides_predicate())
+            .replace("{dates}", &filters.dates_predicate())
+            .replace("{find}", &filters.find_pattern())
+            .replace("{by}", by(filters))
+            .replace("{due_to}", &due_to(&|r| format!("sum(poor_{r})")))
+            .replace(
+                "{due_to_sides}",
+                &due_to(&|r| {
+                    format!("sum(CASE WHEN array_has(poor_reasons, '{r}') THEN 1 ELSE 0 END)")
+                }),
+            )
     }
+}
+
+/// The breakdown's dimension (default the connection type).
+fn by(filters: &Filters) -> &'static str {
+    filters.by.unwrap_or(DIMENSIONS[0].0)
 }
 
 /// The header field `key` of a SQL file: its `-- key:` line and the indented `--   ` lines that
@@ -87,20 +222,55 @@ fn header(sql: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    fn filters(pairs: &[(&str, &str)]) -> Filters {
+        let params: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Filters::parse(&params).unwrap()
+    }
 
     #[test]
     fn every_view_has_a_title_a_description_and_no_placeholder_left() {
-        let f = Filters::parse(&Default::default(), cqlake_query::RuleSet::ALL[0]).unwrap();
+        let f = filters(&[("grain", "day"), ("by", "wifi_band"), ("find", "jane")]);
         for v in VIEWS {
-            assert!(!v.title().is_empty(), "{}", v.name);
-            assert!(v.description(None).len() > 40, "{}", v.name);
-            assert!(!v.description(Some(f.grain)).contains('{'));
+            assert!(!v.title(&f).is_empty(), "{}", v.name);
+            assert!(v.description(&f).len() > 40, "{}", v.name);
+            assert!(!v.description(&f).contains('{'), "{}", v.name);
+            assert!(!v.title(&f).contains('{'), "{}", v.name);
             let sql = v.render(&f);
             assert!(!sql.contains('{'), "{}: {sql}", v.name);
             assert!(sql.trim_start().starts_with("SELECT") || sql.trim_start().starts_with("WITH"));
             assert_eq!(View::named(v.name).map(|x| x.name), Some(v.name));
+            let header_name = header(v.sql, "name");
+            assert_eq!(header_name, v.name, "the file names its view");
         }
         assert!(View::named("nope").is_none());
-        assert!(VIEWS[0].description(None).contains("2 % inside"));
+        let q = View::named("quality").unwrap();
+        assert!(q.description(&Filters::default()).contains("2 % inside"));
+        assert!(q.description(&Filters::default()).contains("day or month"));
+        let b = View::named("breakdown").unwrap();
+        assert_eq!(b.title(&f), "Poor streams by Wi-Fi band");
+        assert!(
+            b.render(&f)
+                .contains("sum(poor_post_fec_packet_loss) AS due_to_post_fec_packet_loss")
+        );
+    }
+
+    #[test]
+    fn a_view_names_the_filters_it_does_not_use() {
+        let f = filters(&[
+            ("from", "2026-11-01"),
+            ("building", "HQ"),
+            ("user", "u"),
+            ("grain", "day"),
+        ]);
+        let named = |n: &str| View::named(n).unwrap().unused(&f);
+        assert!(named("quality").is_empty());
+        assert_eq!(named("reliability"), ["building"]);
+        assert_eq!(named("pstn"), ["building", "user"]);
+        assert_eq!(named("scenarios"), ["grain"]);
     }
 }

@@ -30,30 +30,78 @@ impl Grain {
     }
 }
 
+/// The dimensions of `stream_rollup` a breakdown can be by (`by=`), with their names in words.
+pub const DIMENSIONS: [(&str, &str); 11] = [
+    ("connection_type", "connection type"),
+    ("subnet", "subnet"),
+    ("wifi_band", "Wi-Fi band"),
+    ("wifi_radio_type", "Wi-Fi radio type"),
+    ("wifi_driver", "Wi-Fi driver"),
+    ("platform", "client platform"),
+    ("product_family", "client product family"),
+    ("client_version", "client version"),
+    ("capture_device", "capture device"),
+    ("capture_driver", "capture driver"),
+    ("render_device", "render device"),
+];
+
+/// The reasons a stream is poor (`poor_reasons` of `stream_quality`), in the order the
+/// dashboard stacks them; `stream_rollup` counts each as `poor_<reason>`.
+pub const REASONS: [&str; 8] = [
+    "jitter",
+    "packet_loss",
+    "round_trip",
+    "degradation",
+    "concealed_samples",
+    "frame_loss",
+    "frame_rate",
+    "post_fec_packet_loss",
+];
+
+/// The building value of streams whose subnet is in no building.
+pub const UNKNOWN_BUILDING: &str = "(unknown)";
+
 /// The filters of one request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filters {
     /// Calls started on or after this UTC date (YYYY-MM-DD).
     pub from: Option<String>,
     /// Calls started on or before this UTC date.
     pub to: Option<String>,
-    /// The rule set.
-    pub rules: RuleSet,
+    /// The rule set (`None`: the server's).
+    pub rules: Option<RuleSet>,
     /// Only streams of this media kind.
     pub kind: Option<String>,
     /// Trends by day or by month (default month).
-    pub grain: Grain,
+    pub grain: Option<Grain>,
+    /// Only streams received in this building (of the building file), or in none
+    /// ([`UNKNOWN_BUILDING`]).
+    pub building: Option<String>,
+    /// Only streams received on this subnet.
+    pub subnet: Option<String>,
+    /// Only streams received over this connection type (`wired`, `wifi`, `mobile`, `tunnel`).
+    pub network: Option<String>,
+    /// Only streams received by clients of this platform (`windows`, `macOS`, …).
+    pub client: Option<String>,
+    /// Only calls this user (an id) took part in.
+    pub user: Option<String>,
     /// Only this call.
     pub call: Option<String>,
+    /// Search text (the user search).
+    pub find: Option<String>,
+    /// The dimension of a breakdown (default `connection_type`).
+    pub by: Option<&'static str>,
 }
 
 /// The query parameters a request may carry.
-pub const PARAMETERS: [&str; 6] = ["from", "to", "rules", "kind", "grain", "call"];
+pub const PARAMETERS: [&str; 13] = [
+    "from", "to", "rules", "kind", "grain", "building", "subnet", "network", "client", "user",
+    "call", "find", "by",
+];
 
 impl Filters {
-    /// The filters in `params`, with `rules` when none is named. Unknown parameters and bad
-    /// values are errors naming them.
-    pub fn parse(params: &BTreeMap<String, String>, rules: RuleSet) -> Result<Filters> {
+    /// The filters in `params`. Unknown parameters and bad values are errors naming them.
+    pub fn parse(params: &BTreeMap<String, String>) -> Result<Filters> {
         if let Some(k) = params.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
             return Err(Error::BadRequest(format!(
                 "unknown parameter {k:?} (known: {})",
@@ -61,15 +109,32 @@ impl Filters {
             )));
         }
         let get = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let bad = |k: &str, v: &str, what: &str| Error::BadRequest(format!("{k}={v:?}: {what}"));
         let date = |k: &str| -> Result<Option<String>> {
             match get(k) {
                 None => Ok(None),
                 Some(d) if cqlake_schema::calendar::parse_date(d).is_some() && d.len() == 10 => {
                     Ok(Some(d.to_string()))
                 }
-                Some(d) => Err(Error::BadRequest(format!(
-                    "{k}={d:?}: not a date (YYYY-MM-DD)"
-                ))),
+                Some(d) => Err(bad(k, d, "not a date (YYYY-MM-DD)")),
+            }
+        };
+        // Free text: printable, at most `max` characters.
+        let text = |k: &str, max: usize| -> Result<Option<String>> {
+            match get(k) {
+                None => Ok(None),
+                Some(v) if v.chars().count() <= max && !v.chars().any(char::is_control) => {
+                    Ok(Some(v.to_string()))
+                }
+                Some(v) => Err(bad(k, v, &format!("at most {max} printable characters"))),
+            }
+        };
+        // A word of Graph's: letters, digits, `-`, `_`, `.`, at most 200.
+        let id = |k: &str, what: &str| -> Result<Option<String>> {
+            match get(k) {
+                None => Ok(None),
+                Some(v) if is_id(v) => Ok(Some(v.to_string())),
+                Some(v) => Err(bad(k, v, what)),
             }
         };
         let (from, to) = (date("from")?, date("to")?);
@@ -79,36 +144,52 @@ impl Filters {
             return Err(Error::BadRequest(format!("to={t} is before from={f}")));
         }
         let rules = match get("rules") {
-            None => rules,
-            Some(r) => RuleSet::from_name(r).ok_or_else(|| {
+            None => None,
+            Some(r) => Some(RuleSet::from_name(r).ok_or_else(|| {
                 let names: Vec<_> = RuleSet::ALL.iter().map(|r| r.name()).collect();
                 Error::BadRequest(format!(
                     "rules={r:?}: not a rule set ({})",
                     names.join(", ")
                 ))
-            })?,
+            })?),
         };
         let kind = match get("kind") {
             None => None,
             Some(k) if MEDIA_KINDS.contains(&k) => Some(k.to_string()),
             Some(k) => {
-                return Err(Error::BadRequest(format!(
-                    "kind={k:?}: not a media kind ({})",
-                    MEDIA_KINDS.join(", ")
-                )));
+                return Err(bad(
+                    "kind",
+                    k,
+                    &format!("not a media kind ({})", MEDIA_KINDS.join(", ")),
+                ));
             }
         };
         let grain = match get("grain") {
-            None | Some("month") => Grain::Month,
-            Some("day") => Grain::Day,
-            Some(g) => {
-                return Err(Error::BadRequest(format!("grain={g:?}: day or month")));
-            }
-        };
-        let call = match get("call") {
             None => None,
-            Some(c) if is_id(c) => Some(c.to_string()),
-            Some(c) => return Err(Error::BadRequest(format!("call={c:?}: not a call id"))),
+            Some("month") => Some(Grain::Month),
+            Some("day") => Some(Grain::Day),
+            Some(g) => return Err(bad("grain", g, "day or month")),
+        };
+        let subnet = match get("subnet") {
+            None => None,
+            Some(s) if s == UNKNOWN_BUILDING || s.parse::<std::net::IpAddr>().is_ok() => {
+                Some(s.to_string())
+            }
+            Some(s) => return Err(bad("subnet", s, "not an IP address")),
+        };
+        let by = match get("by") {
+            None => None,
+            Some(b) => match DIMENSIONS.iter().find(|(d, _)| *d == b) {
+                Some((d, _)) => Some(*d),
+                None => {
+                    let names: Vec<_> = DIMENSIONS.iter().map(|(d, _)| *d).collect();
+                    return Err(bad(
+                        "by",
+                        b,
+                        &format!("not a dimension ({})", names.join(", ")),
+                    ));
+                }
+            },
         };
         Ok(Filters {
             from,
@@ -116,18 +197,37 @@ impl Filters {
             rules,
             kind,
             grain,
-            call,
+            building: text("building", 200)?,
+            subnet,
+            network: id("network", "not a connection type")?,
+            client: text("client", 100)?,
+            user: id("user", "not a user id")?,
+            call: id("call", "not a call id")?,
+            find: text("find", 100)?,
+            by,
         })
     }
 
-    /// The engine's options for these filters.
+    /// The rule set: the request's, or `default`.
+    pub fn rules_or(&self, default: RuleSet) -> RuleSet {
+        self.rules.unwrap_or(default)
+    }
+
+    /// The trend unit (default month).
+    pub fn grain(&self) -> Grain {
+        self.grain.unwrap_or(Grain::Month)
+    }
+
+    /// The engine's options for these filters: the dates, and the calls of `call` and `user`
+    /// (every table narrowed to them).
     pub fn engine_options(
         &self,
+        rules: RuleSet,
         threads: Option<usize>,
         buildings: Option<&std::path::Path>,
     ) -> cqlake_query::EngineOptions {
         let mut o = cqlake_query::EngineOptions::default()
-            .with_rules(self.rules)
+            .with_rules(rules)
             .with_dates(self.from.clone(), self.to.clone());
         if let Some(n) = threads {
             o = o.with_threads(n);
@@ -135,22 +235,104 @@ impl Filters {
         if let Some(b) = buildings {
             o = o.with_buildings(b);
         }
+        let mut calls = Vec::new();
         if let Some(c) = &self.call {
-            o = o.with_call_filter(format!("call_id = {}", quote(c)));
+            calls.push(format!("call_id = {}", quote(c)));
+        }
+        if let Some(u) = &self.user {
+            // The raw tables: the filter narrows `sessions` itself.
+            calls.push(format!(
+                "call_id IN (SELECT call_id FROM lake_sessions WHERE caller_identity_user_id = {u} OR callee_identity_user_id = {u})",
+                u = quote(u)
+            ));
+        }
+        if !calls.is_empty() {
+            o = o.with_call_filter(calls.join(" AND "));
         }
         o
     }
 
-    /// The predicate on `stream_quality` rows.
+    /// The predicate on `stream_rollup` rows: media kind, network, client, subnet, building.
     pub fn streams_predicate(&self) -> String {
-        match &self.kind {
-            Some(k) => format!("media_kind = {}", quote(k)),
-            None => "TRUE".into(),
-        }
+        self.predicate(["media_kind", "connection_type", "platform", "subnet"])
     }
 
-    /// The filters in words ("calls started 2026-11-01 to 2026-11-30, audio streams").
-    pub fn describe(&self) -> String {
+    /// The same predicate on `stream_sides` rows (their receiving side's columns), with, for a
+    /// user, only the streams they sent or received.
+    pub fn sides_predicate(&self) -> String {
+        let mut p = self.predicate([
+            "media_kind",
+            "rx_connection_type",
+            "rx_platform",
+            "rx_subnet",
+        ]);
+        if let Some(u) = &self.user {
+            p.push_str(&format!(
+                " AND (session_caller_identity_user_id = {u} OR session_callee_identity_user_id = {u})",
+                u = quote(u)
+            ));
+        }
+        p
+    }
+
+    /// The dates on `start_date_time` of a side table (which the engine's date window does not
+    /// narrow).
+    pub fn dates_predicate(&self) -> String {
+        let mut p = vec!["TRUE".to_string()];
+        if let Some(f) = &self.from {
+            p.push(format!("CAST(start_date_time AS DATE) >= DATE '{f}'"));
+        }
+        if let Some(t) = &self.to {
+            p.push(format!("CAST(start_date_time AS DATE) <= DATE '{t}'"));
+        }
+        p.join(" AND ")
+    }
+
+    /// The LIKE pattern of `find` (lower case, `%` around; `%` and `_` in it match themselves).
+    pub fn find_pattern(&self) -> String {
+        let f = self.find.as_deref().unwrap_or("").to_lowercase();
+        let escaped: String = f
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        quote(&format!("%{escaped}%"))
+    }
+
+    fn predicate(&self, [kind, network, client, subnet]: [&str; 4]) -> String {
+        let mut p = vec!["TRUE".to_string()];
+        if let Some(k) = &self.kind {
+            p.push(format!("{kind} = {}", quote(k)));
+        }
+        if let Some(n) = &self.network {
+            p.push(format!("{network} = {}", quote(n)));
+        }
+        if let Some(c) = &self.client {
+            p.push(format!("{client} = {}", quote(c)));
+        }
+        match self.subnet.as_deref() {
+            None => {}
+            Some(UNKNOWN_BUILDING) => p.push(format!("{subnet} IS NULL")),
+            Some(s) => p.push(format!("{subnet} = {}", quote(s))),
+        }
+        match self.building.as_deref() {
+            None => {}
+            Some(UNKNOWN_BUILDING) => p.push(format!(
+                "({subnet} IS NULL OR {subnet} NOT IN (SELECT subnet FROM subnet_buildings))"
+            )),
+            Some(b) => p.push(format!(
+                "{subnet} IN (SELECT subnet FROM subnet_buildings WHERE building = {})",
+                quote(b)
+            )),
+        }
+        p.join(" AND ")
+    }
+
+    /// The filters in words ("calls started 2026-11-01 to 2026-11-30, audio streams, building
+    /// Contoso HQ, rules cqd-classic"), with `rules` when the request names none.
+    pub fn describe(&self, rules: RuleSet) -> String {
         let mut parts = Vec::new();
         match (&self.from, &self.to) {
             (Some(f), Some(t)) => parts.push(format!("calls started {f} to {t}")),
@@ -161,11 +343,45 @@ impl Filters {
         if let Some(k) = &self.kind {
             parts.push(format!("{k} streams"));
         }
-        if let Some(c) = &self.call {
-            parts.push(format!("call {c}"));
+        for (name, v) in [
+            ("building", &self.building),
+            ("subnet", &self.subnet),
+            ("network", &self.network),
+            ("client", &self.client),
+            ("user", &self.user),
+            ("call", &self.call),
+        ] {
+            if let Some(v) = v {
+                parts.push(format!("{name} {v}"));
+            }
         }
-        parts.push(format!("rules {}", self.rules.name()));
+        parts.push(format!("rules {}", self.rules_or(rules).name()));
         parts.join(", ")
+    }
+
+    /// The names of the parameters this request set.
+    pub fn set(&self) -> Vec<&'static str> {
+        let set = [
+            self.from.is_some(),
+            self.to.is_some(),
+            self.rules.is_some(),
+            self.kind.is_some(),
+            self.grain.is_some(),
+            self.building.is_some(),
+            self.subnet.is_some(),
+            self.network.is_some(),
+            self.client.is_some(),
+            self.user.is_some(),
+            self.call.is_some(),
+            self.find.is_some(),
+            self.by.is_some(),
+        ];
+        PARAMETERS
+            .iter()
+            .zip(set)
+            .filter(|(_, s)| *s)
+            .map(|(p, _)| *p)
+            .collect()
     }
 }
 
@@ -191,7 +407,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Filters::parse(&params, RuleSet::ALL[0])
+        Filters::parse(&params)
     }
 
     #[test]
@@ -201,13 +417,30 @@ mod tests {
             ("to", "2026-11-30"),
             ("kind", "audio"),
             ("grain", "day"),
+            ("building", "Contoso's HQ"),
+            ("network", "wifi"),
         ])
         .unwrap();
-        assert_eq!(f.grain, Grain::Day);
-        assert_eq!(f.streams_predicate(), "media_kind = 'audio'");
+        assert_eq!(f.grain(), Grain::Day);
         assert_eq!(
-            f.describe(),
-            "calls started 2026-11-01 to 2026-11-30, audio streams, rules cqd-classic"
+            f.streams_predicate(),
+            "TRUE AND media_kind = 'audio' AND connection_type = 'wifi' AND subnet IN \
+             (SELECT subnet FROM subnet_buildings WHERE building = 'Contoso''s HQ')"
+        );
+        assert!(f.sides_predicate().contains("rx_connection_type = 'wifi'"));
+        assert_eq!(
+            f.describe(RuleSet::ALL[0]),
+            "calls started 2026-11-01 to 2026-11-30, audio streams, building Contoso's HQ, \
+             network wifi, rules cqd-classic"
+        );
+        assert_eq!(
+            f.set(),
+            ["from", "to", "kind", "grain", "building", "network"]
+        );
+        assert_eq!(
+            f.dates_predicate(),
+            "TRUE AND CAST(start_date_time AS DATE) >= DATE '2026-11-01' AND \
+             CAST(start_date_time AS DATE) <= DATE '2026-11-30'"
         );
         for bad in [
             ("from", "2026-13-01"),
@@ -215,6 +448,10 @@ mod tests {
             ("kind", "audio' OR 1=1 --"),
             ("grain", "week"),
             ("call", "x' OR 'a'='a"),
+            ("user", "a b"),
+            ("subnet", "10.0.0.0' --"),
+            ("network", "wi fi"),
+            ("by", "user_id"),
             ("rules", "mine"),
             ("limit", "5"),
         ] {
@@ -222,6 +459,25 @@ mod tests {
             assert!(e.contains(bad.0), "{bad:?}: {e}");
         }
         assert!(parse(&[("from", "2026-11-02"), ("to", "2026-11-01")]).is_err());
+        assert!(parse(&[("building", &"x".repeat(201))]).is_err());
         assert_eq!(quote("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn the_unknown_building_and_the_user_narrow_as_said() {
+        let f = parse(&[("building", UNKNOWN_BUILDING), ("user", "u-1")]).unwrap();
+        assert!(
+            f.streams_predicate().ends_with(
+                "(subnet IS NULL OR subnet NOT IN (SELECT subnet FROM subnet_buildings))"
+            )
+        );
+        assert!(f.sides_predicate().ends_with(
+            "(session_caller_identity_user_id = 'u-1' OR session_callee_identity_user_id = 'u-1')"
+        ));
+        assert_eq!(
+            parse(&[("find", "50%_a")]).unwrap().find_pattern(),
+            r"'%50\%\_a%'"
+        );
+        assert_eq!(Filters::default().find_pattern(), "'%%'");
     }
 }

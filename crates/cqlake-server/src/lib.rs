@@ -6,10 +6,11 @@
 //!   --format json`, byte for byte), `GET /api/views`, `GET /api/views/{name}` (a dashboard
 //!   view's rows, with its SQL and its filters in words);
 //! - `dashboard`: the views, each a SQL file of `sql/dashboard/` and the filters it takes;
-//! - `filters`: the filters of a request (dates, rule set, media kind, call), checked and turned
-//!   into SQL with quoted literals;
-//! - `assets`: the page, its script and style, and Apache ECharts, embedded in the binary: the
-//!   page loads nothing from elsewhere.
+//! - `filters`: the filters of a request (dates, rule set, media kind, building, subnet,
+//!   network, client, user, call, …), checked and turned into SQL with quoted literals;
+//! - `assets`: the page, its scripts and style, and Apache ECharts, embedded in the binary: the
+//!   page loads nothing from elsewhere;
+//! - [`ReportFile`]: a report as one self-contained HTML file with the same charts.
 //!
 //! The lake is only read. Each request opens it afresh at its last finished group, so a convert
 //! or pull that ends while the server runs is seen by the next request.
@@ -21,12 +22,14 @@ mod auth;
 pub mod dashboard;
 mod error;
 pub mod filters;
+mod report_file;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use error::{Error, Result};
+pub use report_file::ReportFile;
 
 /// What `cqlake serve` serves, and where.
 #[derive(Debug, Clone)]
