@@ -5,8 +5,8 @@
 --   `inside` is true for a matched range marked inside the corporate network. Subnets no range
 --   holds are not listed; without a building file the view is empty.
 WITH subnets AS (
-    SELECT DISTINCT rx_subnet AS subnet, rx_subnet_prefix_length AS prefix, ipv4(rx_subnet) AS ip
-    FROM stream_sides WHERE ipv4(rx_subnet) IS NOT NULL
+    SELECT subnet, prefix, ipv4(subnet) AS ip
+    FROM receiving_subnets WHERE ipv4(subnet) IS NOT NULL
 ),
 ranges AS (SELECT DISTINCT range_bits FROM buildings WHERE range_bits BETWEEN 0 AND 32),
 matched AS (

@@ -2,7 +2,9 @@
 
 use crate::common::{convert, query, sample, write};
 
-fn call(id: &str, version: i64, jitter: &str) -> String {
+/// A call record `id` at `version`: one audio stream of jitter `jitter` (an ISO duration) on
+/// 2024-05-01.
+pub(crate) fn call(id: &str, version: i64, jitter: &str) -> String {
     format!(
         r##"{{"id":"{id}","version":{version},"type":"groupCall","modalities":["audio"],"lastModifiedDateTime":"2024-05-01T10:30:00Z","startDateTime":"2024-05-01T10:00:00.1234567Z","endDateTime":"2024-05-01T10:20:00Z","sessions":[{{"id":"s-{id}","startDateTime":"2024-05-01T10:00:01Z","caller":{{"@odata.type":"#microsoft.graph.callRecords.participantEndpoint","userAgent":{{"platform":"windows","productFamily":"teams"}},"feedback":{{"rating":"bad","tokens":{{"NoSound":true,"Echo":false}}}},"identity":{{"user":{{"id":"u1","displayName":"A","acsUser":"x"}}}}}},"segments":[{{"id":"g-{id}","media":[{{"label":"main-audio","callerNetwork":{{"subnet":"10.0.0.0","connectionType":"wifi","linkSpeed":4294967295}},"streams":[{{"streamId":"1","streamDirection":"callerToCallee","averageJitter":"{jitter}","averagePacketLossRate":0.1,"packetUtilization":1200}}]}}]}}]}}]}}"##
     )

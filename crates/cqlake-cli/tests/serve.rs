@@ -382,6 +382,114 @@ fn the_views_and_their_filters_answer_what_sql_answers() {
     assert_eq!(reliability["unused"], serde_json::json!(["building"]));
 }
 
+/// The audio breakdown by platform and the audio trend by day as the server answers them, and
+/// the server's use of its rollup.
+fn rollup_views(s: &Serve) -> (Vec<Vec<String>>, Vec<Vec<String>>, Vec<Value>) {
+    let mut used = Vec::new();
+    let mut rows = |path: &str, columns: &[&str]| {
+        let url = format!("{}/api/views/{path}", s.url);
+        used.push(json(&url)["rollup"].clone());
+        view_rows(&url, columns)
+    };
+    let platforms = rows(
+        "breakdown?by=platform&kind=audio",
+        &["platform", "good", "poor"],
+    );
+    let days = rows(
+        "quality?kind=audio&grain=day",
+        &["period", "good", "poor", "unclassified"],
+    );
+    (platforms, days, used)
+}
+
+/// The same two as SQL over `stream_sides` answers them.
+fn rollup_views_by_sql(lake: &Path) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let counts = "sum(CASE WHEN classification = 'good' THEN 1 ELSE 0 END), \
+        sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END)";
+    let mut platforms = sql_rows(
+        lake,
+        &format!(
+            "SELECT coalesce(rx_platform, '(unknown)'), {counts} FROM stream_sides \
+             WHERE media_kind = 'audio' AND classification <> 'unclassified' GROUP BY 1"
+        ),
+    );
+    let mut days = sql_rows(
+        lake,
+        &format!(
+            "SELECT CAST(call_start_date AS VARCHAR), {counts}, \
+                sum(CASE WHEN classification = 'unclassified' THEN 1 ELSE 0 END) \
+             FROM stream_sides WHERE media_kind = 'audio' GROUP BY 1"
+        ),
+    );
+    platforms.sort();
+    days.sort();
+    (platforms, days)
+}
+
+#[test]
+fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    assert_eq!(convert(&[&sample("generated")], &lake).0, 0);
+    let s = serve(&lake, &[], None);
+    let dates = |used: &[Value]| -> Vec<u64> {
+        used.iter()
+            .map(|u| {
+                assert_eq!(u["cached"], true, "{u}");
+                u["computed_dates"].as_u64().unwrap()
+            })
+            .collect()
+    };
+    // The first request computes every date, the next none; both answer what SQL answers.
+    let (platforms, days, used) = rollup_views(&s);
+    let all_dates = dates(&used)[0];
+    assert!(all_dates >= days.len() as u64 && days.len() > 10 && platforms.len() > 2);
+    assert_eq!(dates(&used), [all_dates, 0]);
+    assert_eq!((platforms, days), rollup_views_by_sql(&lake));
+    // A convert of a new day's calls: that day alone is computed again.
+    let v1 = crate::common::write(
+        dir.path(),
+        "v1.ndjson",
+        format!(
+            "{}\n{}\n",
+            crate::convert::call("rollup-a", 1, "PT0.010S"),
+            crate::convert::call("rollup-b", 1, "PT0.010S")
+        )
+        .as_bytes(),
+    );
+    assert_eq!(convert(&[&v1], &lake).0, 0);
+    let (platforms, days, used) = rollup_views(&s);
+    assert_eq!(dates(&used), [1, 0]);
+    assert_eq!((platforms, days.clone()), rollup_views_by_sql(&lake));
+    let good_then = days.iter().find(|d| d[0] == "2024-05-01").unwrap().clone();
+    // A newer version of one of them, now poor (jitter 45 ms): again that day alone, and the
+    // stream moved from good to poor.
+    let v2 = crate::common::write(
+        dir.path(),
+        "v2.ndjson",
+        format!("{}\n", crate::convert::call("rollup-a", 3, "PT0.045S")).as_bytes(),
+    );
+    assert_eq!(convert(&[&v2], &lake).0, 0);
+    let (platforms, days, used) = rollup_views(&s);
+    assert_eq!(dates(&used), [1, 0]);
+    let good_now = days.iter().find(|d| d[0] == "2024-05-01").unwrap().clone();
+    let n = |row: &[String], i: usize| row[i].parse::<i64>().unwrap();
+    assert_eq!(
+        (n(&good_now, 1), n(&good_now, 2)),
+        (n(&good_then, 1) - 1, n(&good_then, 2) + 1),
+        "{good_then:?} → {good_now:?}"
+    );
+    assert_eq!((platforms, days), rollup_views_by_sql(&lake));
+    // Each rule set has its own; a user's views compute theirs.
+    let other = json(&format!(
+        "{}/api/views/quality?kind=audio&rules=cqd-2021",
+        s.url
+    ));
+    assert!(other["rollup"]["computed_dates"].as_u64().unwrap() >= all_dates);
+    let user = json(&format!("{}/api/views/quality?user=u1", s.url));
+    assert_eq!(user["rollup"], Value::Null);
+}
+
 #[test]
 fn a_report_as_a_page_holds_its_rows_and_sql_cannot_be_one() {
     let dir = tempfile::tempdir().unwrap();

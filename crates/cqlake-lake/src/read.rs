@@ -1,5 +1,6 @@
 //! Reading the lake: every table registered for SQL at the versions of the latest finished group.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,14 +11,56 @@ use crate::Result;
 use crate::group::recorded_versions;
 use crate::table::{delta_err, query_err, table_url};
 
-/// Registers every table of the lake at `root` in `ctx` under its name, each at the version the
-/// latest finished group recorded, so a query sees whole groups only, even while a convert runs.
-/// A plain Parquet export ([`is_parquet_export`](crate::is_parquet_export)) is registered as
-/// listings of its files instead.
-pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
-    if crate::parquet_in::is_parquet_export(root) {
-        return crate::parquet_in::register_parquet_export(ctx, root).await;
+/// What a reader registered: for each partitioned table, the data files of each call start date
+/// at the version it read. Two states list the same files for a date exactly when that date's
+/// rows are the same in both (files are immutable; a change writes new ones), so a cache of
+/// anything computed per date knows which dates to compute again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LakeState {
+    files: BTreeMap<&'static str, BTreeMap<String, BTreeSet<String>>>,
+    delta: bool,
+}
+
+impl LakeState {
+    /// Whether the state is known: false for a plain Parquet export, whose files are not
+    /// versioned.
+    pub fn is_known(&self) -> bool {
+        self.delta
     }
+
+    /// The data files of table `t` by call start date (`YYYY-MM-DD`; the empty string for rows
+    /// whose date is null); `None` for a side table.
+    pub fn files_by_date(&self, t: TableId) -> Option<&BTreeMap<String, BTreeSet<String>>> {
+        self.files.get(t.name())
+    }
+
+    /// The dates whose files of table `t` differ between `self` and `other` (in either).
+    pub fn changed_dates(&self, other: &LakeState, t: TableId) -> BTreeSet<String> {
+        let empty = BTreeMap::new();
+        let a = self.files_by_date(t).unwrap_or(&empty);
+        let b = other.files_by_date(t).unwrap_or(&empty);
+        a.keys()
+            .chain(b.keys())
+            .filter(|d| a.get(*d) != b.get(*d))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Registers every table of the lake at `root` in `ctx` under its name, each at the version the
+/// latest finished group recorded, so a query sees whole groups only, even while a convert runs,
+/// and returns what it registered. A plain Parquet export
+/// ([`is_parquet_export`](crate::is_parquet_export)) is registered as listings of its files
+/// instead (its state is not known).
+pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<LakeState> {
+    if crate::parquet_in::is_parquet_export(root) {
+        crate::parquet_in::register_parquet_export(ctx, root).await?;
+        return Ok(LakeState::default());
+    }
+    let mut state = LakeState {
+        delta: true,
+        ..LakeState::default()
+    };
     let calls_url = table_url(root, TableId::Calls)?;
     let calls = deltalake::open_table(calls_url)
         .await
@@ -34,6 +77,21 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
             }
             .map_err(delta_err(t))?
         };
+        let mut by_date: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for f in table.snapshot().map_err(delta_err(t))?.log_data().iter() {
+            let date = match f
+                .partition_values_map()
+                .get(cqlake_schema::PARTITION_COLUMN)
+            {
+                Some(Some(date)) => date.clone(),
+                _ => String::new(),
+            };
+            by_date
+                .entry(date)
+                .or_default()
+                .insert(f.path().to_string());
+        }
+        state.files.insert(t.name(), by_date);
         table
             .update_datafusion_session(&ctx.state())
             .map_err(delta_err(t))?;
@@ -49,5 +107,6 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
         ctx.register_table(t.name(), provider)
             .map_err(query_err(t))?;
     }
-    crate::side::register_side_tables(ctx, root).await
+    crate::side::register_side_tables(ctx, root).await?;
+    Ok(state)
 }

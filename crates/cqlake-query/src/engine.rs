@@ -97,6 +97,7 @@ pub struct Rows {
 pub struct Engine {
     ctx: SessionContext,
     rules: RuleSet,
+    lake: cqlake_lake::LakeState,
 }
 
 impl Engine {
@@ -123,7 +124,7 @@ impl Engine {
             runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        cqlake_lake::register_lake(&ctx, lake.as_ref()).await?;
+        let state = cqlake_lake::register_lake(&ctx, lake.as_ref()).await?;
         let mut window = Vec::new();
         for (d, op) in [(&options.dates.0, ">="), (&options.dates.1, "<=")] {
             if let Some(d) = d {
@@ -174,13 +175,14 @@ impl Engine {
         }
         for (name, query) in [
             (
-                "subnet_buildings",
-                include_str!("../../../sql/views/subnet_buildings.sql"),
-            ),
-            (
                 "stream_rollup",
                 include_str!("../../../sql/views/stream_rollup.sql"),
             ),
+            (
+                "receiving_subnets",
+                include_str!("../../../sql/views/receiving_subnets.sql"),
+            ),
+            ("subnet_buildings", SUBNET_BUILDINGS),
             (
                 "feedback_tokens",
                 include_str!("../../../sql/views/feedback_tokens.sql"),
@@ -200,12 +202,37 @@ impl Engine {
         Ok(Engine {
             ctx,
             rules: options.rules,
+            lake: state,
         })
     }
 
     /// The rule set behind `stream_quality`.
     pub fn rules(&self) -> RuleSet {
         self.rules
+    }
+
+    /// The files this engine reads, by table and date (whatever its date and call filters).
+    pub fn lake_state(&self) -> &cqlake_lake::LakeState {
+        &self.lake
+    }
+
+    /// Reads `stream_rollup` from `rollup` instead of computing it from the streams (a table of
+    /// the view's columns and rows, e.g. kept in memory by a server), and the views over it with
+    /// it. The caller keeps `rollup` equal to the view over the files this engine reads.
+    pub async fn use_stream_rollup(
+        &self,
+        rollup: Arc<dyn datafusion::catalog::TableProvider>,
+    ) -> Result<()> {
+        self.ctx.deregister_table("stream_rollup")?;
+        self.ctx.register_table("stream_rollup", rollup)?;
+        let subnets = include_str!("../../../sql/views/receiving_subnets_rollup.sql");
+        self.ctx.deregister_table("receiving_subnets")?;
+        self.ctx
+            .register_table("receiving_subnets", view(&self.ctx, subnets).await?)?;
+        self.ctx.deregister_table("subnet_buildings")?;
+        self.ctx
+            .register_table("subnet_buildings", view(&self.ctx, SUBNET_BUILDINGS).await?)?;
+        Ok(())
     }
 
     /// The DataFusion session (to register views and functions).
@@ -270,6 +297,9 @@ async fn view(
     let plan = crate::views::plan(ctx, sql).await?;
     Ok(datafusion::dataframe::DataFrame::new(ctx.state(), plan).into_view())
 }
+
+/// The view `subnet_buildings`, over `receiving_subnets`.
+const SUBNET_BUILDINGS: &str = include_str!("../../../sql/views/subnet_buildings.sql");
 
 /// DataFusion's error, without the list of every valid field it appends to an unknown column
 /// (streams alone has 977).

@@ -16,14 +16,17 @@ mod display;
 mod engine;
 mod format;
 mod reports;
+mod rollup;
 mod rules;
 mod udf;
 mod views;
 
+pub use cqlake_lake::LakeState;
 pub use display::Presentation;
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write, write_presented};
 pub use reports::{REPORTS, Report};
+pub use rollup::{RollupCache, RollupUse};
 pub use rules::RuleSet;
 pub use rules::header as sql_description;
 

@@ -1,7 +1,7 @@
 //! The classification rule sets and the views built on them, compiled in from `sql/`.
 
 /// A published version of CQD's stream classification (see `sql/rules/`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RuleSet {
     /// The long-standing rules (default).
     #[default]

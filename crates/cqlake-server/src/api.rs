@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cqlake_query::{Engine, Format, REPORTS, Report, Rows};
+use cqlake_query::{Engine, Format, REPORTS, Report, RollupUse, Rows};
 
 use crate::dashboard::{VIEWS, View};
 use crate::filters::Filters;
@@ -17,6 +17,8 @@ use crate::{Error, Result, ServerOptions};
 /// What every request shares.
 pub(crate) struct AppState {
     pub options: ServerOptions,
+    /// `stream_rollup` of each rule set, kept between requests.
+    pub rollups: cqlake_query::RollupCache,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -152,6 +154,27 @@ async fn view(
     let rules = filters.rules_or(state.options.rules);
     let engine = open(&state, &filters).await?;
     let sql = v.render(&filters);
+    // The trends and breakdowns read the rollup kept in memory; a user's or a call's views
+    // narrow the streams themselves, where the rollup is quick to compute.
+    let mut rollup = serde_json::Value::Null;
+    if (sql.contains("stream_rollup") || sql.contains("subnet_buildings"))
+        && filters.user.is_none()
+        && filters.call.is_none()
+    {
+        let o = &state.options;
+        let unfiltered =
+            Filters::default().engine_options(rules, o.threads, o.buildings.as_deref());
+        rollup = match state
+            .rollups
+            .apply(&engine, || Engine::open(&o.lake, unfiltered))
+            .await?
+        {
+            RollupUse::Cached { computed } => {
+                serde_json::json!({"cached": true, "computed_dates": computed.len()})
+            }
+            RollupUse::Computed => serde_json::json!({"cached": false}),
+        };
+    }
     let rows = engine.sql(&sql).await?;
     let columns: Vec<&str> = rows
         .schema
@@ -167,6 +190,7 @@ async fn view(
         "unused": v.unused(&filters),
         "rules": rules.name(),
         "sql": sql,
+        "rollup": rollup,
         "columns": columns,
     });
     Ok(json_response(with_rows(meta, &json_rows(&rows)?)))

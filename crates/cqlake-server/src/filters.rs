@@ -252,9 +252,17 @@ impl Filters {
         o
     }
 
-    /// The predicate on `stream_rollup` rows: media kind, network, client, subnet, building.
+    /// The predicate on `stream_rollup` rows: media kind, network, client, subnet, building,
+    /// and the dates on `day` (a cached rollup holds every date).
     pub fn streams_predicate(&self) -> String {
-        self.predicate(["media_kind", "connection_type", "platform", "subnet"])
+        let mut p = self.predicate(["media_kind", "connection_type", "platform", "subnet"]);
+        if let Some(f) = &self.from {
+            p.push_str(&format!(" AND day >= DATE '{f}'"));
+        }
+        if let Some(t) = &self.to {
+            p.push_str(&format!(" AND day <= DATE '{t}'"));
+        }
+        p
     }
 
     /// The same predicate on `stream_sides` rows (their receiving side's columns), with, for a
@@ -425,7 +433,8 @@ mod tests {
         assert_eq!(
             f.streams_predicate(),
             "TRUE AND media_kind = 'audio' AND connection_type = 'wifi' AND subnet IN \
-             (SELECT subnet FROM subnet_buildings WHERE building = 'Contoso''s HQ')"
+             (SELECT subnet FROM subnet_buildings WHERE building = 'Contoso''s HQ') \
+             AND day >= DATE '2026-11-01' AND day <= DATE '2026-11-30'"
         );
         assert!(f.sides_predicate().contains("rx_connection_type = 'wifi'"));
         assert_eq!(

@@ -162,7 +162,10 @@ impl Server {
         Ok(Server {
             listener,
             addr,
-            state: Arc::new(api::AppState { options }),
+            state: Arc::new(api::AppState {
+                options,
+                rollups: cqlake_query::RollupCache::new(),
+            }),
         })
     }
 
