@@ -23,3 +23,4 @@ done
 [ -n "$url" ] || { cat "$out" >&2; exit 1; }
 python3 benches/serve_views.py --url "$url" --runs "${CQLAKE_BENCH_RUNS:-3}" \
   --markdown "$work/serve-results.md"
+echo "server peak RSS: $(awk '/VmHWM/ {print $2, $3}' "/proc/$server/status")"

@@ -440,11 +440,17 @@ fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
             })
             .collect()
     };
-    // The first request computes every date, the next none; both answer what SQL answers.
+    // A rule set's first request computes every date (the default rule set's is computed when
+    // the server starts), the next none; they answer what SQL answers.
+    let first = json(&format!(
+        "{}/api/views/quality?kind=audio&rules=cqd-2021",
+        s.url
+    ));
+    let all_dates = first["rollup"]["computed_dates"].as_u64().unwrap();
     let (platforms, days, used) = rollup_views(&s);
-    let all_dates = dates(&used)[0];
     assert!(all_dates >= days.len() as u64 && days.len() > 10 && platforms.len() > 2);
-    assert_eq!(dates(&used), [all_dates, 0]);
+    let d = dates(&used);
+    assert!(d == [0, 0] || d == [all_dates, 0], "{used:?}");
     assert_eq!((platforms, days), rollup_views_by_sql(&lake));
     // A convert of a new day's calls: that day alone is computed again.
     let v1 = crate::common::write(
@@ -480,12 +486,13 @@ fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
         "{good_then:?} → {good_now:?}"
     );
     assert_eq!((platforms, days), rollup_views_by_sql(&lake));
-    // Each rule set has its own; a user's views compute theirs.
+    // Each rule set has its own, brought up to date when asked for (the new day and the
+    // upsert's day are one date); a user's views compute theirs.
     let other = json(&format!(
         "{}/api/views/quality?kind=audio&rules=cqd-2021",
         s.url
     ));
-    assert!(other["rollup"]["computed_dates"].as_u64().unwrap() >= all_dates);
+    assert_eq!(other["rollup"]["computed_dates"], 1);
     let user = json(&format!("{}/api/views/quality?user=u1", s.url));
     assert_eq!(user["rollup"], Value::Null);
 }

@@ -82,6 +82,19 @@ async fn no_api(Path(rest): Path<String>) -> Error {
     Error::NotFound(format!("/api/{rest}: no such endpoint"))
 }
 
+/// Computes the rollup of the default rule set. A failure is left to the first request that
+/// needs the rollup, which computes it again and answers the error.
+pub(crate) async fn warm_up(state: Arc<AppState>) {
+    let o = &state.options;
+    let options = Filters::default().engine_options(o.rules, o.threads, o.buildings.as_deref());
+    if let Ok(engine) = Engine::open(&o.lake, options.clone()).await {
+        let _ = state
+            .rollups
+            .apply(&engine, || Engine::open(&o.lake, options))
+            .await;
+    }
+}
+
 /// Opens the lake at its last finished group with `filters`.
 async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     let o = &state.options;

@@ -179,8 +179,10 @@ impl Server {
         format!("http://{}/", self.addr)
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes. Meanwhile computes the rollup of the default rule set
+    /// (see [`cqlake_query::RollupCache`]), so the first page does not wait for it.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        tokio::spawn(api::warm_up(self.state.clone()));
         let app = api::router(self.state);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
