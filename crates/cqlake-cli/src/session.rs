@@ -8,6 +8,9 @@ use cqlake_query::{Engine, EngineOptions, Format, Presentation, Rows, RuleSet};
 
 use crate::args::{QueryArgs, RowFormat};
 
+/// Why rows other than a report's cannot be an HTML page.
+pub(crate) const NO_HTML: &str = "--format html writes a report's page: use it with cqlake report";
+
 /// An open lake: the engine and the runtime its queries run on (the engine drops first).
 pub(crate) struct Session {
     /// The engine over the lake.
@@ -82,7 +85,7 @@ pub(crate) fn write<W: Write + Send>(
         RowFormat::Ndjson => Format::Ndjson,
         RowFormat::Markdown => Format::Markdown,
         RowFormat::Parquet => Format::Parquet,
-        RowFormat::Html => bail!("--format html writes a report's page: use it with cqlake report"),
+        RowFormat::Html => bail!("{NO_HTML}"),
     };
     let mut w = std::io::BufWriter::new(out);
     match presentation {

@@ -65,7 +65,7 @@ pub fn run(a: &QueryArgs) -> anyhow::Result<ExitCode> {
         bail!("{NO_PARQUET}");
     }
     if format == RowFormat::Html {
-        bail!("--format html writes a report's page: use it with cqlake report");
+        bail!("{}", crate::session::NO_HTML);
     }
     let session = crate::session::open(a, None, None)?;
     let stdin_tty = std::io::stdin().is_terminal();
@@ -256,7 +256,7 @@ impl Shell {
                     bail!("{NO_PARQUET}");
                 }
                 if format == RowFormat::Html {
-                    bail!("html pages are written by cqlake report --format html");
+                    bail!("{}", crate::session::NO_HTML);
                 }
                 self.format = format;
                 eprintln!("format {}", format_name(format));

@@ -69,9 +69,8 @@ pub fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
             description: &cqlake_query::sql_description(&sql),
             scope: &scope,
             sql: &sql,
-            rows: &rows,
         }
-        .html()?;
+        .html(&rows)?;
         let mut out = sink(&a.common)?;
         out.write_all(page.as_bytes())?;
         out.flush()?;

@@ -18,14 +18,13 @@ use crate::table::{delta_err, query_err, table_url};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LakeState {
     files: BTreeMap<&'static str, BTreeMap<String, BTreeSet<String>>>,
-    delta: bool,
 }
 
 impl LakeState {
     /// Whether the state is known: false for a plain Parquet export, whose files are not
     /// versioned.
     pub fn is_known(&self) -> bool {
-        self.delta
+        !self.files.is_empty()
     }
 
     /// The data files of table `t` by call start date (`YYYY-MM-DD`; the empty string for rows
@@ -57,10 +56,7 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<LakeStat
         crate::parquet_in::register_parquet_export(ctx, root).await?;
         return Ok(LakeState::default());
     }
-    let mut state = LakeState {
-        delta: true,
-        ..LakeState::default()
-    };
+    let mut state = LakeState::default();
     let calls_url = table_url(root, TableId::Calls)?;
     let calls = deltalake::open_table(calls_url)
         .await

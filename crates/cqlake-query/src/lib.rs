@@ -29,6 +29,7 @@ pub use reports::{REPORTS, Report};
 pub use rollup::{RollupCache, RollupUse};
 pub use rules::RuleSet;
 pub use rules::header as sql_description;
+pub use rules::header_field as sql_header_field;
 
 /// Errors of the query crate.
 #[derive(Debug, thiserror::Error)]

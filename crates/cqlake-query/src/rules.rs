@@ -76,13 +76,23 @@ pub(crate) fn views(rules: RuleSet) -> [(&'static str, &'static str); 4] {
 
 /// The `-- description:` of a SQL file's header, with its continuation lines.
 pub fn header(sql: &str) -> String {
+    header_field(sql, "description")
+}
+
+/// The field `key` of a SQL file's header: its `-- key:` line and the indented `--   ` lines
+/// that follow it, joined by spaces.
+pub fn header_field(sql: &str, key: &str) -> String {
     let mut out = Vec::new();
     let mut on = false;
     for line in sql.lines() {
         let Some(text) = line.strip_prefix("--") else {
             break;
         };
-        if let Some(d) = text.trim_start().strip_prefix("description:") {
+        if let Some(d) = text
+            .trim_start()
+            .strip_prefix(key)
+            .and_then(|r| r.strip_prefix(':'))
+        {
             on = true;
             out.push(d.trim().to_string());
         } else if on && text.starts_with("   ") {

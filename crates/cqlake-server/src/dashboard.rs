@@ -14,6 +14,8 @@
 //! The user and call filters narrow every call table through the engine, so they apply to every
 //! view but those of side tables.
 
+use cqlake_query::sql_header_field as header;
+
 use crate::filters::{DIMENSIONS, Filters, REASONS};
 
 /// A view of the dashboard.
@@ -197,26 +199,6 @@ impl View {
 /// The breakdown's dimension (default the connection type).
 fn by(filters: &Filters) -> &'static str {
     filters.by.unwrap_or(DIMENSIONS[0].0)
-}
-
-/// The header field `key` of a SQL file: its `-- key:` line and the indented `--   ` lines that
-/// follow it, joined.
-fn header(sql: &str, key: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for line in sql.lines().take_while(|l| l.starts_with("--")) {
-        let text = line.trim_start_matches("--");
-        if let Some(v) = text.trim_start().strip_prefix(&format!("{key}:")) {
-            out.push_str(v.trim());
-            inside = true;
-        } else if inside && text.starts_with("   ") {
-            out.push(' ');
-            out.push_str(text.trim());
-        } else {
-            inside = false;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
