@@ -45,7 +45,7 @@ impl ReportFile<'_> {
             "sql": self.sql,
             "columns": columns,
         });
-        let data = String::from_utf8(crate::api::with_rows(data, &rows))
+        let data = String::from_utf8(crate::api::with_rows(data, rows))
             .map_err(|e| Error::Config(format!("the rows as JSON: {e}")))?;
         let asset = |name: &str| {
             crate::assets::file(name)
