@@ -86,7 +86,7 @@ function combo(spec) {
   if ((spec.lines || []).length) valueAxes.push(valueAxis(spec.lineName, spec.lineRate !== false, { splitLine: { show: false } }));
   // Many or long names under vertical bars: every one shown, slanted and cut to a width.
   const slanted = !spec.horizontal && spec.categories.length > 1
-    && spec.categories.some((c) => String(c).length > (spec.categories.length > 10 ? 4 : 14));
+    && spec.categories.some((c) => String(c).length > (spec.categories.length > 10 ? 4 : spec.categories.length > 3 ? 10 : 14));
   const category = { type: 'category', data: spec.categories, inverse: !!spec.horizontal,
     axisLabel: spec.horizontal ? { width: 170, overflow: 'truncate' }
       : slanted ? { interval: spec.categories.length > 40 ? 'auto' : 0, rotate: 30, width: 120, overflow: 'truncate', hideOverlap: true }
