@@ -382,48 +382,85 @@ fn the_views_and_their_filters_answer_what_sql_answers() {
     assert_eq!(reliability["unused"], serde_json::json!(["building"]));
 }
 
-/// The audio breakdown by platform and the audio trend by day as the server answers them, and
-/// the server's use of its rollup.
-fn rollup_views(s: &Serve) -> (Vec<Vec<String>>, Vec<Vec<String>>, Vec<Value>) {
+/// What the rollup views answer: the audio breakdown by platform, the audio trend by day, the
+/// reliability trend by day and the measured poor rate of rated sessions.
+#[derive(Debug, PartialEq)]
+struct Rolled {
+    platforms: Vec<Vec<String>>,
+    days: Vec<Vec<String>>,
+    reliability: Vec<Vec<String>>,
+    rated: Vec<Vec<String>>,
+}
+
+/// The rollup views as the server answers them, and the server's use of its rollups.
+fn rollup_views(s: &Serve) -> (Rolled, Vec<Value>) {
     let mut used = Vec::new();
     let mut rows = |path: &str, columns: &[&str]| {
         let url = format!("{}/api/views/{path}", s.url);
         used.push(json(&url)["rollup"].clone());
         view_rows(&url, columns)
     };
-    let platforms = rows(
-        "breakdown?by=platform&kind=audio",
-        &["platform", "good", "poor"],
-    );
-    let days = rows(
-        "quality?kind=audio&grain=day",
-        &["period", "good", "poor", "unclassified"],
-    );
-    (platforms, days, used)
+    let rolled = Rolled {
+        platforms: rows(
+            "breakdown?by=platform&kind=audio",
+            &["platform", "good", "poor"],
+        ),
+        days: rows(
+            "quality?kind=audio&grain=day",
+            &["period", "good", "poor", "unclassified"],
+        ),
+        reliability: rows(
+            "reliability?grain=day",
+            &["period", "sessions", "setup_failures", "drops"],
+        ),
+        rated: rows(
+            "feedback-measured",
+            &["rating", "sessions", "streams", "poor"],
+        ),
+    };
+    (rolled, used)
 }
 
-/// The same two as SQL over `stream_sides` answers them.
-fn rollup_views_by_sql(lake: &Path) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+/// The same as SQL over the raw tables and `stream_sides` answers them.
+fn rollup_views_by_sql(lake: &Path) -> Rolled {
     let counts = "sum(CASE WHEN classification = 'good' THEN 1 ELSE 0 END), \
         sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END)";
-    let mut platforms = sql_rows(
-        lake,
-        &format!(
+    let sorted = |query: &str| {
+        let mut rows = sql_rows(lake, query);
+        rows.sort();
+        rows
+    };
+    Rolled {
+        platforms: sorted(&format!(
             "SELECT coalesce(rx_platform, '(unknown)'), {counts} FROM stream_sides \
              WHERE media_kind = 'audio' AND classification <> 'unclassified' GROUP BY 1"
-        ),
-    );
-    let mut days = sql_rows(
-        lake,
-        &format!(
+        )),
+        days: sorted(&format!(
             "SELECT CAST(call_start_date AS VARCHAR), {counts}, \
                 sum(CASE WHEN classification = 'unclassified' THEN 1 ELSE 0 END) \
              FROM stream_sides WHERE media_kind = 'audio' GROUP BY 1"
+        )),
+        // One row per call and session id; failed at setup by its own or a segment's stage.
+        reliability: sorted(
+            "SELECT CAST(day AS VARCHAR), count(*), sum(CASE WHEN setup THEN 1 ELSE 0 END), \
+                sum(CASE WHEN midcall AND NOT setup THEN 1 ELSE 0 END) \
+             FROM (SELECT min(x.call_start_date) AS day, \
+                    bool_or(coalesce(x.failure_info_stage = 'callSetup', false) \
+                        OR coalesce(s.failure_info_stage = 'callSetup', false)) AS setup, \
+                    bool_or(coalesce(x.failure_info_stage = 'midcall', false) \
+                        OR coalesce(s.failure_info_stage = 'midcall', false)) AS midcall \
+                FROM sessions x LEFT JOIN segments s \
+                    ON s.call_id = x.call_id AND s.session_id = x.session_id \
+                GROUP BY x.call_id, x.session_id) \
+             GROUP BY 1",
         ),
-    );
-    platforms.sort();
-    days.sort();
-    (platforms, days)
+        rated: sorted(
+            "SELECT CASE WHEN rated_poor THEN 'rated bad or poor' ELSE 'rated fair or better' END, \
+                count(DISTINCT session_id), count(*), \
+                sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) \
+             FROM rated_audio_streams GROUP BY 1",
+        ),
+    }
 }
 
 #[test]
@@ -447,12 +484,23 @@ fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
         s.url
     ));
     let all_dates = first["rollup"]["computed_dates"].as_u64().unwrap();
-    let (platforms, days, used) = rollup_views(&s);
-    assert!(all_dates >= days.len() as u64 && days.len() > 10 && platforms.len() > 2);
-    let d = dates(&used);
-    assert!(d == [0, 0] || d == [all_dates, 0], "{used:?}");
-    assert_eq!((platforms, days), rollup_views_by_sql(&lake));
-    // A convert of a new day's calls: that day alone is computed again.
+    let (rolled, used) = rollup_views(&s);
+    assert!(all_dates >= rolled.days.len() as u64 && rolled.days.len() > 10);
+    assert!(rolled.platforms.len() > 2 && rolled.rated.len() == 2);
+    let failures = |r: &Rolled| -> (i64, i64) {
+        r.reliability.iter().fold((0, 0), |(s, d), row| {
+            (
+                s + row[2].parse::<i64>().unwrap(),
+                d + row[3].parse::<i64>().unwrap(),
+            )
+        })
+    };
+    let (setup, drops) = failures(&rolled);
+    assert!(setup > 0 && drops > 0, "{:?}", rolled.reliability);
+    // The quality trend reads the rollup the breakdown brought up to date.
+    assert_eq!(dates(&used)[1], 0, "{used:?}");
+    assert_eq!(rolled, rollup_views_by_sql(&lake));
+    // A convert of a new day's calls: that day alone is computed again, in each rollup.
     let v1 = crate::common::write(
         dir.path(),
         "v1.ndjson",
@@ -464,28 +512,40 @@ fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
         .as_bytes(),
     );
     assert_eq!(convert(&[&v1], &lake).0, 0);
-    let (platforms, days, used) = rollup_views(&s);
-    assert_eq!(dates(&used), [1, 0]);
-    assert_eq!((platforms, days.clone()), rollup_views_by_sql(&lake));
-    let good_then = days.iter().find(|d| d[0] == "2024-05-01").unwrap().clone();
-    // A newer version of one of them, now poor (jitter 45 ms): again that day alone, and the
-    // stream moved from good to poor.
+    let (rolled, used) = rollup_views(&s);
+    assert_eq!(dates(&used), [1, 0, 1, 1]);
+    let sessions_then = rolled.reliability.clone();
+    assert_eq!(rolled, rollup_views_by_sql(&lake));
+    let good_then = rolled
+        .days
+        .iter()
+        .find(|d| d[0] == "2024-05-01")
+        .unwrap()
+        .clone();
+    // A newer version of one of them, now poor (jitter 45 ms): again that day alone, the
+    // stream moved from good to poor, and no session was counted twice.
     let v2 = crate::common::write(
         dir.path(),
         "v2.ndjson",
         format!("{}\n", crate::convert::call("rollup-a", 3, "PT0.045S")).as_bytes(),
     );
     assert_eq!(convert(&[&v2], &lake).0, 0);
-    let (platforms, days, used) = rollup_views(&s);
-    assert_eq!(dates(&used), [1, 0]);
-    let good_now = days.iter().find(|d| d[0] == "2024-05-01").unwrap().clone();
+    let (rolled, used) = rollup_views(&s);
+    assert_eq!(dates(&used), [1, 0, 1, 1]);
+    let good_now = rolled
+        .days
+        .iter()
+        .find(|d| d[0] == "2024-05-01")
+        .unwrap()
+        .clone();
     let n = |row: &[String], i: usize| row[i].parse::<i64>().unwrap();
     assert_eq!(
         (n(&good_now, 1), n(&good_now, 2)),
         (n(&good_then, 1) - 1, n(&good_then, 2) + 1),
         "{good_then:?} → {good_now:?}"
     );
-    assert_eq!((platforms, days), rollup_views_by_sql(&lake));
+    assert_eq!(rolled.reliability, sessions_then);
+    assert_eq!(rolled, rollup_views_by_sql(&lake));
     // Each rule set has its own, brought up to date when asked for (the new day and the
     // upsert's day are one date); a user's views compute theirs.
     let other = json(&format!(

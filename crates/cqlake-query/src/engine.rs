@@ -22,6 +22,7 @@ pub struct EngineOptions {
     dates: (Option<String>, Option<String>),
     call_filter: Option<String>,
     buildings: Option<std::path::PathBuf>,
+    filter_pushdown: bool,
 }
 
 impl Default for EngineOptions {
@@ -33,6 +34,7 @@ impl Default for EngineOptions {
             dates: (None, None),
             call_filter: None,
             buildings: None,
+            filter_pushdown: false,
         }
     }
 }
@@ -66,6 +68,16 @@ impl EngineOptions {
         self
     }
 
+    /// Evaluates filters while decoding Parquet (DataFusion's `pushdown_filters` and
+    /// `reorder_filters`): the other columns are decoded only for the rows that pass. Quick for
+    /// a filter few rows pass (one call, one user's calls: 2 to 4 times faster on 50 million
+    /// streams), slower for one most rows pass. Default: off, or DataFusion's setting from the
+    /// environment (`DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS`).
+    pub fn with_filter_pushdown(mut self, on: bool) -> Self {
+        self.filter_pushdown = on;
+        self
+    }
+
     /// A building file in the layout of CQD's building data upload (CSV, with or without a
     /// header): registered as the view `buildings`, used by the `buildings` report.
     pub fn with_buildings(mut self, path: impl Into<std::path::PathBuf>) -> Self {
@@ -93,7 +105,8 @@ pub struct Rows {
 /// A read-only SQL session over a lake: the tables `calls`, `participants`, `sessions`,
 /// `segments`, `media` and `streams`, each at the version the last finished convert group
 /// recorded, and the views `stream_kind`, `stream_audio`, `stream_quality`, `stream_sides`,
-/// `stream_rollup`, `buildings`, `subnet_buildings` and `call_flow` (see `sql/`).
+/// `stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`, `buildings`,
+/// `subnet_buildings` and `call_flow` (see `sql/`).
 pub struct Engine {
     ctx: SessionContext,
     rules: RuleSet,
@@ -118,6 +131,11 @@ impl Engine {
                 .options_mut()
                 .execution
                 .skip_partial_aggregation_probe_ratio_threshold = 0.1;
+        }
+        if options.filter_pushdown {
+            let parquet = &mut config.options_mut().execution.parquet;
+            parquet.pushdown_filters = true;
+            parquet.reorder_filters = true;
         }
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
@@ -191,6 +209,18 @@ impl Engine {
                 "rated_audio_streams",
                 include_str!("../../../sql/views/rated_audio_streams.sql"),
             ),
+            (
+                "rated_rollup",
+                include_str!("../../../sql/views/rated_rollup.sql"),
+            ),
+            (
+                "session_rollup",
+                include_str!("../../../sql/views/session_rollup.sql"),
+            ),
+            (
+                "user_rollup",
+                include_str!("../../../sql/views/user_rollup.sql"),
+            ),
         ] {
             ctx.register_table(name, view(&ctx, query).await?)?;
         }
@@ -216,22 +246,29 @@ impl Engine {
         &self.lake
     }
 
-    /// Reads `stream_rollup` from `rollup` instead of computing it from the streams (a table of
-    /// the view's columns and rows, e.g. kept in memory by a server), and the views over it with
-    /// it. The caller keeps `rollup` equal to the view over the files this engine reads.
-    pub async fn use_stream_rollup(
+    /// Reads the view `rollup` (one of [`crate::ROLLUPS`]) from `rows` instead of computing it
+    /// from the raw tables (a table of the view's columns and rows, e.g. kept in memory by a
+    /// server), and the views over it with it. The caller keeps `rows` equal to the view over
+    /// the files this engine reads.
+    pub async fn use_rollup(
         &self,
-        rollup: Arc<dyn datafusion::catalog::TableProvider>,
+        rollup: &crate::Rollup,
+        rows: Arc<dyn datafusion::catalog::TableProvider>,
     ) -> Result<()> {
-        self.ctx.deregister_table("stream_rollup")?;
-        self.ctx.register_table("stream_rollup", rollup)?;
-        let subnets = include_str!("../../../sql/views/receiving_subnets_rollup.sql");
-        self.ctx.deregister_table("receiving_subnets")?;
-        self.ctx
-            .register_table("receiving_subnets", view(&self.ctx, subnets).await?)?;
-        self.ctx.deregister_table("subnet_buildings")?;
-        self.ctx
-            .register_table("subnet_buildings", view(&self.ctx, SUBNET_BUILDINGS).await?)?;
+        self.ctx.deregister_table(rollup.name)?;
+        self.ctx.register_table(rollup.name, rows)?;
+        for reader in rollup.readers() {
+            let query = match *reader {
+                "receiving_subnets" => {
+                    include_str!("../../../sql/views/receiving_subnets_rollup.sql")
+                }
+                "subnet_buildings" => SUBNET_BUILDINGS,
+                other => return Err(Error::Plan(format!("{other}: not a view over a rollup"))),
+            };
+            self.ctx.deregister_table(*reader)?;
+            self.ctx
+                .register_table(*reader, view(&self.ctx, query).await?)?;
+        }
         Ok(())
     }
 

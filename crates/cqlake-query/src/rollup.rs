@@ -1,12 +1,15 @@
-//! `stream_rollup` kept in memory between queries, for a long-running reader (`cqlake serve`).
+//! Rollups kept in memory between queries, for a long-running reader (`cqlake serve`).
 //!
-//! The view counts streams by day and every dashboard dimension; computed from the streams it
-//! reads every stream of the lake, seconds on tens of millions. A [`RollupCache`] computes it
-//! once per rule set and keeps its rows with the lake's state (the data files of each date). A
-//! later query over a lake whose files changed — a convert, a pull, an optimize — recomputes
-//! the dates whose files differ and keeps the rest: data files are immutable, so a date whose
-//! files are the same has the same rows. The rows are therefore always the view's over the files
-//! the query reads.
+//! A rollup view counts rows by day and the dimensions the dashboard groups and filters by
+//! (`stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`; see [`ROLLUPS`]);
+//! computed from the raw tables it reads every row of the lake, seconds on tens of millions of
+//! streams. A
+//! [`RollupCache`] computes each once (per rule set, for those that classify streams) and keeps
+//! its rows with the lake's state (the data files of each date). A later query over a lake whose
+//! files changed — a convert, a pull, an optimize — recomputes the dates whose files of the
+//! view's tables differ and keeps the rest: data files are immutable, so a date whose files are
+//! the same has the same rows. The rows are therefore always the view's over the files the query
+//! reads.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -19,14 +22,91 @@ use datafusion::datasource::MemTable;
 
 use crate::{Engine, Error, LakeState, Result, RuleSet};
 
-/// The column of the rollup's dates.
+/// The column of every rollup's dates.
 const DAY: &str = "day";
 
-/// The rollup of each rule set, with the lake state it was computed at.
+/// A view a [`RollupCache`] can keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rollup {
+    /// The view's name.
+    pub name: &'static str,
+    /// The tables it is computed from: a date is recomputed when their files of it change.
+    sources: &'static [TableId],
+    /// Whether its rows depend on the rule set (it classifies streams).
+    classifies: bool,
+    /// The views over it, which read the cached rows when it is cached.
+    readers: &'static [&'static str],
+}
+
+/// The rollups, each a view of `sql/views/` with a DATE column `day` (the call's start).
+pub const ROLLUPS: [Rollup; 4] = [
+    Rollup {
+        name: "stream_rollup",
+        sources: &[TableId::Streams],
+        classifies: true,
+        readers: &["receiving_subnets", "subnet_buildings"],
+    },
+    Rollup {
+        name: "session_rollup",
+        sources: &[TableId::Sessions, TableId::Segments],
+        classifies: false,
+        readers: &[],
+    },
+    Rollup {
+        name: "rated_rollup",
+        sources: &[TableId::Streams],
+        classifies: true,
+        readers: &[],
+    },
+    Rollup {
+        name: "user_rollup",
+        sources: &[TableId::Sessions],
+        classifies: false,
+        readers: &[],
+    },
+];
+
+impl Rollup {
+    /// The rollups `sql` reads, directly or through the views over them (a plain search for
+    /// their names: a rollup named in a comment is computed too, which costs time, not rows).
+    pub fn read_by(sql: &str) -> Vec<Rollup> {
+        ROLLUPS
+            .into_iter()
+            .filter(|r| sql.contains(r.name) || r.readers.iter().any(|v| sql.contains(v)))
+            .collect()
+    }
+
+    /// The views over it, which read the cached rows when it is cached.
+    pub(crate) fn readers(&self) -> &'static [&'static str] {
+        self.readers
+    }
+
+    /// The dates whose rows differ between lake states `a` and `b`.
+    fn changed_dates(&self, a: &LakeState, b: &LakeState) -> BTreeSet<String> {
+        self.sources
+            .iter()
+            .flat_map(|t| a.changed_dates(b, *t))
+            .collect()
+    }
+
+    /// Every date of `state`'s source tables.
+    fn dates(&self, state: &LakeState) -> BTreeSet<String> {
+        self.sources
+            .iter()
+            .filter_map(|t| state.files_by_date(*t))
+            .flat_map(|d| d.keys().cloned())
+            .collect()
+    }
+}
+
+/// The rollups kept, each with the lake state it was computed at.
 #[derive(Debug, Default)]
 pub struct RollupCache {
-    entries: tokio::sync::Mutex<HashMap<RuleSet, Entry>>,
+    slots: std::sync::Mutex<HashMap<(&'static str, Option<RuleSet>), Slot>>,
 }
+
+/// A rollup's rows, once computed; locked while they are brought up to date.
+type Slot = Arc<tokio::sync::Mutex<Option<Entry>>>;
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -38,14 +118,14 @@ struct Entry {
 /// What [`RollupCache::apply`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollupUse {
-    /// The engine reads the cached rollup; `computed` dates were computed for it (none when the
-    /// lake had not changed; every date the first time).
+    /// The engine reads the cached rollups; `computed` dates were computed for them (none when
+    /// the lake had not changed; every date the first time).
     Cached {
         /// The dates computed (`YYYY-MM-DD`; empty for null dates).
         computed: BTreeSet<String>,
     },
-    /// The engine computes the view itself: the lake is not versioned (a Parquet export), or a
-    /// group finished between the engine's opening and the cache's.
+    /// The engine computes the views itself: the lake is not versioned (a Parquet export), or
+    /// a group finished between the engine's opening and the cache's.
     Computed,
 }
 
@@ -55,12 +135,17 @@ impl RollupCache {
         RollupCache::default()
     }
 
-    /// Makes `engine` read `stream_rollup` (and the views over it) from the cache, after bringing
+    /// Makes `engine` read `rollups` (and the views over them) from the cache, after bringing
     /// the cache up to date with the files `engine` reads. `unfiltered` opens an engine over the
     /// same lake with the same rule set and building file but no date or call filter: the cache
-    /// computes dates with it. The cached rollup holds every date, so the caller narrows by `day`
-    /// itself.
-    pub async fn apply<F, Fut>(&self, engine: &Engine, unfiltered: F) -> Result<RollupUse>
+    /// computes dates with it (opened once, and only when a rollup is out of date). A cached
+    /// rollup holds every date, so the caller narrows by `day` itself.
+    pub async fn apply<F, Fut>(
+        &self,
+        engine: &Engine,
+        rollups: &[Rollup],
+        unfiltered: F,
+    ) -> Result<RollupUse>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Engine>>,
@@ -69,50 +154,72 @@ impl RollupCache {
         if !wanted.is_known() {
             return Ok(RollupUse::Computed);
         }
-        let mut entries = self.entries.lock().await;
-        let rules = engine.rules();
+        let key = |r: &Rollup| (r.name, r.classifies.then(|| engine.rules()));
         let mut computed = BTreeSet::new();
-        let stale = entries.get(&rules).is_none_or(|e| e.state != *wanted);
-        if stale {
-            let source = unfiltered().await?;
-            let state = source.lake_state().clone();
-            let entry = match entries.get(&rules) {
-                Some(old) => {
-                    computed = old.state.changed_dates(&state, TableId::Streams);
-                    let fresh = source.sql(&rollup_of(&computed)).await?;
-                    Entry {
-                        schema: fresh.schema.clone(),
-                        batches: merge(old, &computed, fresh.batches)?,
-                        state,
-                    }
-                }
-                None => {
-                    let all = source.sql("SELECT * FROM stream_rollup").await?;
-                    computed = state
-                        .files_by_date(TableId::Streams)
-                        .map(|d| d.keys().cloned().collect())
-                        .unwrap_or_default();
-                    Entry {
-                        schema: all.schema,
-                        batches: all.batches,
-                        state,
-                    }
-                }
+        let mut unfiltered = Some(unfiltered);
+        let mut source: Option<Engine> = None;
+        let mut tables = Vec::with_capacity(rollups.len());
+        for r in rollups {
+            // One lock per rollup and rule set: a request waits only for the rollups it reads.
+            let slot = {
+                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+                slots.entry(key(r)).or_default().clone()
             };
-            entries.insert(rules, entry);
+            let mut slot = slot.lock().await;
+            if slot.as_ref().is_none_or(|e| e.state != *wanted) {
+                if source.is_none() {
+                    let open = unfiltered.take().expect("opened once");
+                    source = Some(open().await?);
+                }
+                let source = source.as_ref().expect("opened above");
+                let state = source.lake_state().clone();
+                let entry = match slot.as_ref() {
+                    Some(old) => {
+                        let dates = r.changed_dates(&old.state, &state);
+                        let fresh = source.sql(&rows_of(r.name, &dates)).await?;
+                        computed.extend(dates.iter().cloned());
+                        Entry {
+                            schema: schema_of(&fresh),
+                            batches: merge(old, &dates, fresh.batches)?,
+                            state,
+                        }
+                    }
+                    None => {
+                        let all = source.sql(&format!("SELECT * FROM {}", r.name)).await?;
+                        computed.extend(r.dates(&state));
+                        Entry {
+                            schema: schema_of(&all),
+                            batches: all.batches,
+                            state,
+                        }
+                    }
+                };
+                *slot = Some(entry);
+            }
+            let entry = slot.as_ref().expect("filled above");
+            if entry.state != *wanted {
+                return Ok(RollupUse::Computed);
+            }
+            let table = MemTable::try_new(entry.schema.clone(), vec![entry.batches.clone()])?;
+            tables.push((r, table));
         }
-        let entry = &entries[&rules];
-        if entry.state != *wanted {
-            return Ok(RollupUse::Computed);
+        for (r, table) in tables {
+            engine.use_rollup(r, Arc::new(table)).await?;
         }
-        let table = MemTable::try_new(entry.schema.clone(), vec![entry.batches.clone()])?;
-        engine.use_stream_rollup(Arc::new(table)).await?;
         Ok(RollupUse::Cached { computed })
     }
 }
 
-/// The query of the rollup's rows of `dates` (the empty string for null dates).
-fn rollup_of(dates: &BTreeSet<String>) -> String {
+/// The schema of `rows`' batches (the plan's may differ from it in nullability, which a memory
+/// table refuses).
+fn schema_of(rows: &crate::Rows) -> SchemaRef {
+    rows.batches
+        .first()
+        .map_or_else(|| rows.schema.clone(), |b| b.schema())
+}
+
+/// The query of the rows of `view` of `dates` (the empty string for null dates).
+fn rows_of(view: &str, dates: &BTreeSet<String>) -> String {
     let mut conditions: Vec<String> = Vec::new();
     let days: Vec<String> = dates
         .iter()
@@ -128,10 +235,7 @@ fn rollup_of(dates: &BTreeSet<String>) -> String {
     if conditions.is_empty() {
         conditions.push("FALSE".into());
     }
-    format!(
-        "SELECT * FROM stream_rollup WHERE {}",
-        conditions.join(" OR ")
-    )
+    format!("SELECT * FROM {view} WHERE {}", conditions.join(" OR "))
 }
 
 /// `old`'s rows of the dates not in `dates`, then `fresh` (the rows of those dates).
@@ -150,7 +254,7 @@ fn merge(
         let column = batch
             .column_by_name(DAY)
             .and_then(|c| c.as_any().downcast_ref::<Date32Array>())
-            .ok_or_else(|| Error::Plan("stream_rollup: no DATE column `day`".into()))?;
+            .ok_or_else(|| Error::Plan(format!("a rollup has no DATE column `{DAY}`")))?;
         let keep: BooleanArray = (0..column.len())
             .map(|i| {
                 Some(if column.is_null(i) {

@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use arrow::array::{Array, AsArray};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cqlake_query::{Engine, Format, REPORTS, Report, RollupUse, Rows};
+use cqlake_query::{Engine, Format, REPORTS, Report, Rollup, RollupUse, Rows};
+use cqlake_schema::PARTITION_COLUMN;
 
 use crate::dashboard::{VIEWS, View};
 use crate::filters::Filters;
@@ -17,7 +19,7 @@ use crate::{Error, Result, ServerOptions};
 /// What every request shares.
 pub(crate) struct AppState {
     pub options: ServerOptions,
-    /// `stream_rollup` of each rule set, kept between requests.
+    /// The rollups (of each rule set), kept between requests.
     pub rollups: cqlake_query::RollupCache,
 }
 
@@ -82,26 +84,66 @@ async fn no_api(Path(rest): Path<String>) -> Error {
     Error::NotFound(format!("/api/{rest}: no such endpoint"))
 }
 
-/// Computes the rollup of the default rule set. A failure is left to the first request that
-/// needs the rollup, which computes it again and answers the error.
+/// Computes the rollups of the default rule set. A failure is left to the first request that
+/// needs a rollup, which computes it again and answers the error.
 pub(crate) async fn warm_up(state: Arc<AppState>) {
     let o = &state.options;
     let options = Filters::default().engine_options(o.rules, o.threads, o.buildings.as_deref());
     if let Ok(engine) = Engine::open(&o.lake, options.clone()).await {
         let _ = state
             .rollups
-            .apply(&engine, || Engine::open(&o.lake, options))
+            .apply(&engine, &cqlake_query::ROLLUPS, || {
+                Engine::open(&o.lake, options)
+            })
             .await;
     }
 }
 
-/// Opens the lake at its last finished group with `filters`.
+/// Opens the lake at its last finished group with `filters`. A user's, a call's or a subnet's
+/// views read few rows of many: the engine then evaluates filters while decoding; for a user or
+/// a call it is also narrowed to the dates and ids of the calls they select, found first (see
+/// [`Filters::with_calls`]).
 async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     let o = &state.options;
     let options =
         filters.engine_options(filters.rules_or(o.rules), o.threads, o.buildings.as_deref());
-    Ok(Engine::open(&o.lake, options).await?)
+    if filters.user.is_none() && filters.call.is_none() {
+        // A subnet's streams are few of many too.
+        let options = options.with_filter_pushdown(filters.subnet.is_some());
+        return Ok(Engine::open(&o.lake, options).await?);
+    }
+    let options = options.with_filter_pushdown(true);
+    let probe = Engine::open(&o.lake, options.clone()).await?;
+    let calls = probe
+        .sql(&format!(
+            "SELECT DISTINCT call_id, CAST({PARTITION_COLUMN} AS VARCHAR) AS day FROM calls \
+             LIMIT {}",
+            MAX_LISTED_CALLS + 1
+        ))
+        .await?;
+    let mut listed = Vec::new();
+    for b in &calls.batches {
+        let text = |i: usize| {
+            arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8)
+                .map_err(|e| Error::Query(e.into()))
+        };
+        let (ids, days) = (text(0)?, text(1)?);
+        let (ids, days) = (ids.as_string::<i32>(), days.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            let day = if days.is_null(i) { "" } else { days.value(i) };
+            listed.push((ids.value(i).to_string(), day.to_string()));
+        }
+    }
+    if listed.len() > MAX_LISTED_CALLS {
+        return Ok(probe);
+    }
+    let narrowed = options.with_call_filter(Filters::with_calls(&listed));
+    Ok(Engine::open(&o.lake, narrowed).await?)
 }
+
+/// The most calls a user's views list by id (their dates prune the lake's partitions); beyond,
+/// the engine finds them itself for each table.
+const MAX_LISTED_CALLS: usize = 20_000;
 
 /// The rows as `cqlake … --format json` prints them.
 fn json_rows(rows: &Rows) -> Result<Vec<u8>> {
@@ -167,19 +209,17 @@ async fn view(
     let rules = filters.rules_or(state.options.rules);
     let engine = open(&state, &filters).await?;
     let sql = v.render(&filters);
-    // The trends and breakdowns read the rollup kept in memory; a user's or a call's views
-    // narrow the streams themselves, where the rollup is quick to compute.
+    // The trends and breakdowns read the rollups kept in memory; a user's or a call's views
+    // narrow the raw tables themselves, where the rollups are quick to compute.
     let mut rollup = serde_json::Value::Null;
-    if (sql.contains("stream_rollup") || sql.contains("subnet_buildings"))
-        && filters.user.is_none()
-        && filters.call.is_none()
-    {
+    let rollups = Rollup::read_by(&sql);
+    if !rollups.is_empty() && filters.user.is_none() && filters.call.is_none() {
         let o = &state.options;
         let unfiltered =
             Filters::default().engine_options(rules, o.threads, o.buildings.as_deref());
         rollup = match state
             .rollups
-            .apply(&engine, || Engine::open(&o.lake, unfiltered))
+            .apply(&engine, &rollups, || Engine::open(&o.lake, unfiltered))
             .await?
         {
             RollupUse::Cached { computed } => {

@@ -154,7 +154,7 @@ impl View {
             .into_iter()
             .filter(|p| match *p {
                 "from" | "to" => false,
-                "rules" => !(streams || self.sql.contains("stream_quality")),
+                "rules" => !(streams || has("stream_quality") || has("rated_rollup")),
                 "kind" | "building" | "subnet" | "network" | "client" => !streams,
                 "user" | "call" => has("{dates}"),
                 "grain" => !has("{grain}"),
@@ -184,6 +184,7 @@ impl View {
             .replace("{streams}", &filters.streams_predicate())
             .replace("{sides}", &filters.sides_predicate())
             .replace("{dates}", &filters.dates_predicate())
+            .replace("{days}", &filters.days_predicate())
             .replace("{find}", &filters.find_pattern())
             .replace("{by}", by(filters))
             .replace("{due_to}", &due_to(&|r| format!("sum(poor_{r})")))

@@ -252,10 +252,45 @@ impl Filters {
         o
     }
 
+    /// The call filter of the engine that reads exactly `calls` (id and start date, the
+    /// empty string for none): the dates prune the lake's partitions, the ids the rows.
+    pub fn with_calls(calls: &[(String, String)]) -> String {
+        if calls.is_empty() {
+            return "FALSE".into();
+        }
+        let days: std::collections::BTreeSet<&str> =
+            calls.iter().map(|(_, d)| d.as_str()).collect();
+        let on_days: Vec<String> = days
+            .iter()
+            .filter(|d| !d.is_empty())
+            .map(|d| format!("DATE {}", quote(d)))
+            .collect();
+        let mut day = Vec::new();
+        if !on_days.is_empty() {
+            day.push(format!("call_start_date IN ({})", on_days.join(", ")));
+        }
+        if days.contains("") {
+            day.push("call_start_date IS NULL".into());
+        }
+        let ids: Vec<String> = calls.iter().map(|(c, _)| quote(c)).collect();
+        format!("({}) AND call_id IN ({})", day.join(" OR "), ids.join(", "))
+    }
+
     /// The predicate on `stream_rollup` rows: media kind, network, client, subnet, building,
     /// and the dates on `day` (a cached rollup holds every date).
     pub fn streams_predicate(&self) -> String {
-        let mut p = self.predicate(["media_kind", "connection_type", "platform", "subnet"]);
+        let p = self.predicate(["media_kind", "connection_type", "platform", "subnet"]);
+        format!("{p}{}", self.day_bounds())
+    }
+
+    /// The dates on a rollup's `day` (a cached rollup holds every date).
+    pub fn days_predicate(&self) -> String {
+        format!("TRUE{}", self.day_bounds())
+    }
+
+    /// ` AND day >= DATE '…'` and ` AND day <= DATE '…'` for the dates set.
+    fn day_bounds(&self) -> String {
+        let mut p = String::new();
         if let Some(f) = &self.from {
             p.push_str(&format!(" AND day >= DATE '{f}'"));
         }
@@ -274,6 +309,13 @@ impl Filters {
             "rx_platform",
             "rx_subnet",
         ]);
+        if let Some(s) = self.subnet.as_deref().filter(|s| *s != UNKNOWN_BUILDING) {
+            // The same on the stored columns, which the Parquet reader can test as it decodes.
+            p.push_str(&format!(
+                " AND (caller_network_subnet = {s} OR callee_network_subnet = {s})",
+                s = quote(s)
+            ));
+        }
         if let Some(u) = &self.user {
             p.push_str(&format!(
                 " AND (session_caller_identity_user_id = {u} OR session_callee_identity_user_id = {u})",
@@ -488,5 +530,41 @@ mod tests {
             r"'%50\%\_a%'"
         );
         assert_eq!(Filters::default().find_pattern(), "'%%'");
+    }
+
+    #[test]
+    fn listed_calls_narrow_by_their_dates_and_ids() {
+        let calls = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(c, d)| (c.to_string(), d.to_string()))
+                .collect();
+            Filters::with_calls(&pairs)
+        };
+        assert_eq!(calls(&[]), "FALSE");
+        assert_eq!(
+            calls(&[
+                ("c-2", "2026-11-02"),
+                ("c'1", "2026-11-01"),
+                ("c-3", "2026-11-02")
+            ]),
+            "(call_start_date IN (DATE '2026-11-01', DATE '2026-11-02')) \
+             AND call_id IN ('c-2', 'c''1', 'c-3')"
+        );
+        assert_eq!(
+            calls(&[("c", "")]),
+            "(call_start_date IS NULL) AND call_id IN ('c')"
+        );
+        // A subnet is also tested on the stored columns, which the reader filters as it decodes.
+        let f = parse(&[("subnet", "10.1.2.0")]).unwrap();
+        assert!(f.sides_predicate().ends_with(
+            "rx_subnet = '10.1.2.0' AND (caller_network_subnet = '10.1.2.0' \
+             OR callee_network_subnet = '10.1.2.0')"
+        ));
+        assert_eq!(
+            f.days_predicate(),
+            "TRUE",
+            "no dates: every day of a rollup"
+        );
     }
 }

@@ -179,7 +179,7 @@ impl Server {
         format!("http://{}/", self.addr)
     }
 
-    /// Serves until `shutdown` completes. Meanwhile computes the rollup of the default rule set
+    /// Serves until `shutdown` completes. Meanwhile computes the rollups of the default rule set
     /// (see [`cqlake_query::RollupCache`]), so the first page does not wait for it.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         tokio::spawn(api::warm_up(self.state.clone()));
