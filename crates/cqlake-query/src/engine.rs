@@ -200,7 +200,10 @@ impl Engine {
                 "receiving_subnets",
                 include_str!("../../../sql/views/receiving_subnets.sql"),
             ),
-            ("subnet_buildings", SUBNET_BUILDINGS),
+            (
+                "subnet_buildings",
+                include_str!("../../../sql/views/subnet_buildings.sql"),
+            ),
             (
                 "feedback_tokens",
                 include_str!("../../../sql/views/feedback_tokens.sql"),
@@ -257,14 +260,7 @@ impl Engine {
     ) -> Result<()> {
         self.ctx.deregister_table(rollup.name)?;
         self.ctx.register_table(rollup.name, rows)?;
-        for reader in rollup.readers() {
-            let query = match *reader {
-                "receiving_subnets" => {
-                    include_str!("../../../sql/views/receiving_subnets_rollup.sql")
-                }
-                "subnet_buildings" => SUBNET_BUILDINGS,
-                other => return Err(Error::Plan(format!("{other}: not a view over a rollup"))),
-            };
+        for (reader, query) in rollup.readers() {
             self.ctx.deregister_table(*reader)?;
             self.ctx
                 .register_table(*reader, view(&self.ctx, query).await?)?;
@@ -334,9 +330,6 @@ async fn view(
     let plan = crate::views::plan(ctx, sql).await?;
     Ok(datafusion::dataframe::DataFrame::new(ctx.state(), plan).into_view())
 }
-
-/// The view `subnet_buildings`, over `receiving_subnets`.
-const SUBNET_BUILDINGS: &str = include_str!("../../../sql/views/subnet_buildings.sql");
 
 /// DataFusion's error, without the list of every valid field it appends to an unknown column
 /// (streams alone has 977).

@@ -26,7 +26,7 @@ pub use display::Presentation;
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write, write_presented};
 pub use reports::{REPORTS, Report};
-pub use rollup::{ROLLUPS, Rollup, RollupCache, RollupUse};
+pub use rollup::{ROLLUPS, Rollup, RollupCache, RollupUse, dates_condition};
 pub use rules::RuleSet;
 pub use rules::header as sql_description;
 pub use rules::header_field as sql_header_field;

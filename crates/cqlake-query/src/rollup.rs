@@ -3,8 +3,7 @@
 //! A rollup view counts rows by day and the dimensions the dashboard groups and filters by
 //! (`stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`; see [`ROLLUPS`]);
 //! computed from the raw tables it reads every row of the lake, seconds on tens of millions of
-//! streams. A
-//! [`RollupCache`] computes each once (per rule set, for those that classify streams) and keeps
+//! streams. A [`RollupCache`] computes each once (per rule set, for those that classify streams) and keeps
 //! its rows with the lake's state (the data files of each date). A later query over a lake whose
 //! files changed — a convert, a pull, an optimize — recomputes the dates whose files of the
 //! view's tables differ and keeps the rest: data files are immutable, so a date whose files are
@@ -34,8 +33,9 @@ pub struct Rollup {
     sources: &'static [TableId],
     /// Whether its rows depend on the rule set (it classifies streams).
     classifies: bool,
-    /// The views over it, which read the cached rows when it is cached.
-    readers: &'static [&'static str],
+    /// The views over it (name and query over the cached rows), registered again when it is
+    /// cached.
+    readers: &'static [(&'static str, &'static str)],
 }
 
 /// The rollups, each a view of `sql/views/` with a DATE column `day` (the call's start).
@@ -44,7 +44,16 @@ pub const ROLLUPS: [Rollup; 4] = [
         name: "stream_rollup",
         sources: &[TableId::Streams],
         classifies: true,
-        readers: &["receiving_subnets", "subnet_buildings"],
+        readers: &[
+            (
+                "receiving_subnets",
+                include_str!("../../../sql/views/receiving_subnets_rollup.sql"),
+            ),
+            (
+                "subnet_buildings",
+                include_str!("../../../sql/views/subnet_buildings.sql"),
+            ),
+        ],
     },
     Rollup {
         name: "session_rollup",
@@ -72,12 +81,12 @@ impl Rollup {
     pub fn read_by(sql: &str) -> Vec<Rollup> {
         ROLLUPS
             .into_iter()
-            .filter(|r| sql.contains(r.name) || r.readers.iter().any(|v| sql.contains(v)))
+            .filter(|r| sql.contains(r.name) || r.readers.iter().any(|(v, _)| sql.contains(v)))
             .collect()
     }
 
-    /// The views over it, which read the cached rows when it is cached.
-    pub(crate) fn readers(&self) -> &'static [&'static str] {
+    /// The views over it (name and query), which read the cached rows when it is cached.
+    pub(crate) fn readers(&self) -> &'static [(&'static str, &'static str)] {
         self.readers
     }
 
@@ -220,22 +229,34 @@ fn schema_of(rows: &crate::Rows) -> SchemaRef {
 
 /// The query of the rows of `view` of `dates` (the empty string for null dates).
 fn rows_of(view: &str, dates: &BTreeSet<String>) -> String {
-    let mut conditions: Vec<String> = Vec::new();
-    let days: Vec<String> = dates
-        .iter()
-        .filter(|d| cqlake_schema::calendar::parse_date(d).is_some())
-        .map(|d| format!("DATE '{d}'"))
-        .collect();
-    if !days.is_empty() {
-        conditions.push(format!("{DAY} IN ({})", days.join(", ")));
+    let condition = crate::dates_condition(DAY, dates.iter().map(String::as_str));
+    format!("SELECT * FROM {view} WHERE {condition}")
+}
+
+/// The condition that `column` (a DATE) is one of `dates` (`YYYY-MM-DD`; the empty string for
+/// null, anything else matches nothing): `FALSE` for none.
+pub fn dates_condition<'a>(column: &str, dates: impl IntoIterator<Item = &'a str>) -> String {
+    let mut days = BTreeSet::new();
+    let mut null = false;
+    for d in dates {
+        if d.is_empty() {
+            null = true;
+        } else if cqlake_schema::calendar::parse_date(d).is_some() {
+            days.insert(d);
+        }
     }
-    if dates.contains("") {
-        conditions.push(format!("{DAY} IS NULL"));
+    let mut conditions: Vec<String> = Vec::new();
+    if !days.is_empty() {
+        let days: Vec<String> = days.iter().map(|d| format!("DATE '{d}'")).collect();
+        conditions.push(format!("{column} IN ({})", days.join(", ")));
+    }
+    if null {
+        conditions.push(format!("{column} IS NULL"));
     }
     if conditions.is_empty() {
-        conditions.push("FALSE".into());
+        return "FALSE".into();
     }
-    format!("SELECT * FROM {view} WHERE {}", conditions.join(" OR "))
+    conditions.join(" OR ")
 }
 
 /// `old`'s rows of the dates not in `dates`, then `fresh` (the rows of those dates).

@@ -258,22 +258,10 @@ impl Filters {
         if calls.is_empty() {
             return "FALSE".into();
         }
-        let days: std::collections::BTreeSet<&str> =
-            calls.iter().map(|(_, d)| d.as_str()).collect();
-        let on_days: Vec<String> = days
-            .iter()
-            .filter(|d| !d.is_empty())
-            .map(|d| format!("DATE {}", quote(d)))
-            .collect();
-        let mut day = Vec::new();
-        if !on_days.is_empty() {
-            day.push(format!("call_start_date IN ({})", on_days.join(", ")));
-        }
-        if days.contains("") {
-            day.push("call_start_date IS NULL".into());
-        }
+        let days =
+            cqlake_query::dates_condition("call_start_date", calls.iter().map(|(_, d)| d.as_str()));
         let ids: Vec<String> = calls.iter().map(|(c, _)| quote(c)).collect();
-        format!("({}) AND call_id IN ({})", day.join(" OR "), ids.join(", "))
+        format!("({days}) AND call_id IN ({})", ids.join(", "))
     }
 
     /// The predicate on `stream_rollup` rows: media kind, network, client, subnet, building,
