@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of cqlake. Installs what the tests need first: Python's deltalake, pyarrow,
-# duckdb and polars at the versions pinned in benches/requirements.txt, in a virtual environment
-# (for the interoperability tests), idempotently.
+# duckdb, polars and psycopg at the versions pinned in benches/requirements.txt, in a virtual
+# environment (for the interoperability and PostgreSQL tests), idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=../benches/venv.sh
@@ -12,3 +12,5 @@ cargo test --workspace --all-targets --features cqlake-cli/crash-points "$@"
 cargo test --workspace --doc --features cqlake-cli/crash-points
 # `cqlake serve` in a real browser (headless chromium), with the binary built above.
 bash tests/browser/run.sh
+# `cqlake serve --pg-port` with real PostgreSQL clients (psql, psycopg), same binary.
+bash tests/pg/run.sh

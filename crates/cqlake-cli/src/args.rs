@@ -59,7 +59,8 @@ pub enum Command {
     /// request reads the last finished convert or pull).
     ///
     /// Listens on 127.0.0.1 unless --bind says otherwise; any other address needs the password
-    /// in CQLAKE_SERVE_PASSWORD (HTTP basic, user cqlake). Stop it with Ctrl-C.
+    /// in CQLAKE_SERVE_PASSWORD (HTTP basic, user cqlake). With --pg-port it also speaks the
+    /// PostgreSQL protocol (database cqlake; password in CQLAKE_PG_PASSWORD). Stop it with Ctrl-C.
     Serve(ServeArgs),
     /// Compact the lake: rewrite each date's data files into few files of large row groups
     /// (run it after converts; queries read far fewer column chunks).
@@ -170,6 +171,17 @@ pub struct ServeArgs {
     /// Query threads (default: all CPUs).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also open the PostgreSQL protocol on this port (0 picks a free one), for Grafana,
+    /// Metabase, DBeaver, psql and Power BI: database cqlake, read-only, same address and rule
+    /// set. Beyond loopback it needs the password of user cqlake in CQLAKE_PG_PASSWORD.
+    #[arg(long, value_name = "PORT")]
+    pub pg_port: Option<u16>,
+    /// The PEM certificate chain of the PostgreSQL port: clients must then connect with TLS.
+    #[arg(long, value_name = "FILE", requires_all = ["pg_port", "pg_tls_key"])]
+    pub pg_tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --pg-tls-cert.
+    #[arg(long, value_name = "FILE", requires = "pg_tls_cert")]
+    pub pg_tls_key: Option<PathBuf>,
 }
 
 /// `cqlake optimize`.

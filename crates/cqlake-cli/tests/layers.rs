@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cqlake-query", &["cqlake-schema", "cqlake-lake"]),
     ("cqlake-pull", &["cqlake-schema"]),
     ("cqlake-server", &["cqlake-schema", "cqlake-query"]),
+    ("cqlake-pg", &["cqlake-query"]),
     (
         "cqlake-cli",
         &[
@@ -25,6 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cqlake-query",
             "cqlake-pull",
             "cqlake-server",
+            "cqlake-pg",
         ],
     ),
     (

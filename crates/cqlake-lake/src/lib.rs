@@ -42,7 +42,7 @@ pub use delta::{
 };
 pub use group::{GROUP_KEY, VERSIONS_KEY};
 pub use prepare::{NewRows, Prepared, Preparer};
-pub use read::{LakeState, register_lake};
+pub use read::{LakeState, lake_fingerprint, register_lake};
 pub use table::open_tables;
 
 pub use optimize::{Optimize, OptimizeStats, VacuumStats};

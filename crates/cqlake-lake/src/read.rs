@@ -106,3 +106,76 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<LakeStat
     crate::side::register_side_tables(ctx, root).await?;
     Ok(state)
 }
+
+/// A fingerprint of what the lake at `root` holds, cheap to take (directory listings only, no
+/// file is read): it changes whenever any table commits (a convert, a pull, an optimize, a
+/// vacuum that cleans the log), so a long-lived reader knows when to register the lake again.
+/// Equal fingerprints mean nothing was committed in between; a changed one may still lead to the
+/// same [`register_lake`] state (a commit of an unfinished group is not read). For a plain
+/// Parquet export, the names, sizes and times of its files.
+pub fn lake_fingerprint(root: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let entries = |dir: &Path| -> Vec<(String, u64, Option<std::time::SystemTime>)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let meta = e.metadata().ok();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    meta.as_ref().map_or(0, |m| m.len()),
+                    meta.and_then(|m| m.modified().ok()),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    for (name, ..) in entries(root) {
+        let dir = root.join(&name);
+        let log = dir.join("_delta_log");
+        name.hash(&mut h);
+        if log.is_dir() {
+            // Commits only add files, named by version; a log clean-up removes old ones.
+            let files = entries(&log);
+            files.len().hash(&mut h);
+            files.last().hash(&mut h);
+        } else if dir.is_dir() {
+            for e in entries(&dir) {
+                e.hash(&mut h);
+                // A Parquet export's partitions are directories one level down.
+                let sub = dir.join(&e.0);
+                if sub.is_dir() {
+                    entries(&sub).hash(&mut h);
+                }
+            }
+        }
+    }
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lake_fingerprint;
+
+    #[test]
+    fn the_fingerprint_changes_with_a_commit_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls").join("_delta_log");
+        std::fs::create_dir_all(&log).unwrap();
+        std::fs::write(log.join("00000000000000000000.json"), b"{}").unwrap();
+        let first = lake_fingerprint(dir.path());
+        assert_eq!(lake_fingerprint(dir.path()), first, "nothing committed");
+        std::fs::write(log.join("00000000000000000001.json"), b"{}").unwrap();
+        let second = lake_fingerprint(dir.path());
+        assert_ne!(second, first, "a commit");
+        // A data file written by a convert before its commit changes nothing.
+        std::fs::write(dir.path().join("calls").join("part-0.parquet"), b"x").unwrap();
+        assert_eq!(lake_fingerprint(dir.path()), second);
+        // A new table does.
+        std::fs::create_dir_all(dir.path().join("pstn_calls").join("_delta_log")).unwrap();
+        assert_ne!(lake_fingerprint(dir.path()), second);
+    }
+}

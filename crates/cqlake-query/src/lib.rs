@@ -21,7 +21,7 @@ mod rules;
 mod udf;
 mod views;
 
-pub use cqlake_lake::LakeState;
+pub use cqlake_lake::{LakeState, lake_fingerprint};
 pub use display::Presentation;
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write, write_presented};
