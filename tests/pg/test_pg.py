@@ -55,10 +55,11 @@ class Serve:
         if password is not None:
             env["CQLAKE_PG_PASSWORD"] = password
         env.update(env_extra or {})
+        self.log = tempfile.NamedTemporaryFile(prefix="cqlake-serve-", suffix=".log")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--lake", lake, "--port", "0", "--pg-port", "0", *extra],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
             env=env,
         )
@@ -67,9 +68,7 @@ class Serve:
         while self.url is None:
             line = self.proc.stdout.readline()
             if not line:
-                raise AssertionError(
-                    f"serve ended: {self.proc.wait()} {self.proc.stderr.read()}"
-                )
+                raise AssertionError(f"serve ended: {self.proc.wait()} {self.stderr()}")
             self.banner.append(line)
             for word in line.split():
                 if word.startswith("postgresql://"):
@@ -89,11 +88,15 @@ class Serve:
         args.update(kw)
         return psycopg.connect(**args)
 
+    def stderr(self):
+        with open(self.log.name) as f:
+            return f.read()
+
     def stop(self):
         self.proc.kill()
         self.proc.wait()
         self.proc.stdout.close()
-        self.proc.stderr.close()
+        self.log.close()
 
 
 def statements(path):
@@ -191,13 +194,25 @@ class PgDoor(unittest.TestCase):
             timeout=120,
         )
 
-    def test_banner_names_the_door_and_not_the_password(self):
+    def test_the_password_is_never_shown(self):
         text = "".join(self.server.banner)
         self.assertIn("PostgreSQL; database cqlake, read-only", text)
         self.assertIn("CQLAKE_PG_PASSWORD", text)
-        self.assertNotIn(PASSWORD, text)
-        with open(f"/proc/{self.server.proc.pid}/cmdline", "rb") as f:
-            self.assertNotIn(PASSWORD.encode(), f.read())
+        # Failed logins, refused statements and a connection dropped mid-start-up, then
+        # everything the server wrote.
+        for password in ("wrong", PASSWORD[:-1], PASSWORD + "x"):
+            with self.assertRaises(psycopg.OperationalError) as e:
+                self.server.connect(password=password)
+            self.assertNotIn(PASSWORD, str(e.exception))
+        with self.server.connect() as conn:
+            with self.assertRaises(psycopg.Error) as e:
+                conn.execute(f"SELECT '{PASSWORD}' FROM no_such_table")
+        import socket
+        with socket.create_connection(("127.0.0.1", self.server.port)) as s:
+            s.sendall(b"\x00\x00\x00\x08\x04\xd2\x16")  # a cut-off start-up
+        out = self.psql("-c", "SELECT 1", password="wrong")
+        self.assertNotIn(PASSWORD, out.stderr)
+        self.assertNotIn(PASSWORD, text + self.server.stderr())
 
     def test_psql_counts_and_lists_like_cqlake_sql(self):
         for table in TABLES:
@@ -247,6 +262,7 @@ class PgDoor(unittest.TestCase):
             simple.execute(query, (since,))
             got = {"simple": simple.fetchall()}
             for name, kw in {
+                # psycopg sends a query with parameters by the extended protocol.
                 "extended": {},
                 "prepared": {"prepare": True},
                 "binary": {"binary": True},
@@ -261,9 +277,9 @@ class PgDoor(unittest.TestCase):
 
     def test_every_column_type_makes_the_round_trip(self):
         with self.server.connect() as conn:
-            # Every table: the call tables and the side tables.
+            # Every table: the call tables and the side tables, by the lake's own type.
             types = conn.execute(
-                "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+                "SELECT c.table_name, c.column_name, c.arrow_type FROM information_schema.columns c "
                 "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
                 "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' "
                 "ORDER BY c.table_name, c.ordinal_position"
@@ -297,6 +313,39 @@ class PgDoor(unittest.TestCase):
                     any(t.startswith(must) for t in checked), f"no {must} column checked: {checked}"
                 )
 
+    def test_information_schema_words_types_as_postgresql_and_pg_catalog_agree(self):
+        with self.server.connect() as conn:
+            words = dict(
+                (r[0], (r[1], r[2]))
+                for r in conn.execute(
+                    "SELECT column_name, data_type, udt_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name = 'calls'"
+                ).fetchall()
+            )
+            self.assertEqual(words["start_date_time"], ("timestamp with time zone", "timestamptz"))
+            self.assertEqual(words["call_id"], ("text", "text"))
+            self.assertEqual(words["version"], ("bigint", "int8"))
+            self.assertIn(("ARRAY", "_text"), words.values())
+            catalog = dict(
+                conn.execute(
+                    "SELECT a.attname, t.typname FROM pg_catalog.pg_attribute a "
+                    "JOIN pg_catalog.pg_class c ON a.attrelid = c.oid "
+                    "JOIN pg_catalog.pg_namespace n ON c.relnamespace = n.oid "
+                    "JOIN pg_catalog.pg_type t ON a.atttypid = t.oid "
+                    "WHERE c.relname = 'calls' AND n.nspname = 'public' AND a.attnum > 0"
+                ).fetchall()
+            )
+            self.assertEqual({k: v[1] for k, v in words.items()}, catalog)
+            kinds = dict(
+                conn.execute(
+                    "SELECT table_name, table_type FROM information_schema.tables "
+                    "WHERE table_schema = 'public'"
+                ).fetchall()
+            )
+            self.assertEqual(kinds["streams"], "BASE TABLE")
+            self.assertEqual(kinds["stream_quality"], "VIEW")
+            self.assertEqual(kinds["report_summary"], "VIEW")
+
     def test_client_start_ups_run_by_both_protocols(self):
         for path in sorted(STARTUPS.glob("*.sql")):
             for protocol in ("simple", "extended"):
@@ -309,14 +358,24 @@ class PgDoor(unittest.TestCase):
                             else conn.cursor()
                         )
                         try:
-                            cur.execute(statement.replace("%", "%%"))
+                            # Without parameters psycopg would use the simple protocol;
+                            # prepare=True sends Parse/Bind/Execute.
+                            if protocol == "simple":
+                                cur.execute(statement)
+                            else:
+                                cur.execute(statement, prepare=True)
                             rows = cur.fetchall() if cur.description else []
                         except psycopg.Error as e:
                             self.fail(f"{path.name} ({protocol}): {e}\n{statement}")
-                        if "information_schema.tables" in statement:
+                        if "information_schema.tables" in statement and "quote_ident" in statement:
                             # `calls` or `public.calls`: Grafana shows either.
                             names = {r[0].rsplit(".", 1)[-1] for r in rows}
                             self.assertTrue({"calls", "streams"} <= names, rows)
+                        if 'GetSchema("Columns")' in statement:
+                            types = {r[3]: r[7] for r in rows}
+                            self.assertEqual(types["call_id"], "text", path.name)
+                            self.assertEqual(types["start_date_time"], "timestamp with time zone")
+                            self.assertIn("text[]", types.values(), path.name)
                         if "Load all supported types" in statement:
                             names = {r[1] for r in rows}
                             for t in ("int4", "int8", "text", "bool", "timestamptz", "float8"):
@@ -337,7 +396,7 @@ class PgDoor(unittest.TestCase):
             self.assertEqual(conn.execute("SHOW application_name").fetchone()[0], "cqlake-test")
             conn.execute("SET statement_timeout = '5s'")
             self.assertEqual(conn.execute("SHOW statement_timeout").fetchone()[0], "5000ms")
-            conn.execute("DISCARD ALL")
+            conn.execute("DISCARD ALL", prepare=True)
             self.assertEqual(conn.execute("SHOW statement_timeout").fetchone()[0], "0")
             self.assertNotEqual(conn.execute("SHOW application_name").fetchone()[0], "cqlake-test")
             # The session still works after the reset, on the same data.
@@ -374,11 +433,19 @@ class PgDoor(unittest.TestCase):
                 "CREATE VIEW v AS SELECT 1",
                 f"COPY calls TO '{target}'",
                 "TRUNCATE calls",
+                "SELECT * INTO copied FROM calls",
+                "DECLARE c CURSOR FOR SELECT * INTO copied FROM calls",
                 "SET datafusion.runtime.temp_directory = '/tmp'",
+                "SET \"datafusion.runtime.temp_directory\" = '/tmp'",
+                "SET datafusion.catalog.information_schema = true",
             ):
-                for cursor in (conn.cursor(), psycopg.ClientCursor(conn)):
-                    with self.assertRaises(psycopg.errors.ReadOnlySqlTransaction, msg=statement):
-                        cursor.execute(statement)
+                # Extended (prepared) and simple protocol.
+                with self.assertRaises(psycopg.errors.ReadOnlySqlTransaction, msg=statement):
+                    conn.cursor().execute(statement, prepare=True)
+                with self.assertRaises(psycopg.errors.ReadOnlySqlTransaction, msg=statement):
+                    psycopg.ClientCursor(conn).execute(statement)
+            with self.assertRaises(psycopg.errors.UndefinedTable):
+                conn.execute("SELECT * FROM copied")
             self.assertEqual(conn.execute("SELECT count(*) FROM calls").fetchone()[0], calls)
         self.assertFalse(os.path.exists(target))
         self.assertEqual(listing(), before)
@@ -395,12 +462,17 @@ class PgDoor(unittest.TestCase):
         try:
             with server.connect() as conn:
                 conn.autocommit = True
-                before = conn.execute("SELECT count(*) FROM calls").fetchone()[0]
+                count = "SELECT count(*) FROM calls WHERE call_id <> %s"
+                before = conn.execute(count, ("-",), prepare=True).fetchone()[0]
+                simple = psycopg.ClientCursor(conn).execute("SELECT count(*) FROM calls")
+                self.assertEqual(simple.fetchone()[0], before)
                 run("convert", str(ROOT / "sample-data" / "call-flows"), "--lake", lake)
-                after = conn.execute("SELECT count(*) FROM calls").fetchone()[0]
                 want = int(sql_json(lake, "SELECT count(*) AS n FROM calls")[0]["n"])
-                self.assertGreater(after, before)
-                self.assertEqual(after, want)
+                self.assertGreater(want, before)
+                # The simple protocol, and the statement prepared before the convert.
+                simple = psycopg.ClientCursor(conn).execute("SELECT count(*) FROM calls")
+                self.assertEqual(simple.fetchone()[0], want)
+                self.assertEqual(conn.execute(count, ("-",), prepare=True).fetchone()[0], want)
         finally:
             server.stop()
 
@@ -416,14 +488,19 @@ class PgDoorOptions(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def test_tls_is_required_when_configured(self):
+    def certificate(self):
         cert = os.path.join(self.tmp, "cert.pem")
         key = os.path.join(self.tmp, "key.pem")
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
-            check=True, capture_output=True,
-        )
+        if not os.path.exists(key):
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                check=True, capture_output=True,
+            )
+        return cert, key
+
+    def test_tls_is_required_when_configured(self):
+        cert, key = self.certificate()
         server = Serve(self.lake, "--pg-tls-cert", cert, "--pg-tls-key", key)
         try:
             self.assertIn("sslmode=require", server.url)
@@ -436,17 +513,19 @@ class PgDoorOptions(unittest.TestCase):
         finally:
             server.stop()
 
-    def test_bad_tls_key_is_an_error_at_start(self):
+    def test_bad_tls_files_are_an_error_at_start(self):
+        cert, key = self.certificate()
         bad = os.path.join(self.tmp, "empty.pem")
         open(bad, "w").close()
-        out = subprocess.run(
-            [BIN, "serve", "--lake", self.lake, "--port", "0", "--pg-port", "0",
-             "--pg-tls-cert", bad, "--pg-tls-key", bad],
-            capture_output=True, text=True, timeout=120,
-        )
-        self.assertNotEqual(out.returncode, 0)
-        self.assertIn("--pg-tls-cert", out.stderr)
-        self.assertIn("empty.pem", out.stderr)
+        for flags, named in (((bad, key), "--pg-tls-cert"), ((cert, bad), "--pg-tls-key")):
+            out = subprocess.run(
+                [BIN, "serve", "--lake", self.lake, "--port", "0", "--pg-port", "0",
+                 "--pg-tls-cert", flags[0], "--pg-tls-key", flags[1]],
+                capture_output=True, text=True, timeout=120,
+            )
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn(named, out.stderr)
+            self.assertIn("empty.pem", out.stderr)
 
     def test_beyond_loopback_needs_the_password(self):
         env = dict(os.environ, CQLAKE_SERVE_PASSWORD="web only")

@@ -138,10 +138,24 @@ pub fn lake_fingerprint(root: &Path) -> u64 {
         let log = dir.join("_delta_log");
         name.hash(&mut h);
         if log.is_dir() {
-            // Commits only add files, named by version; a log clean-up removes old ones.
-            let files = entries(&log);
-            files.len().hash(&mut h);
-            files.last().hash(&mut h);
+            // A commit adds the next `NNNNNNNNNNNNNNNNNNNN.json` (names only: no file is
+            // stat'ed); a checkpoint rewrites `_last_checkpoint`.
+            let newest = std::fs::read_dir(&log)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    let version = name.strip_suffix(".json")?;
+                    (version.len() == 20 && version.bytes().all(|b| b.is_ascii_digit()))
+                        .then_some(name)
+                })
+                .max();
+            newest.hash(&mut h);
+            let checkpoint = std::fs::metadata(log.join("_last_checkpoint")).ok();
+            checkpoint
+                .map(|m| (m.len(), m.modified().ok()))
+                .hash(&mut h);
         } else if dir.is_dir() {
             for e in entries(&dir) {
                 e.hash(&mut h);

@@ -5,13 +5,24 @@
 use std::borrow::Cow;
 
 /// `(what the client sends, what runs instead)`, matched as text.
-const REWRITES: [(&str, &str); 1] = [
+const REWRITES: [(&str, &str); 2] = [
     // Npgsql 4.0 (Power BI Desktop) type loading joins the receive function by OID; the
     // catalog keeps `pg_type.typreceive` as the function's name (what `regproc` prints), so
     // the join is by name.
     (
         "JOIN pg_proc ON pg_proc.oid = a.typreceive",
         "JOIN pg_proc ON pg_proc.proname = a.typreceive",
+    ),
+    // Npgsql's GetSchema("Columns") (Power BI's navigator, DBeaver's .NET peers) prints each
+    // column's type by casting its name to `regtype`, which the catalog cannot: the same words
+    // from `information_schema.columns`, arrays as `element[]`.
+    (
+        "udt_name::regtype::text",
+        "CASE WHEN data_type <> 'ARRAY' THEN data_type \
+         WHEN udt_name = '_int4' THEN 'integer[]' WHEN udt_name = '_int8' THEN 'bigint[]' \
+         WHEN udt_name = '_float8' THEN 'double precision[]' WHEN udt_name = '_bool' THEN 'boolean[]' \
+         WHEN udt_name = '_timestamptz' THEN 'timestamp with time zone[]' \
+         ELSE substr(udt_name, 2) || '[]' END",
     ),
 ];
 
@@ -36,5 +47,9 @@ mod tests {
             "SELECT 1 FROM pg_type AS a JOIN pg_proc ON pg_proc.proname = a.typreceive"
         );
         assert_eq!(super::rewrite("SELECT 1"), "SELECT 1");
+        assert!(
+            super::rewrite("SELECT udt_name::regtype::text AS data_type FROM t")
+                .starts_with("SELECT CASE WHEN data_type <> 'ARRAY' THEN data_type")
+        );
     }
 }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use datafusion::common::{DFSchema, ParamValues};
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
 use datafusion::prelude::SessionContext;
-use datafusion::sql::sqlparser::ast::{Reset, Set, Statement};
+use datafusion::sql::sqlparser::ast::{ObjectName, Query, Reset, Set, SetExpr, Statement};
 use datafusion_postgres::QueryHook;
 use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire;
@@ -40,9 +40,57 @@ pub(crate) struct ReadOnly {
     pub(crate) reset: Arc<AtomicBool>,
 }
 
+/// The prefixes of the DataFusion settings a client may `SET` for its session (how it executes,
+/// optimises and explains); the others (runtime: memory and spill directory; catalog; the SQL
+/// dialect) are the server's.
+const CLIENT_SETTINGS: [&str; 3] = [
+    "datafusion.execution.",
+    "datafusion.optimizer.",
+    "datafusion.explain.",
+];
+
+/// A setting's name as DataFusion reads it: each part unquoted, lowercased, joined with dots.
+fn setting_name(name: &ObjectName) -> String {
+    name.0
+        .iter()
+        .map(|part| match part.as_ident() {
+            Some(ident) => ident.value.to_lowercase(),
+            None => part.to_string().to_lowercase(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Whether the query writes: `SELECT … INTO` creates a table.
+fn writes(query: &Query) -> bool {
+    fn body(e: &SetExpr) -> bool {
+        match e {
+            SetExpr::Select(s) => s.into.is_some(),
+            SetExpr::Query(q) => writes(q),
+            SetExpr::SetOperation { left, right, .. } => body(left) || body(right),
+            _ => false,
+        }
+    }
+    body(&query.body)
+}
+
 /// Whether `statement` only reads; `Err` says why not.
 fn check(statement: &Statement) -> Result<(), String> {
     match statement {
+        Statement::Query(q) if writes(q) => Err(
+            "cannot execute SELECT INTO here: the lake is read-only through cqlake serve (only queries run)"
+                .to_string(),
+        ),
+        Statement::Declare { stmts } => {
+            for d in stmts {
+                if let Some(q) = &d.for_query
+                    && writes(q)
+                {
+                    return Err("cannot execute SELECT INTO here: the lake is read-only through cqlake serve (only queries run)".to_string());
+                }
+            }
+            Ok(())
+        }
         Statement::Query(_)
         | Statement::ShowVariable { .. }
         | Statement::ShowVariables { .. }
@@ -57,34 +105,35 @@ fn check(statement: &Statement) -> Result<(), String> {
         | Statement::StartTransaction { .. }
         | Statement::Commit { .. }
         | Statement::Rollback { .. }
-        | Statement::Declare { .. }
         | Statement::Fetch { .. }
         | Statement::Close { .. }
         | Statement::Discard { .. }
         | Statement::Reset(_)
         | Statement::Deallocate { .. }
+        | Statement::UNLISTEN { .. }
         | Statement::Execute { .. } => Ok(()),
         Statement::Explain { statement, .. } | Statement::Prepare { statement, .. } => {
             check(statement)
         }
         Statement::Set(set) => {
             let names: Vec<String> = match set {
-                Set::SingleAssignment { variable, .. } => vec![variable.to_string()],
+                Set::SingleAssignment { variable, .. } => vec![setting_name(variable)],
                 Set::ParenthesizedAssignments { variables, .. } => {
-                    variables.iter().map(|v| v.to_string()).collect()
+                    variables.iter().map(setting_name).collect()
                 }
                 Set::MultipleAssignments { assignments } => {
-                    assignments.iter().map(|a| a.name.to_string()).collect()
+                    assignments.iter().map(|a| setting_name(&a.name)).collect()
                 }
                 _ => Vec::new(),
             };
-            // The runtime settings decide where spill files are written and how much memory
-            // the server takes: not a client's to change.
-            match names
-                .iter()
-                .find(|n| n.to_ascii_lowercase().starts_with("datafusion.runtime."))
-            {
-                Some(n) => Err(format!("SET {n}: the server's runtime settings are fixed")),
+            // DataFusion's runtime settings decide where spill files are written and how much
+            // memory the server takes; its catalog and parser settings what every query means.
+            match names.iter().find(|n| {
+                n.starts_with("datafusion.") && !CLIENT_SETTINGS.iter().any(|p| n.starts_with(p))
+            }) {
+                Some(n) => Err(format!(
+                    "SET {n}: a setting of the server, not of a session (a session may set datafusion.execution.*, datafusion.optimizer.* and datafusion.explain.*)"
+                )),
                 None => Ok(()),
             }
         }
@@ -99,7 +148,7 @@ fn check(statement: &Statement) -> Result<(), String> {
     }
 }
 
-fn refused(why: String) -> PgWireError {
+pub(crate) fn refused(why: String) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new(
         "ERROR".to_string(),
         "25006".to_string(), // read_only_sql_transaction
@@ -143,6 +192,8 @@ impl ReadOnly {
                 "RESET".to_string()
             }
             Statement::Deallocate { .. } => "DEALLOCATE".to_string(),
+            // Nothing listens here (Npgsql's pool reset sends it).
+            Statement::UNLISTEN { .. } => "UNLISTEN".to_string(),
             _ => return None,
         };
         Some(Response::Execution(Tag::new(&tag)))
@@ -180,9 +231,10 @@ impl QueryHook for ReadOnly {
             return Some(Err(refused(why)));
         }
         match statement {
-            Statement::Discard { .. } | Statement::Reset(_) | Statement::Deallocate { .. } => {
-                Some(Ok(empty_plan()))
-            }
+            Statement::Discard { .. }
+            | Statement::Reset(_)
+            | Statement::Deallocate { .. }
+            | Statement::UNLISTEN { .. } => Some(Ok(empty_plan())),
             _ => None,
         }
     }
@@ -243,6 +295,12 @@ mod tests {
             ("ALTER TABLE calls RENAME TO c", "ALTER"),
             ("EXPLAIN ANALYZE DELETE FROM calls", "DELETE"),
             ("PREPARE p AS DELETE FROM calls", "DELETE"),
+            ("SELECT * INTO t FROM calls", "SELECT INTO"),
+            ("SELECT 1 UNION SELECT * INTO t FROM calls", "SELECT INTO"),
+            (
+                "DECLARE c CURSOR FOR SELECT * INTO t FROM calls",
+                "SELECT INTO",
+            ),
         ] {
             let why = verdict(sql).expect_err(sql);
             assert!(
@@ -250,7 +308,17 @@ mod tests {
                 "{sql}: {why}"
             );
         }
-        let why = verdict("SET datafusion.runtime.temp_directory = '/etc'").expect_err("runtime");
-        assert!(why.contains("runtime settings"), "{why}");
+        for sql in [
+            "SET datafusion.runtime.temp_directory = '/etc'",
+            "SET \"datafusion.runtime.temp_directory\" = '/etc'",
+            "SET \"DATAFUSION\".Runtime.memory_limit = '1M'",
+            "SET datafusion.catalog.information_schema = true",
+            "SET datafusion.sql_parser.dialect = 'mysql'",
+        ] {
+            let why = verdict(sql).expect_err(sql);
+            assert!(why.contains("a setting of the server"), "{sql}: {why}");
+        }
+        assert_eq!(verdict("SET datafusion.optimizer.max_passes = 2"), Ok(()));
+        assert_eq!(verdict("UNLISTEN *"), Ok(()));
     }
 }

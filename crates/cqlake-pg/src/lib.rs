@@ -9,6 +9,8 @@
 //! - `session`: a connection's session: the lake's tables, views and reports (`report_summary`,
 //!   …) with `pg_catalog` and `information_schema`, registered again when the lake has changed
 //!   since the connection's last statement, so each statement reads the last finished group;
+//! - `information_schema`: PostgreSQL's, with PostgreSQL's type names (DataFusion's names Arrow
+//!   types);
 //! - `compat`: the few client queries the catalog cannot follow as written, rewritten;
 //! - `guard`: the lake is read-only: statements that would change anything (DDL, DML, `COPY`)
 //!   are refused with SQLSTATE 25006 before anything runs; `DISCARD` resets the session.
@@ -17,6 +19,7 @@
 mod auth;
 mod compat;
 mod guard;
+mod information_schema;
 mod session;
 mod tls;
 
@@ -222,8 +225,12 @@ impl PgServer {
                 _ = &mut shutdown => return Ok(()),
                 accepted = self.listener.accept() => match accepted {
                     Ok(a) => a,
-                    // Out of file descriptors and the like: the next accept may work.
-                    Err(_) => continue,
+                    // Out of file descriptors and the like: the next accept may work, after
+                    // a pause (an accept that fails at once would otherwise spin).
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
                 },
             };
             let _ = socket.set_nodelay(true);

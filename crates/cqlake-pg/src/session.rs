@@ -1,9 +1,10 @@
 //! A connection's session: a DataFusion context over the lake (its tables and views, every
-//! built-in report as a view `report_NAME`, `pg_catalog`, `information_schema`, PostgreSQL's
+//! built-in report as a view `report_NAME`, `pg_catalog`, PostgreSQL's `information_schema`,
 //! `version()`), served by `datafusion-postgres`. Before each statement the connection looks at
 //! the lake's fingerprint: when anything was committed since, it opens the lake again, so every
 //! statement reads the last finished group, as each request of the web server does.
 
+use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,7 +25,7 @@ use pgwire::api::cancel::DefaultCancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{FieldInfo, Response};
-use pgwire::api::stmt::QueryParser;
+use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
     ClientInfo, ClientPortalStore, ConnectionManager, ErrorHandler, METADATA_USER,
@@ -84,6 +85,7 @@ impl Shared {
             ctx.register_table(report_view(report.name), view)?;
         }
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider).map_err(|e| *e)?;
+        crate::information_schema::register(&ctx, DATABASE).await?;
         ctx.register_udf(version_udf());
         let hooks: Vec<Arc<dyn QueryHook>> = vec![
             Arc::new(ReadOnly { reset }),
@@ -127,13 +129,21 @@ struct Current {
     shared: Arc<Shared>,
     session: Mutex<Option<(u64, Arc<DfSessionService>)>>,
     reset: Arc<AtomicBool>,
+    /// The statements (their text) planned in the current session: a prepared statement
+    /// planned in an earlier one is planned again before it runs, so it reads the lake as it
+    /// is now, not as it was (and not files an optimize and a vacuum have since removed).
+    planned: Mutex<HashSet<String>>,
 }
+
+/// At most this many planned statements are remembered (then all are forgotten, and planned
+/// again when they run).
+const PLANNED_LIMIT: usize = 10_000;
 
 impl Current {
     /// The session to run the next statement in.
     async fn session(&self) -> PgWireResult<Arc<DfSessionService>> {
         let fingerprint = cqlake_query::lake_fingerprint(&self.shared.options.lake);
-        let reset = self.reset.swap(false, Ordering::SeqCst);
+        let reset = self.reset.load(Ordering::SeqCst);
         if !reset
             && let Some((f, s)) = &*self.session.lock().expect("not poisoned")
             && *f == fingerprint
@@ -146,8 +156,24 @@ impl Current {
                 .await
                 .map_err(lake_error)?,
         );
+        self.reset.store(false, Ordering::SeqCst);
+        self.planned.lock().expect("not poisoned").clear();
         *self.session.lock().expect("not poisoned") = Some((fingerprint, session.clone()));
         Ok(session)
+    }
+
+    /// Remembers that `text` was planned in the current session.
+    fn planned(&self, text: &str) {
+        let mut planned = self.planned.lock().expect("not poisoned");
+        if planned.len() >= PLANNED_LIMIT {
+            planned.clear();
+        }
+        planned.insert(text.to_string());
+    }
+
+    /// Whether `text` was planned in the current session.
+    fn is_planned(&self, text: &str) -> bool {
+        self.planned.lock().expect("not poisoned").contains(text)
     }
 
     /// The session the last statement was parsed in.
@@ -194,6 +220,7 @@ impl Connection {
             shared: shared.clone(),
             session: Mutex::new(None),
             reset: Arc::new(AtomicBool::new(false)),
+            planned: Mutex::new(HashSet::new()),
         });
         Connection {
             parser: Arc::new(LakeParser {
@@ -332,10 +359,35 @@ impl ExtendedQueryHandler for Queries {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        // The plan was made at Parse, over the lake as it was then; it runs in the current
-        // session (a portal reads one state of the lake from start to end).
         let session = self.current.session().await?;
-        <DfSessionService as ExtendedQueryHandler>::do_query(&session, client, portal, max_rows)
+        let text = &portal.statement.statement.0;
+        if portal.statement.statement.1.is_none() || self.current.is_planned(text) {
+            return <DfSessionService as ExtendedQueryHandler>::do_query(
+                &session, client, portal, max_rows,
+            )
+            .await;
+        }
+        // Prepared before the lake changed: planned again over the lake as it is now.
+        let Some(statement) = self
+            .parser
+            .parse_sql(client, text, &portal.statement.parameter_types)
+            .await?
+        else {
+            return Ok(Response::EmptyQuery);
+        };
+        let mut again = Portal::new_cursor(
+            portal.name.clone(),
+            Arc::new(StoredStatement::new(
+                portal.statement.id.clone(),
+                statement,
+                portal.statement.parameter_types.clone(),
+            )),
+        );
+        again.parameter_format = portal.parameter_format.clone();
+        again.parameters = portal.parameters.clone();
+        again.result_column_format = portal.result_column_format.clone();
+        again.state = portal.state.clone();
+        <DfSessionService as ExtendedQueryHandler>::do_query(&session, client, &again, max_rows)
             .await
     }
 }
@@ -361,7 +413,21 @@ impl QueryParser for LakeParser {
         let session = self.current.session().await?;
         let parser = <DfSessionService as ExtendedQueryHandler>::query_parser(&session);
         let sql = crate::compat::rewrite(sql);
-        parser.parse_sql(client, &sql, types).await
+        let parsed = parser.parse_sql(client, &sql, types).await?;
+        if let Some((text, Some((_, plan)))) = &parsed {
+            // The guard refused what it could see in the statement; this is the plan's word.
+            if matches!(
+                plan,
+                LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_)
+            ) {
+                return Err(crate::guard::refused(format!(
+                    "cannot execute {} here: the lake is read-only through cqlake serve (only queries run)",
+                    text.split_whitespace().next().unwrap_or_default()
+                )));
+            }
+            self.current.planned(text);
+        }
+        Ok(parsed)
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {

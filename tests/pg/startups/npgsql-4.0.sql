@@ -1,7 +1,8 @@
 -- Npgsql 4.0 (what Power BI Desktop's PostgreSQL connector ships, 4.0.10 or later 4.0.x) opening a
 -- connection: its type loading (GenerateTypesQuery with ranges and enums, table composites off:
--- the types, the fields of free-standing composites, the enum labels), then `DISCARD ALL`,
--- which its pool sends when a connection goes back to the pool.
+-- the types, the fields of free-standing composites, the enum labels), `DISCARD ALL`, which its
+-- pool sends when a connection goes back to the pool, and its GetSchema queries for tables,
+-- columns and views (Npgsql's NpgsqlSchema, 4.1 and later: what a navigator lists).
 -- ---
 /*** Load all supported types ***/
 SELECT ns.nspname, a.typname, a.oid, a.typrelid, a.typbasetype,
@@ -54,3 +55,23 @@ JOIN pg_type ON pg_type.oid=enumtypid
 ORDER BY oid, enumsortorder
 -- ---
 DISCARD ALL
+-- ---
+/*** Npgsql's GetSchema("Tables") for one table, as a navigator lists tables ***/
+SELECT table_catalog, table_schema, table_name, table_type
+FROM information_schema.tables
+WHERE
+    table_type IN ('BASE TABLE', 'FOREIGN', 'FOREIGN TABLE') AND
+    table_schema NOT IN ('pg_catalog', 'information_schema') AND table_name = 'calls'
+-- ---
+/*** Npgsql's GetSchema("Columns") for one table ***/
+SELECT
+    table_catalog, table_schema, table_name, column_name, ordinal_position, column_default, is_nullable,
+    udt_name::regtype::text AS data_type, character_maximum_length, character_octet_length, numeric_precision,
+    numeric_precision_radix, numeric_scale, datetime_precision, character_set_catalog, character_set_schema,
+    character_set_name, collation_catalog
+FROM information_schema.columns WHERE table_catalog = 'cqlake' AND table_schema = 'public' AND table_name = 'calls'
+-- ---
+/*** Npgsql's GetSchema("Views") ***/
+SELECT table_catalog, table_schema, table_name, check_option, is_updatable
+FROM information_schema.views
+WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
