@@ -8,13 +8,9 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "browser tests: installing ${need[*]} (apt-get)" >&2
-  $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
-    || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
-fi
+# shellcheck source=../apt-install.sh
+source ../apt-install.sh
+apt_install "browser tests" "${need[@]}"
 # playwright-core only: it drives the system chromium, and downloads no browser.
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
 target="${CARGO_TARGET_DIR:-../../target}"

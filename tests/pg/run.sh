@@ -7,13 +7,9 @@ cd "$(dirname "$0")"
 need=()
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v openssl >/dev/null || need+=(openssl)
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "pg tests: installing ${need[*]} (apt-get)" >&2
-  $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
-    || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
-fi
+# shellcheck source=../apt-install.sh
+source ../apt-install.sh
+apt_install "pg tests" "${need[@]}"
 # shellcheck source=../../benches/venv.sh
 source ../../benches/venv.sh
 target="${CARGO_TARGET_DIR:-../../target}"

@@ -74,24 +74,26 @@ fn writes(query: &Query) -> bool {
     body(&query.body)
 }
 
+/// Why `what` (a statement's first words) is refused.
+pub(crate) fn read_only(what: &str) -> String {
+    format!(
+        "cannot execute {what} here: the lake is read-only through cqlake serve (only queries run)"
+    )
+}
+
 /// Whether `statement` only reads; `Err` says why not.
 fn check(statement: &Statement) -> Result<(), String> {
     match statement {
-        Statement::Query(q) if writes(q) => Err(
-            "cannot execute SELECT INTO here: the lake is read-only through cqlake serve (only queries run)"
-                .to_string(),
-        ),
-        Statement::Declare { stmts } => {
-            for d in stmts {
-                if let Some(q) = &d.for_query
-                    && writes(q)
-                {
-                    return Err("cannot execute SELECT INTO here: the lake is read-only through cqlake serve (only queries run)".to_string());
-                }
-            }
-            Ok(())
+        Statement::Query(q) if writes(q) => Err(read_only("SELECT INTO")),
+        Statement::Declare { stmts }
+            if stmts
+                .iter()
+                .any(|d| d.for_query.as_deref().is_some_and(writes)) =>
+        {
+            Err(read_only("SELECT INTO"))
         }
         Statement::Query(_)
+        | Statement::Declare { .. }
         | Statement::ShowVariable { .. }
         | Statement::ShowVariables { .. }
         | Statement::ShowStatus { .. }
@@ -140,10 +142,7 @@ fn check(statement: &Statement) -> Result<(), String> {
         other => {
             let text = other.to_string();
             let words: Vec<&str> = text.split_whitespace().take(2).collect();
-            Err(format!(
-                "cannot execute {} here: the lake is read-only through cqlake serve (only queries run)",
-                words.join(" ")
-            ))
+            Err(read_only(&words.join(" ")))
         }
     }
 }
@@ -199,6 +198,18 @@ impl ReadOnly {
         Some(Response::Execution(Tag::new(&tag)))
     }
 
+    /// A statement about to run (by either protocol): refused, answered here, or `None`.
+    fn run(
+        &self,
+        statement: &Statement,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        if let Err(why) = check(statement) {
+            return Some(Err(refused(why)));
+        }
+        self.answer(statement, client).map(Ok)
+    }
+
     fn forget_settings(&self, client: &mut dyn HookClient) {
         for key in SESSION_SETTINGS {
             client.metadata_mut().remove(key);
@@ -215,10 +226,7 @@ impl QueryHook for ReadOnly {
         _ctx: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        if let Err(why) = check(statement) {
-            return Some(Err(refused(why)));
-        }
-        self.answer(statement, client).map(Ok)
+        self.run(statement, client)
     }
 
     async fn handle_extended_parse_query(
@@ -247,10 +255,7 @@ impl QueryHook for ReadOnly {
         _ctx: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        if let Err(why) = check(statement) {
-            return Some(Err(refused(why)));
-        }
-        self.answer(statement, client).map(Ok)
+        self.run(statement, client)
     }
 }
 

@@ -27,6 +27,7 @@ struct Table {
     ints: Vec<Option<Int32Builder>>,
 }
 
+#[derive(Clone, Copy)]
 enum Cell<'a> {
     Text(Option<&'a str>),
     Int(Option<i32>),
@@ -227,9 +228,9 @@ pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> 
             Cell::Text(Some(name)),
         ];
         tables.push(&[
-            here[0].copy(),
-            here[1].copy(),
-            here[2].copy(),
+            here[0],
+            here[1],
+            here[2],
             Cell::Text(Some(kind)),
             Cell::Text(Some("NO")),
             Cell::Text(Some("NO")),
@@ -237,9 +238,9 @@ pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> 
         ]);
         if table.table_type() == TableType::View {
             views.push(&[
-                here[0].copy(),
-                here[1].copy(),
-                here[2].copy(),
+                here[0],
+                here[1],
+                here[2],
                 Cell::Text(table.get_table_definition()),
                 Cell::Text(Some("NONE")),
                 Cell::Text(Some("NO")),
@@ -250,9 +251,9 @@ pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> 
             let arrow = field.data_type().to_string();
             let position = (i + 1).to_string();
             columns.push(&[
-                here[0].copy(),
-                here[1].copy(),
-                here[2].copy(),
+                here[0],
+                here[1],
+                here[2],
                 Cell::Text(Some(field.name())),
                 Cell::Int(Some(i as i32 + 1)),
                 Cell::Text(None),
@@ -328,15 +329,6 @@ pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> 
         .information_schema = false;
     cat.register_schema("information_schema", Arc::new(schema))?;
     Ok(())
-}
-
-impl Cell<'_> {
-    fn copy(&self) -> Cell<'_> {
-        match self {
-            Cell::Text(v) => Cell::Text(*v),
-            Cell::Int(v) => Cell::Int(*v),
-        }
-    }
 }
 
 #[cfg(test)]

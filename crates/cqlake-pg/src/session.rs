@@ -420,9 +420,8 @@ impl QueryParser for LakeParser {
                 plan,
                 LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_)
             ) {
-                return Err(crate::guard::refused(format!(
-                    "cannot execute {} here: the lake is read-only through cqlake serve (only queries run)",
-                    text.split_whitespace().next().unwrap_or_default()
+                return Err(crate::guard::refused(crate::guard::read_only(
+                    text.split_whitespace().next().unwrap_or_default(),
                 )));
             }
             self.current.planned(text);
