@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of cqlake. Installs what the tests need first: Python's deltalake, pyarrow,
 # duckdb, polars and psycopg at the versions pinned in benches/requirements.txt, in a virtual
-# environment (for the interoperability and PostgreSQL tests), idempotently.
+# environment (for the interoperability, PostgreSQL and object-storage tests), idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=../benches/venv.sh
@@ -14,3 +14,5 @@ cargo test --workspace --doc --features cqlake-cli/crash-points
 bash tests/browser/run.sh
 # `cqlake serve --pg-port` with real PostgreSQL clients (psql, psycopg), same binary.
 bash tests/pg/run.sh
+# The lake on object storage: S3 (moto's server) and Azure Blob (Azurite), same binary.
+bash tests/store/run.sh

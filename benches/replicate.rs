@@ -157,7 +157,7 @@ fn data_files(
     tables: &[TableId],
 ) -> Result<Vec<(TableId, PathBuf)>, Error> {
     let opened = rt
-        .block_on(cqlake_lake::open_tables(lake))
+        .block_on(cqlake_lake::open_tables(&lake.into()))
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for t in tables {

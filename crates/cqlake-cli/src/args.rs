@@ -6,7 +6,48 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use cqlake_lake::LakeLocation;
+
 use crate::values::{ByteSize, Date, parse_duration};
+
+/// `--lake`: a directory or an object store URL (any other `scheme://` is refused).
+fn parse_lake(s: &str) -> Result<LakeLocation, String> {
+    LakeLocation::parse(s).map_err(|e| e.to_string())
+}
+
+/// The storage options of a lake on an object store.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StorageArgs {
+    /// An option of the lake's object store, KEY=VALUE (repeatable), as object_store names
+    /// them: aws_endpoint, aws_region, aws_allow_http, azure_storage_account_name,
+    /// google_service_account, … KEY=@FILE reads the value from FILE; a secret must be given
+    /// that way or in the environment (AWS_*, AZURE_STORAGE_*, GOOGLE_*), which is read too.
+    #[arg(long = "storage-option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// How long a writer's lease on a lake on an object store lasts unrenewed: a killed
+    /// writer's lapses after it (default 60s).
+    #[arg(long, env = "CQLAKE_LEASE_TTL", value_name = "DURATION", value_parser = parse_duration, hide = true)]
+    pub lease_ttl: Option<Duration>,
+}
+
+impl StorageArgs {
+    /// `lake` with these options.
+    pub fn apply(&self, lake: &LakeLocation) -> anyhow::Result<LakeLocation> {
+        if lake.as_local().is_some() && !self.options.is_empty() {
+            anyhow::bail!(
+                "--storage-option is for a lake on an object store; {lake} is a directory"
+            );
+        }
+        let mut out = lake.clone();
+        if let Some(ttl) = self.lease_ttl {
+            out = out.with_lease_ttl(ttl);
+        }
+        for o in &self.options {
+            out = out.with_option(o)?;
+        }
+        Ok(out)
+    }
+}
 
 /// Call-quality analytics over Microsoft Graph call records.
 #[derive(Debug, Parser)]
@@ -93,9 +134,13 @@ pub enum RowFormat {
 /// What `sql` and `report` share: the lake, the rules, and where and how rows go.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The lake directory (required).
-    #[arg(long)]
-    pub lake: Option<PathBuf>,
+    /// The lake (required): a directory, or an object store URL (s3://BUCKET/PATH,
+    /// az://CONTAINER/PATH, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH,
+    /// gs://BUCKET/PATH).
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: Option<LakeLocation>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// The classification rule set behind the `stream_quality` view: cqd-classic, cqd-2020,
     /// cqd-2021 or cqd-current.
     #[arg(long, default_value = "cqd-classic")]
@@ -152,9 +197,12 @@ pub struct ReportArgs {
 /// `cqlake serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The lake directory.
-    #[arg(long)]
-    pub lake: PathBuf,
+    /// The lake: a directory, or an object store URL (s3://BUCKET/PATH, az://CONTAINER/PATH,
+    /// abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH, gs://BUCKET/PATH).
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: LakeLocation,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// The port (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
@@ -187,9 +235,12 @@ pub struct ServeArgs {
 /// `cqlake optimize`.
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
-    /// The lake directory.
-    #[arg(long)]
-    pub lake: PathBuf,
+    /// The lake: a directory, or an object store URL (s3://BUCKET/PATH, az://CONTAINER/PATH,
+    /// abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH, gs://BUCKET/PATH).
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: LakeLocation,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Only partitions dated on or after this UTC date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub from: Option<Date>,
@@ -208,9 +259,12 @@ pub struct OptimizeArgs {
 /// `cqlake vacuum`.
 #[derive(Debug, Args)]
 pub struct VacuumArgs {
-    /// The lake directory.
-    #[arg(long)]
-    pub lake: PathBuf,
+    /// The lake: a directory, or an object store URL (s3://BUCKET/PATH, az://CONTAINER/PATH,
+    /// abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH, gs://BUCKET/PATH).
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: LakeLocation,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Keep unlisted files modified within this many hours (readers of older snapshots may
     /// still need them).
     #[arg(long, default_value_t = 168)]
@@ -237,9 +291,13 @@ pub struct ConvertArgs {
     /// standard input. Gzip and zstd are recognised by content.
     #[arg(required = true)]
     pub inputs: Vec<String>,
-    /// The lake directory (Delta format).
-    #[arg(long, required_if_eq("format", "delta"))]
-    pub lake: Option<PathBuf>,
+    /// The lake (Delta format): a directory, or an object store URL (s3://BUCKET/PATH,
+    /// az://CONTAINER/PATH, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH,
+    /// gs://BUCKET/PATH).
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake, required_if_eq("format", "delta"))]
+    pub lake: Option<LakeLocation>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Output storage.
     #[arg(long, value_enum, default_value_t = Format::Delta)]
     pub format: Format,
@@ -309,9 +367,12 @@ pub enum CloudArg {
 /// `cqlake pull`.
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// The lake directory.
-    #[arg(long)]
-    pub lake: PathBuf,
+    /// The lake: a directory, or an object store URL (s3://BUCKET/PATH, az://CONTAINER/PATH,
+    /// abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH, gs://BUCKET/PATH).
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: LakeLocation,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Print where the pulls of the lake stand (windows, records not ready yet, recordings
     /// sync, recent runs) and exit; nothing is fetched.
     #[arg(long)]

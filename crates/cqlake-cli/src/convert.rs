@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use cqlake_ingest::source::{self, Delivery, PipelineOptions, Reject};
 use cqlake_ingest::{Error as IngestError, input};
 use cqlake_lake::{LakeWriter, ParquetWriter, Prepared, PreparedRows};
@@ -40,14 +40,50 @@ pub(crate) struct Job {
 }
 
 pub(crate) enum Output {
-    Delta(PathBuf),
+    Delta(cqlake_lake::LakeLocation),
     Parquet(PathBuf),
 }
 
-impl Output {
-    fn dir(&self) -> &PathBuf {
-        match self {
-            Output::Delta(p) | Output::Parquet(p) => p,
+/// Where a run keeps its local files (spills, rejects before they are uploaded): the lake's
+/// directory, or for a lake on an object store a scratch directory, removed at the end.
+struct WorkDir {
+    dir: PathBuf,
+    scratch: bool,
+}
+
+impl WorkDir {
+    fn of(output: &Output) -> anyhow::Result<WorkDir> {
+        Ok(match output {
+            Output::Parquet(dir) => WorkDir {
+                dir: dir.clone(),
+                scratch: false,
+            },
+            Output::Delta(lake) => match lake.as_local() {
+                Some(dir) => WorkDir {
+                    dir: dir.to_path_buf(),
+                    scratch: false,
+                },
+                None => {
+                    let dir = std::env::temp_dir().join(format!(
+                        "cqlake-work-{}-{}",
+                        std::process::id(),
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_nanos())
+                    ));
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                    WorkDir { dir, scratch: true }
+                }
+            },
+        })
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if self.scratch {
+            let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }
@@ -58,12 +94,20 @@ fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let output = match a.format {
-        Format::Delta => Output::Delta(a.lake.context("--lake DIR is required")?),
-        Format::Parquet => Output::Parquet(
-            a.out
-                .or(a.lake)
-                .context("--out DIR is required with --format parquet")?,
+        Format::Delta => Output::Delta(
+            a.storage
+                .apply(a.lake.as_ref().context("--lake DIR is required")?)?,
         ),
+        Format::Parquet => Output::Parquet(match (a.out, a.lake) {
+            (Some(out), _) => out,
+            (None, Some(lake)) => lake
+                .as_local()
+                .with_context(|| {
+                    format!("{lake}: a Parquet export is written to a local directory (--out DIR)")
+                })?
+                .to_path_buf(),
+            (None, None) => bail!("--out DIR is required with --format parquet"),
+        }),
     };
     Ok(ConvertSettings {
         job: Job {
@@ -137,10 +181,11 @@ pub(crate) fn execute(
         }
         Output::Parquet(dir) => Sink::Parquet(Box::new(ParquetWriter::create(dir.clone())?)),
     };
+    let work = WorkDir::of(&s.output)?;
     // Spill directories a killed run left behind (the lake's lock is ours now).
-    remove_stale_spills(s.output.dir());
+    remove_stale_spills(&work.dir);
     started_hook(rt)?;
-    let mut rejects = RejectLog::new(s.output.dir().join("_rejects"));
+    let mut rejects = RejectLog::new(work.dir.join("_rejects"));
     let bar = s.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
@@ -160,7 +205,7 @@ pub(crate) fn execute(
     let options = PipelineOptions::default()
         .with_threads(s.threads)
         .with_max_frame_bytes(s.max_record_bytes)
-        .with_spill_dir(s.output.dir());
+        .with_spill_dir(work.dir.clone());
     let mut first_reject: Option<String> = None;
     let strict = s.strict;
     let mut records = 0u64;
@@ -233,6 +278,16 @@ pub(crate) fn execute(
         }
     };
     rejects.finish()?;
+    let rejects_file = match (&s.output, rejects.path()) {
+        (Output::Delta(lake), Some(path)) if lake.is_remote() => {
+            let name = path.file_name().expect("a file").to_string_lossy();
+            let url = rt
+                .block_on(lake.put_file(&path, &format!("_rejects/{name}")))
+                .context("uploading the rejects")?;
+            Some(url.to_string())
+        }
+        (_, path) => path.map(|p| p.display().to_string()),
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -242,7 +297,7 @@ pub(crate) fn execute(
         side_rows,
         write,
         elapsed: started.elapsed(),
-        rejects_file: rejects.path(),
+        rejects_file,
         first_reject,
     })
 }

@@ -17,23 +17,23 @@ mod sql;
 mod summary;
 mod values;
 
-/// Opens the lake at `dir` for writing, waiting up to `wait` for another writer (a convert,
+/// Opens the lake for writing, waiting up to `wait` for another writer (a convert,
 /// optimize or vacuum) to finish with it.
 pub(crate) fn open_writer(
     rt: &tokio::runtime::Runtime,
-    dir: &std::path::Path,
+    lake: &cqlake_lake::LakeLocation,
     wait: std::time::Duration,
 ) -> anyhow::Result<cqlake_lake::LakeWriter> {
     use anyhow::Context;
     let deadline = std::time::Instant::now() + wait;
     let mut pause = std::time::Duration::from_millis(50);
     loop {
-        match rt.block_on(cqlake_lake::LakeWriter::open(dir.to_path_buf())) {
+        match rt.block_on(cqlake_lake::LakeWriter::open(lake.clone())) {
             Err(cqlake_lake::Error::Busy(_)) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(pause.min(deadline - std::time::Instant::now()));
                 pause = (pause * 2).min(std::time::Duration::from_secs(2));
             }
-            r => return r.with_context(|| format!("opening the lake at {}", dir.display())),
+            r => return r.with_context(|| format!("opening the lake at {lake}")),
         }
     }
 }

@@ -1,25 +1,24 @@
 //! `cqlake optimize` and `cqlake vacuum`: keeping a lake's files in shape.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use cqlake_lake::{LakeWriter, Optimize};
+use cqlake_lake::{LakeLocation, LakeWriter, Optimize};
 
 use crate::args::{OptimizeArgs, VacuumArgs};
 
-/// Opens the existing lake at `dir` for writing (taking its lock, waiting up to `wait` for
-/// another writer).
+/// Opens the existing lake for writing (taking its lock, waiting up to `wait` for another
+/// writer).
 fn open(
     rt: &tokio::runtime::Runtime,
-    dir: &Path,
+    lake: &LakeLocation,
     wait: std::time::Duration,
 ) -> anyhow::Result<LakeWriter> {
-    if !dir.join("calls").join("_delta_log").is_dir() {
-        bail!("no lake at {} (convert into it first)", dir.display());
+    if !rt.block_on(cqlake_lake::lake_exists(lake))? {
+        bail!("no lake at {lake} (convert into it first)");
     }
-    crate::open_writer(rt, dir, wait)
+    crate::open_writer(rt, lake, wait)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -43,10 +42,11 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = runtime()?;
     let started = std::time::Instant::now();
-    let w = open(&rt, &args.lake, args.wait)?;
+    let lake = args.storage.apply(&args.lake)?;
+    let w = open(&rt, &lake, args.wait)?;
     let s = rt
         .block_on(w.optimize(&settings))
-        .with_context(|| format!("optimizing the lake at {}", args.lake.display()))?;
+        .with_context(|| format!("optimizing the lake at {lake}"))?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -82,11 +82,12 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
 /// `cqlake vacuum`.
 pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
-    let w = open(&rt, &args.lake, args.wait)?;
+    let lake = args.storage.apply(&args.lake)?;
+    let w = open(&rt, &lake, args.wait)?;
     let retain = std::time::Duration::from_secs(args.retain_hours.saturating_mul(3600));
     let s = rt
         .block_on(w.vacuum(retain))
-        .with_context(|| format!("vacuuming the lake at {}", args.lake.display()))?;
+        .with_context(|| format!("vacuuming the lake at {lake}"))?;
     writeln!(
         std::io::stdout().lock(),
         "vacuum: {} files deleted ({}); {} unlisted files kept (younger than {} h)",

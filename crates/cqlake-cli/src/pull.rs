@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
@@ -200,12 +199,19 @@ fn resolve(a: &PullArgs) -> anyhow::Result<Settings> {
 }
 
 /// The lake's SQL session, or `None` for a lake with no table yet.
-fn open_engine(rt: &tokio::runtime::Runtime, lake: &Path) -> anyhow::Result<Option<Engine>> {
-    match rt.block_on(Engine::open(lake, EngineOptions::default())) {
-        Ok(e) => Ok(Some(e)),
-        Err(_) if !lake.join("calls").exists() => Ok(None),
-        Err(e) => Err(e).context("reading the lake"),
+fn open_engine(
+    rt: &tokio::runtime::Runtime,
+    lake: &cqlake_lake::LakeLocation,
+) -> anyhow::Result<Option<Engine>> {
+    if !rt
+        .block_on(cqlake_lake::lake_exists(lake))
+        .context("reading the lake")?
+    {
+        return Ok(None);
     }
+    rt.block_on(Engine::open(lake.clone(), EngineOptions::default()))
+        .map(Some)
+        .context("reading the lake")
 }
 
 /// The lake's `pull_state`.
@@ -525,9 +531,10 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
         b.enable_steady_tick(std::time::Duration::from_millis(200));
         b
     });
+    let lake = a.storage.apply(&a.lake)?;
     let job = Job {
         inputs: vec![stream],
-        output: Output::Delta(a.lake.clone()),
+        output: Output::Delta(lake.clone()),
         threads: s.threads,
         strict: false,
         progress: false,
@@ -536,7 +543,6 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
         commit_bytes: None,
         group_bytes: None,
     };
-    let lake = a.lake.clone();
     let archive_dir = a.archive.clone();
     let started_us = now_precise_us();
     // Shared by the two hooks: the pull task the first starts and the second waits for.
@@ -801,10 +807,11 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
 /// `cqlake pull --status`: where the pulls of the lake stand.
 fn status(a: &PullArgs) -> anyhow::Result<ExitCode> {
     let rt = crate::convert::runtime(1)?;
-    if !a.lake.exists() {
-        bail!("{}: no lake there", a.lake.display());
+    let lake = a.storage.apply(&a.lake)?;
+    let engine = open_engine(&rt, &lake)?;
+    if engine.is_none() && lake.as_local().is_none_or(|d| !d.exists()) {
+        bail!("{lake}: no lake there");
     }
-    let engine = open_engine(&rt, &a.lake)?;
     let state = read_state(&rt, engine.as_ref())?;
     let resume = resume_links(&rt, engine.as_ref())?;
     let now = now_of(a)?;

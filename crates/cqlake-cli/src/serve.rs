@@ -15,7 +15,8 @@ const PG_PASSWORD_VAR: &str = "CQLAKE_PG_PASSWORD";
 
 pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let rules = crate::session::rules_named(&a.rules)?;
-    let mut options = ServerOptions::new(&a.lake)
+    let lake = a.storage.apply(&a.lake)?;
+    let mut options = ServerOptions::new(lake.clone())
         .with_bind(a.bind)
         .with_port(a.port)
         .with_rules(rules);
@@ -36,7 +37,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let server = rt.block_on(Server::bind(options))?;
     let pg = match a.pg_port {
         Some(port) => {
-            let mut options = cqlake_pg::PgOptions::new(&a.lake)
+            let mut options = cqlake_pg::PgOptions::new(lake.clone())
                 .with_bind(a.bind)
                 .with_port(port)
                 .with_rules(rules);
@@ -64,7 +65,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut banner = format!(
         "cqlake serve: {} (lake {}, rules {}; read-only; Ctrl-C stops)\n",
         server.url(),
-        a.lake.display(),
+        lake,
         rules.name()
     );
     if protected {

@@ -50,12 +50,13 @@ pub(crate) fn open(
     let Some(lake) = &a.lake else {
         bail!("--lake DIR is required");
     };
-    if !lake.join("calls").is_dir() {
-        bail!("{}: no lake here (convert into it first)", lake.display());
-    }
+    let lake = a.storage.apply(lake)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if !rt.block_on(cqlake_lake::lake_exists(&lake))? {
+        bail!("{lake}: no lake here (convert into it first)");
+    }
     let engine = rt.block_on(Engine::open(lake, options))?;
     Ok(Session { engine, rt })
 }

@@ -7,7 +7,7 @@
 //! goes on; piped input that had an error exits with [`crate::EXIT_FATAL`] at its end.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -82,7 +82,9 @@ pub fn run(a: &QueryArgs) -> anyhow::Result<ExitCode> {
     if stdin_tty {
         eprintln!(
             "cqlake sql shell over {} (rules {}). End statements with `;`; \\? lists the commands, \\q quits.",
-            a.lake.as_deref().unwrap_or(Path::new(".")).display(),
+            a.lake
+                .as_ref()
+                .map_or_else(|| ".".to_string(), |l| l.to_string()),
             session.engine.rules().name()
         );
     }

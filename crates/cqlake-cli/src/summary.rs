@@ -1,7 +1,6 @@
 //! The summary printed at the end of `convert`.
 
 use std::fmt::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use cqlake_ingest::source::Stats;
@@ -16,7 +15,7 @@ pub struct Summary {
     pub side_rows: [u64; SideTable::ALL.len()],
     pub write: Option<WriteStats>,
     pub elapsed: Duration,
-    pub rejects_file: Option<PathBuf>,
+    pub rejects_file: Option<String>,
     pub first_reject: Option<String>,
 }
 
@@ -125,7 +124,7 @@ impl Summary {
             );
         }
         if let Some(p) = &self.rejects_file {
-            let _ = writeln!(o, "rejected records are in {}", p.display());
+            let _ = writeln!(o, "rejected records are in {p}");
             if let Some(first) = &self.first_reject {
                 let _ = writeln!(o, "first: {first}");
             }
@@ -182,7 +181,7 @@ impl Summary {
             "side_rows": side_rows,
             "redacted": s.redacted,
             "repeated_keys": s.repeated_keys,
-            "rejects_file": self.rejects_file.as_ref().map(|p| p.display().to_string()),
+            "rejects_file": self.rejects_file,
         })
     }
 }

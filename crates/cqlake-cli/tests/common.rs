@@ -67,7 +67,7 @@ pub fn queries(lake: &Path, sqls: &[&str]) -> Vec<Vec<Vec<String>>> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let ctx = datafusion::prelude::SessionContext::new();
-        cqlake_lake::register_lake(&ctx, lake)
+        cqlake_lake::register_lake(&ctx, &lake.into())
             .await
             .expect("lake registers");
         let mut out = Vec::with_capacity(sqls.len());

@@ -10,8 +10,6 @@
 //! versions, so readers never see half a group.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs::File;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
@@ -28,14 +26,15 @@ use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 
 use crate::encode::RowGroup;
-use crate::files::DataFiles;
+use crate::files::{DataFiles, Scratch, Target};
 use crate::group::{GROUP_KEY, VERSIONS_KEY, recorded_versions};
 use crate::index::KeyIndex;
+use crate::lease::LakeLock;
 use crate::plan::{CallRows, Replace, recontext, select};
 use crate::predicate::{in_calls, in_dates, replace_predicate, str_list};
 use crate::prepare::{NewRows, Prepared, Preparer, prepare_claimed};
-use crate::table::{delta_err, io_err, open_tables, scan};
-use crate::{Error, Result, writer_properties};
+use crate::table::{delta_err, open_tables, scan};
+use crate::{LakeLocation, Result, writer_properties};
 
 /// The default amount of Arrow data (not counting all-null columns) gathered before a group is
 /// committed.
@@ -98,8 +97,8 @@ pub struct WriteStats {
 /// the lake at the next commit. A commit closes the open files and appends them, then applies
 /// the group path, and finishes with a `calls` commit that records every table's version.
 pub struct LakeWriter {
-    pub(crate) root: PathBuf,
-    _lock: File,
+    pub(crate) lake: LakeLocation,
+    lock: Option<LakeLock>,
     pub(crate) tables: Vec<Option<DeltaTable>>,
     index: Arc<KeyIndex>,
     rt: tokio::runtime::Handle,
@@ -125,24 +124,17 @@ impl LakeWriter {
     /// lock (a second writer gets [`Error::Busy`]) and rolls back a group that a killed run left
     /// unfinished. Must be called within a Tokio runtime, which preparing batches uses to read
     /// the lake's keys.
-    pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
-        let root = root.into();
-        std::fs::create_dir_all(&root).map_err(io_err(&root))?;
-        let lock_path = root.join(LOCK_FILE);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::Busy(root.display().to_string()));
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
-        }
-        let mut tables = open_tables(&root).await?;
+    pub async fn open(lake: impl Into<LakeLocation>) -> Result<Self> {
+        let lake = lake.into();
+        let run_id = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let lock = LakeLock::acquire(&lake, &run_id).await?;
+        let mut tables = open_tables(&lake).await?;
         let mut stats = WriteStats::default();
         let recorded = recorded_versions(&tables[0]).await?;
         for t in TableId::ALL {
@@ -161,21 +153,23 @@ impl LakeWriter {
                 stats.recovered_tables += 1;
             }
         }
-        let run_id = format!(
-            "{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        );
         let index = Arc::new(KeyIndex::new(tables.clone()));
+        let target = match lake.as_local() {
+            Some(root) => Target::Local(root.to_path_buf()),
+            None => Target::Remote {
+                store: lake.store()?,
+                lake: lake.url().to_string(),
+                scratch: Scratch::new(&run_id)?,
+                uploads: Default::default(),
+            },
+        };
         let mut writer = LakeWriter {
-            root: root.clone(),
-            _lock: lock,
+            lake: lake.clone(),
+            lock: Some(lock),
             tables: tables.into_iter().map(Some).collect(),
             index,
             rt: tokio::runtime::Handle::current(),
-            files: DataFiles::new(root.clone(), run_id.clone(), |c| {
+            files: DataFiles::new(target, run_id.clone(), |c| {
                 (
                     c.table,
                     Action::Add(crate::stats::add_action(
@@ -196,7 +190,7 @@ impl LakeWriter {
             run_id,
             stats,
             pages_written: Default::default(),
-            side: crate::side::SideTables::delta(root.clone()),
+            side: crate::side::SideTables::delta(lake),
         };
         if writer.stats.recovered_tables > 0 {
             // The restores are commits too: record them as a finished (empty) group.
@@ -249,9 +243,14 @@ impl LakeWriter {
         self
     }
 
-    /// The lake's directory.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Where the lake is.
+    pub fn location(&self) -> &LakeLocation {
+        &self.lake
+    }
+
+    /// Fails if this writer lost the lake's lock (see [`crate::lease`]).
+    pub(crate) fn check_lock(&self) -> Result<()> {
+        self.lock.as_ref().map_or(Ok(()), LakeLock::check)
     }
 
     /// Tables restored at open (a killed run's unfinished group rolled back).
@@ -314,14 +313,25 @@ impl LakeWriter {
     /// pushed.
     pub async fn finish(mut self) -> Result<WriteStats> {
         self.commit().await?;
+        self.check_lock()?;
         self.side.finish().await?;
         self.stats.side_rows = self.side.rows;
+        self.release().await?;
         Ok(self.stats)
+    }
+
+    /// Releases the lake's lock (dropping the writer does too, without waiting).
+    pub(crate) async fn release(&mut self) -> Result<()> {
+        match self.lock.take() {
+            Some(l) => l.release().await,
+            None => Ok(()),
+        }
     }
 
     /// Adds rows of the side tables; they are merged into the lake by key (a table at a time,
     /// once it holds [`crate::SIDE_FLUSH_ROWS`] rows, and the rest at [`LakeWriter::finish`]).
     pub async fn push_side(&mut self, batch: cqlake_schema::batch::SideBatch) -> Result<()> {
+        self.check_lock()?;
         self.side.push(batch).await
     }
 
@@ -511,6 +521,7 @@ impl LakeWriter {
         if self.files.is_empty() && group.is_empty() {
             return Ok(());
         }
+        self.check_lock()?;
         let group_id = format!("{}-{}", self.run_id, self.stats.groups);
         self.stats.groups += 1;
         self.commit_files(&group_id, group.is_empty()).await?;
@@ -739,6 +750,9 @@ impl LakeWriter {
         group_id: &str,
         finish_group: bool,
     ) -> Result<()> {
+        // The data files the actions add are all in place, and the lake is still ours.
+        self.files.uploaded().await?;
+        self.check_lock()?;
         let commit = self.commit_properties(group_id, finish_group);
         let table = self.tables[t.index()].as_mut().expect("table open");
         let de = delta_err(t);
@@ -800,9 +814,12 @@ fn widen(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
     use cqlake_ingest::decode::{Decoder, PageKind};
     use cqlake_ingest::frame::FrameKind;
     use datafusion::prelude::SessionContext;
+    use std::fs::File;
+    use std::path::Path;
 
     fn flat(ids: &[&str]) -> FlatBatch {
         let mut d = Decoder::new();
@@ -818,7 +835,7 @@ mod tests {
 
     async fn count(lake: &Path, table: &str) -> String {
         let ctx = SessionContext::new();
-        crate::register_lake(&ctx, lake).await.unwrap();
+        crate::register_lake(&ctx, &lake.into()).await.unwrap();
         let b = ctx
             .sql(&format!("SELECT count(*) AS n FROM {table}"))
             .await
@@ -839,7 +856,7 @@ mod tests {
     /// Appends the `t` rows of `ids` to table `t` outside any group, as a killed run leaves
     /// them.
     async fn append_outside_a_group(lake: &Path, t: TableId, ids: &[&str]) {
-        let table = open_tables(lake).await.unwrap().remove(t.index());
+        let table = open_tables(&lake.into()).await.unwrap().remove(t.index());
         table
             .write(vec![flat(ids).batches[t.index()].clone()])
             .with_partition_columns([PARTITION_COLUMN])
@@ -947,7 +964,7 @@ mod tests {
         assert_eq!(w.recovered_tables(), 1);
         drop(w);
         // The table itself is back at the finished state, so the re-run converges.
-        let streams = open_tables(dir.path())
+        let streams = open_tables(&dir.path().into())
             .await
             .unwrap()
             .remove(TableId::Streams.index());

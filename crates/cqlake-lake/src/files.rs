@@ -2,10 +2,19 @@
 //! encoded row groups are appended. A file is closed after [`MAX_ROW_GROUPS_PER_FILE`] row
 //! groups, when it has been idle for [`IDLE_BATCHES`] batches, or when the caller closes them
 //! all; what a closed file becomes (a Delta `add` action, a count) is the caller's choice.
+//!
+//! On a local disk a file is written where it stays. For a lake on an object store it is
+//! written to a scratch directory on the local disk (never to the bucket) and, once closed,
+//! uploaded in the background (multipart, parts in parallel) while the workers go on;
+//! [`DataFiles::uploaded`] waits for every upload before the files are committed.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use deltalake::ObjectStore;
+use deltalake::logstore::object_store::ObjectStoreExt;
 
 use cqlake_schema::{PARTITION_COLUMN, TableId};
 use parquet::file::metadata::ParquetMetaData;
@@ -45,9 +54,106 @@ struct OpenFile {
     used: u64,
 }
 
+/// Where data files go.
+pub(crate) enum Target {
+    /// Under this lake directory.
+    Local(PathBuf),
+    /// Into this store (rooted at the lake), through files in `scratch`.
+    Remote {
+        /// The lake's store.
+        store: Arc<dyn ObjectStore>,
+        /// The lake, for messages.
+        lake: String,
+        /// The local scratch directory (removed when dropped).
+        scratch: Scratch,
+        /// Uploads under way.
+        uploads: tokio::task::JoinSet<Result<()>>,
+    },
+}
+
+/// A local scratch directory, removed with its files when dropped.
+pub(crate) struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new directory under the system's temporary directory (`TMPDIR`).
+    pub(crate) fn new(run_id: &str) -> Result<Scratch> {
+        let dir = std::env::temp_dir().join(format!("cqlake-upload-{run_id}"));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Parts of a multipart upload (and the size below which a file is put in one request).
+pub(crate) const UPLOAD_PART_BYTES: usize = 16 << 20;
+
+/// Parts of one file uploaded at once.
+const UPLOAD_PARTS_IN_FLIGHT: usize = 4;
+
+/// Uploads the local file `from` to `to` in `store` and removes it.
+pub(crate) async fn upload(
+    store: Arc<dyn ObjectStore>,
+    from: PathBuf,
+    to: deltalake::Path,
+    lake: String,
+) -> Result<()> {
+    use tokio::io::AsyncReadExt;
+    let io = |e| Error::Io {
+        path: from.display().to_string(),
+        source: e,
+    };
+    let store_err = |e| Error::Store {
+        location: format!("{lake}{to}"),
+        source: e,
+    };
+    let size = tokio::fs::metadata(&from).await.map_err(io)?.len() as usize;
+    if size <= UPLOAD_PART_BYTES {
+        let bytes = tokio::fs::read(&from).await.map_err(io)?;
+        store.put(&to, bytes.into()).await.map_err(store_err)?;
+    } else {
+        let up = store.put_multipart(&to).await.map_err(store_err)?;
+        let mut w = deltalake::logstore::object_store::WriteMultipart::new_with_chunk_size(
+            up,
+            UPLOAD_PART_BYTES,
+        );
+        let mut f = tokio::fs::File::open(&from).await.map_err(io)?;
+        loop {
+            let mut buf = vec![0; UPLOAD_PART_BYTES];
+            let mut n = 0;
+            while n < buf.len() {
+                let r = f.read(&mut buf[n..]).await.map_err(io)?;
+                if r == 0 {
+                    break;
+                }
+                n += r;
+            }
+            if n == 0 {
+                break;
+            }
+            buf.truncate(n);
+            w.wait_for_capacity(UPLOAD_PARTS_IN_FLIGHT)
+                .await
+                .map_err(store_err)?;
+            w.put(buf.into());
+        }
+        w.finish().await.map_err(store_err)?;
+    }
+    crate::crash::point(|| "after uploading a data file".to_string());
+    tokio::fs::remove_file(&from).await.map_err(io)?;
+    Ok(())
+}
+
 /// See the [module documentation](self). `T` is what a closed file is kept as.
 pub(crate) struct DataFiles<T> {
-    root: PathBuf,
+    target: Target,
     run_id: String,
     open: HashMap<(TableId, i32), OpenFile>,
     closed: Vec<T>,
@@ -58,10 +164,10 @@ pub(crate) struct DataFiles<T> {
 }
 
 impl<T> DataFiles<T> {
-    /// Files under `<root>/<table>/call_start_date=<date>/`, named after `run_id`.
-    pub(crate) fn new(root: PathBuf, run_id: String, on_close: fn(&Closed<'_>) -> T) -> Self {
+    /// Files under `<lake>/<table>/call_start_date=<date>/`, named after `run_id`.
+    pub(crate) fn new(target: Target, run_id: String, on_close: fn(&Closed<'_>) -> T) -> Self {
         DataFiles {
-            root,
+            target,
             run_id,
             open: HashMap::new(),
             closed: Vec::new(),
@@ -69,6 +175,14 @@ impl<T> DataFiles<T> {
             made: 0,
             clock: 0,
             open_bytes: 0,
+        }
+    }
+
+    /// The local scratch directory of files bound for an object store.
+    pub(crate) fn scratch(&self) -> Option<&std::path::Path> {
+        match &self.target {
+            Target::Local(_) => None,
+            Target::Remote { scratch, .. } => Some(&scratch.0),
         }
     }
 
@@ -143,6 +257,20 @@ impl<T> DataFiles<T> {
         }
     }
 
+    /// Waits for the uploads of the files closed so far (none on a local disk); the first
+    /// failed upload's error.
+    pub(crate) async fn uploaded(&mut self) -> Result<()> {
+        if let Target::Remote { uploads, .. } = &mut self.target {
+            while let Some(r) = uploads.join_next().await {
+                r.map_err(|e| Error::Io {
+                    path: "(upload)".into(),
+                    source: std::io::Error::other(e),
+                })??;
+            }
+        }
+        Ok(())
+    }
+
     /// Closes every open file and hands over all closed since the last call.
     pub(crate) fn close_all(&mut self) -> Result<Vec<T>> {
         let open: Vec<_> = self.open.drain().collect();
@@ -165,6 +293,16 @@ impl<T> DataFiles<T> {
             })?
             .len() as i64;
         crate::crash::point(|| format!("after closing a {} data file", table.name()));
+        if let Target::Remote {
+            store,
+            lake,
+            uploads,
+            ..
+        } = &mut self.target
+        {
+            let to = deltalake::Path::from(format!("{}/{}", table.name(), f.rel));
+            uploads.spawn(upload(store.clone(), f.path.clone(), to, lake.clone()));
+        }
         self.closed.push((self.on_close)(&Closed {
             table,
             rel: f.rel,
@@ -183,7 +321,11 @@ impl<T> DataFiles<T> {
             self.run_id
         );
         self.made += 1;
-        let path = self.root.join(t.name()).join(&rel);
+        let root = match &self.target {
+            Target::Local(root) => root,
+            Target::Remote { scratch, .. } => &scratch.0,
+        };
+        let path = root.join(t.name()).join(&rel);
         let io = |p: &std::path::Path, e| Error::Io {
             path: p.display().to_string(),
             source: e,

@@ -26,6 +26,8 @@ mod encode;
 mod files;
 mod group;
 mod index;
+pub mod lease;
+mod location;
 mod optimize;
 mod parquet_in;
 mod parquet_out;
@@ -41,8 +43,9 @@ pub use delta::{
     DEFAULT_COMMIT_BYTES, DEFAULT_GROUP_BYTES, LOCK_FILE, LakeWriter, MAX_OPEN_FILES, WriteStats,
 };
 pub use group::{GROUP_KEY, VERSIONS_KEY};
+pub use location::{LakeLocation, OBJECT_STORE_SCHEMES};
 pub use prepare::{NewRows, Prepared, Preparer};
-pub use read::{LakeState, lake_fingerprint, register_lake};
+pub use read::{LakeState, lake_exists, lake_fingerprint, register_lake};
 pub use table::open_tables;
 
 pub use optimize::{Optimize, OptimizeStats, VacuumStats};
@@ -92,6 +95,18 @@ pub enum Error {
         /// The error.
         #[source]
         source: std::io::Error,
+    },
+    /// A lake location or storage option that cannot be used (the message names it).
+    #[error("{0}")]
+    Location(String),
+    /// An operation of the lake's object store failed.
+    #[error("{location}: {source}")]
+    Store {
+        /// The object (or the lake), as a URL or path without credentials.
+        location: String,
+        /// The error.
+        #[source]
+        source: deltalake::logstore::object_store::Error,
     },
     /// Another writer holds the lake's lock.
     #[error(

@@ -31,8 +31,9 @@ use crate::encode::{RowGroup, encode_columns, file_schema};
 use crate::files::MAX_ROW_GROUPS_PER_FILE;
 use crate::side::open_side_table;
 use crate::table::{delta_err, delta_err_of, io_err};
-use crate::{Error, ROW_GROUP_ROWS, Result, writer_properties};
+use crate::{Error, LakeLocation, ROW_GROUP_ROWS, Result, writer_properties};
 use deltalake::DeltaTable;
+use deltalake::logstore::object_store::ObjectStoreExt;
 
 /// Settings of [`LakeWriter::optimize`].
 #[derive(Debug, Clone)]
@@ -114,6 +115,21 @@ struct Partition {
     date: i32,
     /// Absolute paths, in the log's order.
     files: Vec<PathBuf>,
+}
+
+/// Bytes of data files an optimize of a lake on an object store fetches at once (at least one
+/// partition).
+const FETCH_BYTES: i64 = 1 << 30;
+
+/// Local copies of data files, deleted when dropped.
+struct Fetched(Vec<PathBuf>);
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        for f in &self.0 {
+            let _ = std::fs::remove_file(f);
+        }
+    }
 }
 
 /// A partition rewritten by a worker.
@@ -261,7 +277,23 @@ impl LakeWriter {
             .chain([TableId::Calls]);
         for t in order {
             let (partitions, mut removes) = self.partitions(t, settings)?;
-            let done = self.rewrite_partitions(&partitions, settings.threads)?;
+            let mut done = Vec::with_capacity(partitions.len());
+            // On an object store, the files of a few partitions at a time are fetched to the
+            // scratch directory, rewritten from there and deleted.
+            let mut rest = &partitions[..];
+            while !rest.is_empty() {
+                let mut n = 0;
+                let mut bytes = 0;
+                while n < rest.len() && (n == 0 || bytes < FETCH_BYTES) {
+                    bytes += rest[n].files.iter().map(|f| removes[f].0).sum::<i64>();
+                    n += 1;
+                }
+                let (chunk, later) = rest.split_at(n);
+                rest = later;
+                let fetched = self.fetch(t, chunk).await?;
+                done.extend(self.rewrite_partitions(chunk, settings.threads)?);
+                drop(fetched);
+            }
             let mut actions = Vec::new();
             for (p, r) in partitions.iter().zip(done) {
                 match r {
@@ -301,8 +333,73 @@ impl LakeWriter {
             committed = true;
         }
         (stats.side_files_removed, stats.side_files_added) =
-            optimize_side_tables(&self.root).await?;
+            optimize_side_tables(&self.lake).await?;
+        self.release().await?;
         Ok(stats)
+    }
+
+    /// Where the data files of table `t` are read from: the table's directory, or on an
+    /// object store the directory in the scratch space they are fetched to.
+    fn data_dir(&self, t: TableId) -> PathBuf {
+        match (self.lake.as_local(), self.files.scratch()) {
+            (Some(root), _) => root.join(t.name()),
+            (None, Some(scratch)) => scratch.join("fetched").join(t.name()),
+            (None, None) => unreachable!("a remote lake's writer has a scratch directory"),
+        }
+    }
+
+    /// Fetches the files of `partitions` (of table `t`) from the object store to
+    /// [`data_dir`](Self::data_dir), several at once; nothing on a local disk. The files are
+    /// deleted when the returned guard is dropped.
+    async fn fetch(&self, t: TableId, partitions: &[Partition]) -> Result<Fetched> {
+        use futures::StreamExt;
+        if self.lake.as_local().is_some() {
+            return Ok(Fetched(Vec::new()));
+        }
+        let store = self.lake.store()?;
+        let dir = self.data_dir(t);
+        let paths: Vec<PathBuf> = partitions
+            .iter()
+            .flat_map(|p| p.files.iter().cloned())
+            .collect();
+        let guard = Fetched(paths.clone());
+        let lake = self.lake.url().to_string();
+        let mut fetches = futures::stream::iter(paths.into_iter().map(|path| {
+            let store = store.clone();
+            let rel = path
+                .strip_prefix(&dir)
+                .expect("under the table's directory")
+                .to_string_lossy()
+                .into_owned();
+            let key = deltalake::Path::from(format!("{}/{rel}", t.name()));
+            let lake = lake.clone();
+            async move {
+                let store_err = |e| Error::Store {
+                    location: format!("{lake}{key}"),
+                    source: e,
+                };
+                let bytes = store
+                    .get(&key)
+                    .await
+                    .map_err(store_err)?
+                    .bytes()
+                    .await
+                    .map_err(store_err)?;
+                let parent = path.parent().expect("a partition directory");
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(io_err(parent))?;
+                tokio::fs::write(&path, bytes)
+                    .await
+                    .map_err(io_err(&path))?;
+                Ok::<_, Error>(())
+            }
+        }))
+        .buffer_unordered(8);
+        while let Some(r) = fetches.next().await {
+            r?;
+        }
+        Ok(guard)
     }
 
     /// The partitions of table `t` within `settings`' dates, and every listed file's size and
@@ -310,7 +407,7 @@ impl LakeWriter {
     fn partitions(&self, t: TableId, settings: &Optimize) -> Result<(Vec<Partition>, Listed)> {
         let table = self.table(t);
         let snapshot = table.snapshot().map_err(delta_err(t))?;
-        let dir = self.root.join(t.name());
+        let dir = self.data_dir(t);
         let mut by_date: std::collections::BTreeMap<i32, Vec<PathBuf>> = Default::default();
         let mut removes = std::collections::HashMap::new();
         for f in snapshot.log_data().iter() {
@@ -453,7 +550,7 @@ impl LakeWriter {
     /// know (written by a killed run and never committed) once it was last modified more than
     /// `retain` ago. The lake's lock, which this writer holds, keeps a convert from writing files
     /// meanwhile. Makes no commit.
-    pub async fn vacuum(self, retain: std::time::Duration) -> Result<VacuumStats> {
+    pub async fn vacuum(mut self, retain: std::time::Duration) -> Result<VacuumStats> {
         let mut stats = VacuumStats::default();
         let cutoff = std::time::SystemTime::now()
             .checked_sub(retain)
@@ -461,56 +558,116 @@ impl LakeWriter {
         let cutoff_ms = cutoff
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        // Paths are the files' absolute paths on a local disk, and their keys in the store
+        // (relative to the lake) on an object store.
+        let root = self
+            .lake
+            .as_local()
+            .map_or_else(PathBuf::new, Path::to_path_buf);
         let mut tables = Vec::new();
         for t in TableId::ALL {
-            let dir = self.root.join(t.name());
+            let dir = root.join(t.name());
             tables.push(LoggedFiles::of(self.table(t), dir, t.name()).await?);
         }
-        tables.extend(side_logged_files(&self.root).await?);
+        tables.extend(side_logged_files(&self.lake, &root).await?);
         for files in tables {
-            let mut stack = vec![files.dir.clone()];
-            while let Some(d) = stack.pop() {
-                for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {
-                    let entry = entry.map_err(io_err(&d))?;
-                    let path = entry.path();
-                    let meta = entry.metadata().map_err(io_err(&path))?;
-                    if meta.is_dir() {
-                        if entry.file_name() != "_delta_log" {
-                            stack.push(path);
-                        }
-                        continue;
-                    }
-                    let parquet = path.extension().is_some_and(|e| e == "parquet");
-                    if !parquet || files.listed.contains(&path) {
-                        continue;
-                    }
-                    let expired = match files.removed.get(&path) {
-                        Some(&removed_ms) => removed_ms <= cutoff_ms,
-                        None => meta.modified().map_err(io_err(&path))? <= cutoff,
-                    };
-                    if !expired {
-                        stats.retained += 1;
-                        continue;
-                    }
-                    std::fs::remove_file(&path).map_err(io_err(&path))?;
-                    stats.files += 1;
-                    stats.bytes += meta.len();
+            for (path, size, modified) in self.data_files(&files.dir).await? {
+                let parquet = path.extension().is_some_and(|e| e == "parquet");
+                if !parquet || files.listed.contains(&path) {
+                    continue;
                 }
+                let expired = match files.removed.get(&path) {
+                    Some(&removed_ms) => removed_ms <= cutoff_ms,
+                    None => modified <= cutoff,
+                };
+                if !expired {
+                    stats.retained += 1;
+                    continue;
+                }
+                self.delete(&path).await?;
+                stats.files += 1;
+                stats.bytes += size;
             }
         }
+        self.release().await?;
         Ok(stats)
+    }
+}
+
+impl LakeWriter {
+    /// Every file under the table directory `dir` outside its `_delta_log`: path, size and
+    /// time of last modification.
+    async fn data_files(&self, dir: &Path) -> Result<Vec<(PathBuf, u64, std::time::SystemTime)>> {
+        let mut out = Vec::new();
+        if self.lake.as_local().is_none() {
+            use futures::TryStreamExt;
+            let store = self.lake.store()?;
+            let prefix = deltalake::Path::from(dir.to_string_lossy().as_ref());
+            let mut list = store.list(Some(&prefix));
+            while let Some(m) = list.try_next().await.map_err(|e| Error::Store {
+                location: self.lake.join(&dir.to_string_lossy()).to_string(),
+                source: e,
+            })? {
+                let key = m.location.to_string();
+                if key.split('/').any(|part| part == "_delta_log") {
+                    continue;
+                }
+                let modified = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(
+                        m.last_modified.timestamp_millis().max(0) as u64
+                    );
+                out.push((PathBuf::from(key), m.size, modified));
+            }
+            return Ok(out);
+        }
+        if !dir.is_dir() {
+            return Ok(out);
+        }
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {
+                let entry = entry.map_err(io_err(&d))?;
+                let path = entry.path();
+                let meta = entry.metadata().map_err(io_err(&path))?;
+                if meta.is_dir() {
+                    if entry.file_name() != "_delta_log" {
+                        stack.push(path);
+                    }
+                    continue;
+                }
+                let modified = meta.modified().map_err(io_err(&path))?;
+                out.push((path, meta.len(), modified));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the data file at `path` (see [`data_files`](Self::data_files)).
+    async fn delete(&self, path: &Path) -> Result<()> {
+        if self.lake.as_local().is_some() {
+            return std::fs::remove_file(path).map_err(io_err(path));
+        }
+        let key = deltalake::Path::from(path.to_string_lossy().as_ref());
+        self.lake
+            .store()?
+            .delete(&key)
+            .await
+            .map_err(|e| Error::Store {
+                location: format!("{}{key}", self.lake.url()),
+                source: e,
+            })
     }
 }
 
 /// Compacts the data files of every side table (Delta's OPTIMIZE: small files bin-packed into
 /// files of up to its target size). Returns the files removed and added.
-pub(crate) async fn optimize_side_tables(root: &Path) -> Result<(u64, u64)> {
+pub(crate) async fn optimize_side_tables(lake: &LakeLocation) -> Result<(u64, u64)> {
     let (mut removed, mut added) = (0, 0);
     for t in SideTable::ALL {
-        if !root.join(t.name()).join("_delta_log").is_dir() {
+        if !crate::table::has_table(lake, t.name()).await? {
             continue;
         }
-        let table = open_side_table(root, t).await?;
+        let table = open_side_table(lake, t).await?;
         let (_, metrics) = table
             .optimize()
             .with_writer_properties(writer_properties())
@@ -522,15 +679,19 @@ pub(crate) async fn optimize_side_tables(root: &Path) -> Result<(u64, u64)> {
     Ok((removed, added))
 }
 
-/// Every side table's directory with its listed and removed data files.
-pub(crate) async fn side_logged_files(root: &Path) -> Result<Vec<LoggedFiles>> {
+/// Every side table's directory (under `root`: the lake's directory, or the empty path for
+/// keys in its store) with its listed and removed data files.
+pub(crate) async fn side_logged_files(
+    lake: &LakeLocation,
+    root: &Path,
+) -> Result<Vec<LoggedFiles>> {
     let mut out = Vec::new();
     for t in SideTable::ALL {
         let dir = root.join(t.name());
-        if !dir.join("_delta_log").is_dir() {
+        if !crate::table::has_table(lake, t.name()).await? {
             continue;
         }
-        let table = open_side_table(root, t).await?;
+        let table = open_side_table(lake, t).await?;
         out.push(LoggedFiles::of(&table, dir, t.name()).await?);
     }
     Ok(out)
@@ -566,7 +727,7 @@ mod tests {
     /// The result of `sql` over the lake, as a text table.
     async fn query(lake: &Path, sql: &str) -> String {
         let ctx = SessionContext::new();
-        register_lake(&ctx, lake).await.unwrap();
+        register_lake(&ctx, &lake.into()).await.unwrap();
         let b = ctx.sql(sql).await.unwrap().collect().await.unwrap();
         arrow::util::pretty::pretty_format_batches(&b)
             .unwrap()
@@ -592,7 +753,10 @@ mod tests {
 
     /// Live (files, row groups) of each partition of `t`, by date.
     async fn live(lake: &Path, t: TableId) -> BTreeMap<String, (usize, usize)> {
-        let table = crate::open_tables(lake).await.unwrap().remove(t.index());
+        let table = crate::open_tables(&lake.into())
+            .await
+            .unwrap()
+            .remove(t.index());
         let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for f in table.snapshot().unwrap().log_data().iter() {
             let date = f.partition_values_map()[PARTITION_COLUMN].clone().unwrap();
@@ -748,7 +912,7 @@ mod tests {
 
         // A reader still on the snapshot before optimize finds and reads every file it lists.
         let mut read = 0;
-        for (mut table, version) in crate::open_tables(lake)
+        for (mut table, version) in crate::open_tables(&lake.into())
             .await
             .unwrap()
             .into_iter()
@@ -815,7 +979,7 @@ mod tests {
     }
 
     async fn open_versions(lake: &Path) -> Vec<Option<u64>> {
-        crate::open_tables(lake)
+        crate::open_tables(&lake.into())
             .await
             .unwrap()
             .iter()

@@ -8,7 +8,7 @@ use cqlake_schema::TableId;
 use cqlake_schema::batch::FlatBatch;
 
 use crate::encode::{RowGroup, encode};
-use crate::files::DataFiles;
+use crate::files::{DataFiles, Target};
 use crate::plan::{CallRows, select};
 use crate::{Error, Result};
 
@@ -51,7 +51,7 @@ impl ParquetWriter {
         let run_id = std::process::id().to_string();
         Ok(ParquetWriter {
             side: crate::side::SideTables::parquet(root.clone()),
-            files: DataFiles::new(root, run_id, |_| ()),
+            files: DataFiles::new(Target::Local(root), run_id, |_| ()),
             rows: [0; 6],
         })
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use cqlake_schema::TableId;
 use datafusion::prelude::SessionContext;
 
-use crate::Result;
 use crate::group::recorded_versions;
-use crate::table::{delta_err, query_err, table_url};
+use crate::table::{delta_err, has_table, load, query_err};
+use crate::{LakeLocation, Result};
 
 /// What a reader registered: for each partitioned table, the data files of each call start date
 /// at the version it read. Two states list the same files for a date exactly when that date's
@@ -51,27 +51,26 @@ impl LakeState {
 /// and returns what it registered. A plain Parquet export
 /// ([`is_parquet_export`](crate::is_parquet_export)) is registered as listings of its files
 /// instead (its state is not known).
-pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<LakeState> {
-    if crate::parquet_in::is_parquet_export(root) {
+pub async fn register_lake(ctx: &SessionContext, lake: &LakeLocation) -> Result<LakeState> {
+    if let Some(root) = lake.as_local()
+        && crate::parquet_in::is_parquet_export(root)
+    {
         crate::parquet_in::register_parquet_export(ctx, root).await?;
         return Ok(LakeState::default());
     }
+    if lake.is_remote() && !has_table(lake, TableId::Calls.name()).await? {
+        return Err(crate::Error::Location(format!(
+            "{lake}: no lake there (no calls/_delta_log)"
+        )));
+    }
     let mut state = LakeState::default();
-    let calls_url = table_url(root, TableId::Calls)?;
-    let calls = deltalake::open_table(calls_url)
-        .await
-        .map_err(delta_err(TableId::Calls))?;
+    let calls = load(lake, TableId::Calls.name(), None).await?;
     let versions = recorded_versions(&calls).await?;
     for t in TableId::ALL {
         let table = if t == TableId::Calls && versions[0] == calls.version() {
             calls.clone()
         } else {
-            let url = table_url(root, t)?;
-            match versions[t.index()] {
-                Some(v) => deltalake::open_table_with_version(url, v).await,
-                None => deltalake::open_table(url).await,
-            }
-            .map_err(delta_err(t))?
+            load(lake, t.name(), versions[t.index()]).await?
         };
         let mut by_date: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for f in table.snapshot().map_err(delta_err(t))?.log_data().iter() {
@@ -103,17 +102,34 @@ pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<LakeStat
         ctx.register_table(t.name(), provider)
             .map_err(query_err(t))?;
     }
-    crate::side::register_side_tables(ctx, root).await?;
+    crate::side::register_side_tables(ctx, lake).await?;
     Ok(state)
 }
 
-/// A fingerprint of what the lake at `root` holds, cheap to take (directory listings only, no
-/// file is read): it changes whenever any table commits (a convert, a pull, an optimize, a
+/// Whether there is a lake (a Delta `calls` table, or a plain Parquet export) at `lake`.
+pub async fn lake_exists(lake: &LakeLocation) -> Result<bool> {
+    if let Some(root) = lake.as_local()
+        && crate::parquet_in::is_parquet_export(root)
+    {
+        return Ok(true);
+    }
+    has_table(lake, TableId::Calls.name()).await
+}
+
+/// A fingerprint of what the lake holds, cheap to take (listings only, no file is read): it changes whenever any table commits (a convert, a pull, an optimize, a
 /// vacuum that cleans the log), so a long-lived reader knows when to register the lake again.
 /// Equal fingerprints mean nothing was committed in between; a changed one may still lead to the
 /// same [`register_lake`] state (a commit of an unfinished group is not read). For a plain
 /// Parquet export, the names, sizes and times of its files.
-pub fn lake_fingerprint(root: &Path) -> u64 {
+pub async fn lake_fingerprint(lake: &LakeLocation) -> u64 {
+    match lake.as_local() {
+        Some(root) => local_fingerprint(root),
+        None => remote_fingerprint(lake).await,
+    }
+}
+
+/// [`lake_fingerprint`] of a lake on a local disk.
+fn local_fingerprint(root: &Path) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     let entries = |dir: &Path| -> Vec<(String, u64, Option<std::time::SystemTime>)> {
@@ -170,9 +186,58 @@ pub fn lake_fingerprint(root: &Path) -> u64 {
     h.finish()
 }
 
+/// [`lake_fingerprint`] of a lake on an object store: one listing of the lake's top level and
+/// one of each table's `_delta_log` (names and sizes; a failed listing hashes as its error, so
+/// the next success differs).
+async fn remote_fingerprint(lake: &LakeLocation) -> u64 {
+    use futures::TryStreamExt;
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let store = match lake.store() {
+        Ok(s) => s,
+        Err(e) => {
+            e.to_string().hash(&mut h);
+            return h.finish();
+        }
+    };
+    let top = match store.list_with_delimiter(None).await {
+        Ok(top) => top,
+        Err(e) => {
+            e.to_string().hash(&mut h);
+            return h.finish();
+        }
+    };
+    let mut names: Vec<String> = top
+        .common_prefixes
+        .iter()
+        .filter_map(|p| p.filename().map(str::to_string))
+        .collect();
+    names.sort();
+    let logs = names.iter().map(|name| {
+        let store = store.clone();
+        async move {
+            let prefix = deltalake::Path::from(format!("{name}/_delta_log/"));
+            let mut v: Vec<(String, u64)> = store
+                .list(Some(&prefix))
+                .map_ok(|m| (m.location.to_string(), m.size))
+                .try_collect()
+                .await
+                .unwrap_or_else(|e| vec![(e.to_string(), 0)]);
+            v.sort();
+            v
+        }
+    });
+    let logs = futures::future::join_all(logs).await;
+    for (name, log) in names.iter().zip(logs) {
+        name.hash(&mut h);
+        log.hash(&mut h);
+    }
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::lake_fingerprint;
+    use super::local_fingerprint as lake_fingerprint;
 
     #[test]
     fn the_fingerprint_changes_with_a_commit_and_only_then() {

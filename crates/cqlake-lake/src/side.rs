@@ -7,7 +7,7 @@
 //! a later sync round that repeats a recording, never duplicates a row.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -25,7 +25,7 @@ use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
 
 use crate::predicate::balanced_or;
-use crate::{Error, Result, writer_properties};
+use crate::{Error, LakeLocation, Result, writer_properties};
 
 /// Rows of one side table gathered before they are merged into the lake.
 pub const SIDE_FLUSH_ROWS: usize = 256 * 1024;
@@ -46,7 +46,7 @@ enum Target {
 
 /// Gathers side-table rows and merges them into the lake. See the [module documentation](self).
 pub(crate) struct SideTables {
-    root: PathBuf,
+    lake: LakeLocation,
     target: Target,
     pending: Vec<Pending>,
     /// Rows written per table (after merging).
@@ -63,14 +63,9 @@ fn query_err(t: SideTable) -> impl Fn(datafusion::error::DataFusionError) -> Err
     crate::table::query_err_of(t.name())
 }
 
-fn table_url(root: &Path, t: SideTable) -> Result<url::Url> {
-    crate::table::table_url_of(root, t.name())
-}
-
-/// Opens side table `t` of the lake at `root`, creating it (empty) where missing.
-pub(crate) async fn open_side_table(root: &Path, t: SideTable) -> Result<DeltaTable> {
-    let url = table_url(root, t)?;
-    let table = DeltaTable::try_from_url(url).await.map_err(delta_err(t))?;
+/// Opens side table `t` of the lake, creating it (empty) where missing.
+pub(crate) async fn open_side_table(lake: &LakeLocation, t: SideTable) -> Result<DeltaTable> {
+    let table = crate::table::try_load(lake, t.name()).await?;
     if table.version().is_some() {
         return Ok(table);
     }
@@ -82,15 +77,13 @@ pub(crate) async fn open_side_table(root: &Path, t: SideTable) -> Result<DeltaTa
         .map_err(delta_err(t))
 }
 
-/// Registers every side table of the lake at `root` in `ctx`; a table the lake does not have
-/// yet (a lake written before it existed) is registered empty.
-pub async fn register_side_tables(ctx: &SessionContext, root: &Path) -> Result<()> {
+/// Registers every side table of the lake in `ctx`; a table the lake does not have yet (a lake
+/// written before it existed) is registered empty.
+pub async fn register_side_tables(ctx: &SessionContext, lake: &LakeLocation) -> Result<()> {
     for t in SideTable::ALL {
-        let dir = root.join(t.name());
         let q = query_err(t);
-        if dir.join("_delta_log").is_dir() {
-            let url = table_url(root, t)?;
-            let table = deltalake::open_table(url).await.map_err(delta_err(t))?;
+        if crate::table::has_table(lake, t.name()).await? {
+            let table = crate::table::load(lake, t.name(), None).await?;
             table
                 .update_datafusion_session(&ctx.state())
                 .map_err(delta_err(t))?;
@@ -110,10 +103,10 @@ pub async fn register_side_tables(ctx: &SessionContext, root: &Path) -> Result<(
 }
 
 impl SideTables {
-    /// Side tables of the Delta lake at `root` (opened, or created, at the first rows).
-    pub(crate) fn delta(root: PathBuf) -> Self {
+    /// Side tables of the Delta lake (opened, or created, at the first rows).
+    pub(crate) fn delta(lake: LakeLocation) -> Self {
         SideTables {
-            root,
+            lake,
             target: Target::Delta((0..SideTable::ALL.len()).map(|_| None).collect()),
             pending: (0..SideTable::ALL.len())
                 .map(|_| Pending::default())
@@ -128,7 +121,7 @@ impl SideTables {
     pub(crate) fn parquet(root: PathBuf) -> Self {
         SideTables {
             target: Target::Parquet,
-            ..Self::delta(root)
+            ..Self::delta(LakeLocation::local(root))
         }
     }
 
@@ -169,7 +162,8 @@ impl SideTables {
         match &mut self.target {
             Target::Parquet => {
                 let merged = merge(t, None, &new, &p.orders)?;
-                let dir = self.root.join(t.name());
+                let root = self.lake.as_local().expect("a Parquet export is local");
+                let dir = root.join(t.name());
                 std::fs::create_dir_all(&dir).map_err(crate::table::io_err(&dir))?;
                 let path = dir.join(format!("part-{}.parquet", std::process::id()));
                 let file = std::fs::File::create(&path).map_err(crate::table::io_err(&path))?;
@@ -190,7 +184,7 @@ impl SideTables {
             Target::Delta(tables) => {
                 let table = match tables[t.index()].take() {
                     Some(table) => table,
-                    None => open_side_table(&self.root, t).await?,
+                    None => open_side_table(&self.lake, t).await?,
                 };
                 let (table, rows) =
                     merge_into(table, t, &new, &p.orders, self.replace_keys).await?;
@@ -556,6 +550,7 @@ mod tests {
     use super::*;
     use cqlake_ingest::decode::{Decoder, PageKind};
     use cqlake_ingest::frame::FrameKind;
+    use std::path::Path;
 
     /// PSTN rows `(id, seconds)` as a side batch.
     fn pstn(rows: &[(&str, u32)]) -> SideBatch {
@@ -571,7 +566,9 @@ mod tests {
     }
 
     async fn content(root: &Path) -> Vec<(String, f64)> {
-        let table = open_side_table(root, SideTable::PstnCalls).await.unwrap();
+        let table = open_side_table(&root.into(), SideTable::PstnCalls)
+            .await
+            .unwrap();
         let b = scan(&table, SideTable::PstnCalls, lit(true)).await.unwrap();
         let def = SideTable::PstnCalls.def();
         let ids = b.column(def.column_index("id").unwrap()).as_string::<i32>();
@@ -588,7 +585,7 @@ mod tests {
     #[tokio::test]
     async fn new_keys_append_known_keys_replace_by_key_or_by_rewriting_the_table() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = SideTables::delta(dir.path().to_path_buf());
+        let mut s = SideTables::delta(dir.path().into());
         s.replace_keys = 1;
         s.push(pstn(&[("a", 1), ("b", 2), ("c", 3), ("a", 4)]))
             .await

@@ -10,7 +10,7 @@ use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
 
-use crate::{Error, Result};
+use crate::{Error, LakeLocation, Result};
 
 /// An I/O error at `path`.
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -48,25 +48,79 @@ pub(crate) fn query_err_of(
     }
 }
 
-/// The URL of table `t` in the lake at `root` (its directory created).
-pub(crate) fn table_url(root: &Path, t: TableId) -> Result<url::Url> {
-    table_url_of(root, t.name())
-}
-
-/// The URL of the table called `name` in the lake at `root` (its directory created).
-pub(crate) fn table_url_of(root: &Path, name: &'static str) -> Result<url::Url> {
+/// The URL of the table called `name` in the lake (its directory created on a local disk).
+pub(crate) fn table_url_of(lake: &LakeLocation, name: &'static str) -> Result<url::Url> {
+    let Some(root) = lake.as_local() else {
+        return Ok(lake.join(name));
+    };
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let dir = dir.canonicalize().map_err(io_err(&dir))?;
     deltalake::ensure_table_uri(dir.to_string_lossy()).map_err(delta_err_of(name))
 }
 
-/// Opens (creating where missing) the six tables of the lake at `root`.
-pub async fn open_tables(root: &Path) -> Result<Vec<DeltaTable>> {
+/// A builder of the table called `name` in the lake, with the lake's storage options.
+pub(crate) fn builder(
+    lake: &LakeLocation,
+    name: &'static str,
+) -> Result<deltalake::DeltaTableBuilder> {
+    crate::location::register_stores();
+    let url = table_url_of(lake, name)?;
+    Ok(deltalake::DeltaTableBuilder::from_url(url)
+        .map_err(delta_err_of(name))?
+        .with_storage_options(
+            lake.options()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ))
+}
+
+/// The table called `name` in the lake, at `version` or its latest.
+pub(crate) async fn load(
+    lake: &LakeLocation,
+    name: &'static str,
+    version: Option<u64>,
+) -> Result<DeltaTable> {
+    let mut b = builder(lake, name)?;
+    if let Some(v) = version {
+        b = b.with_version(v as _);
+    }
+    b.load().await.map_err(delta_err_of(name))
+}
+
+/// The table called `name` in the lake, loaded if it exists (`version()` is `None` if not).
+pub(crate) async fn try_load(lake: &LakeLocation, name: &'static str) -> Result<DeltaTable> {
+    let mut table = builder(lake, name)?.build().map_err(delta_err_of(name))?;
+    match table.load().await {
+        Ok(()) | Err(deltalake::DeltaTableError::NotATable(_)) => Ok(table),
+        Err(e) => Err(delta_err_of(name)(e)),
+    }
+}
+
+/// Whether the lake has a Delta table called `name` (a `_delta_log` with a file in it).
+pub(crate) async fn has_table(lake: &LakeLocation, name: &str) -> Result<bool> {
+    if let Some(root) = lake.as_local() {
+        return Ok(root.join(name).join("_delta_log").is_dir());
+    }
+    use futures::StreamExt;
+    let store = lake.store()?;
+    let prefix = deltalake::Path::from(format!("{name}/_delta_log/"));
+    match store.list(Some(&prefix)).next().await {
+        None => Ok(false),
+        Some(Ok(_)) => Ok(true),
+        Some(Err(e)) => Err(Error::Store {
+            location: lake.join(name).to_string(),
+            source: e,
+        }),
+    }
+}
+
+/// Opens (creating where missing) the six tables of the lake.
+pub async fn open_tables(lake: &LakeLocation) -> Result<Vec<DeltaTable>> {
     let mut out = Vec::with_capacity(6);
     for t in TableId::ALL {
-        let url = table_url(root, t)?;
-        let mut table = DeltaTable::try_from_url(url).await.map_err(delta_err(t))?;
+        let mut table = try_load(lake, t.name()).await?;
         if table.version().is_none() {
             let empty = RecordBatch::new_empty(t.table().schema());
             table = table

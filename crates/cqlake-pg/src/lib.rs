@@ -58,8 +58,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// What the PostgreSQL door serves, and where.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
-    /// The lake directory.
-    pub lake: PathBuf,
+    /// The lake: a directory or an object store URL.
+    pub lake: cqlake_query::LakeLocation,
     /// The address to listen on. Default 127.0.0.1.
     pub bind: IpAddr,
     /// The port; 0 picks a free one. Default 5432.
@@ -80,7 +80,7 @@ pub struct PgOptions {
 
 impl PgOptions {
     /// Options to serve `lake` on 127.0.0.1:5432 with the default rule set, no password, no TLS.
-    pub fn new(lake: impl Into<PathBuf>) -> PgOptions {
+    pub fn new(lake: impl Into<cqlake_query::LakeLocation>) -> PgOptions {
         PgOptions {
             lake: lake.into(),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),

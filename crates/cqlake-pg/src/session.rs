@@ -78,7 +78,7 @@ impl Shared {
         if let Some(b) = &o.buildings {
             options = options.with_buildings(b);
         }
-        let engine = cqlake_query::Engine::open(&o.lake, options).await?;
+        let engine = cqlake_query::Engine::open(o.lake.clone(), options).await?;
         let ctx = engine.context().clone();
         for report in cqlake_query::REPORTS {
             let view = ctx.sql(report.sql).await?.into_view();
@@ -142,7 +142,7 @@ const PLANNED_LIMIT: usize = 10_000;
 impl Current {
     /// The session to run the next statement in.
     async fn session(&self) -> PgWireResult<Arc<DfSessionService>> {
-        let fingerprint = cqlake_query::lake_fingerprint(&self.shared.options.lake);
+        let fingerprint = cqlake_query::lake_fingerprint(&self.shared.options.lake).await;
         let reset = self.reset.load(Ordering::SeqCst);
         if !reset
             && let Some((f, s)) = &*self.session.lock().expect("not poisoned")

@@ -123,8 +123,13 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the lake at `lake`.
-    pub async fn open(lake: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
+    /// Opens the lake at `lake` (a directory, or a [`LakeLocation`](cqlake_lake::LakeLocation)
+    /// on an object store).
+    pub async fn open(
+        lake: impl Into<cqlake_lake::LakeLocation>,
+        options: EngineOptions,
+    ) -> Result<Engine> {
+        let lake = lake.into();
         // DataFusion's settings can be tuned from the environment, as in datafusion-cli
         // (`DATAFUSION_EXECUTION_BATCH_SIZE=…`); the thread count is cqlake's.
         let mut config = SessionConfig::from_env()?
@@ -154,7 +159,7 @@ impl Engine {
             runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        let state = cqlake_lake::register_lake(&ctx, lake.as_ref()).await?;
+        let state = cqlake_lake::register_lake(&ctx, &lake).await?;
         let mut window = Vec::new();
         for (d, op) in [(&options.dates.0, ">="), (&options.dates.1, "<=")] {
             if let Some(d) = d {

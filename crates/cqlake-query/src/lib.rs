@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), cqlake_query::Error> {
-//! let engine = cqlake_query::Engine::open("lake", cqlake_query::EngineOptions::default()).await?;
+//! let engine = cqlake_query::Engine::open(std::path::Path::new("lake"), cqlake_query::EngineOptions::default()).await?;
 //! let rows = engine.sql("SELECT count(*) FROM streams").await?;
 //! let mut out = Vec::new();
 //! cqlake_query::write(&rows, cqlake_query::Format::Csv, &mut out)?;
@@ -21,7 +21,7 @@ mod rules;
 mod udf;
 mod views;
 
-pub use cqlake_lake::{LakeState, lake_fingerprint};
+pub use cqlake_lake::{LakeLocation, LakeState, lake_exists, lake_fingerprint};
 pub use display::Presentation;
 pub use engine::{Engine, EngineOptions, Rows};
 pub use format::{Format, write, write_presented};

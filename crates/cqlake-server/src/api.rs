@@ -89,11 +89,11 @@ async fn no_api(Path(rest): Path<String>) -> Error {
 pub(crate) async fn warm_up(state: Arc<AppState>) {
     let o = &state.options;
     let options = Filters::default().engine_options(o.rules, o.threads, o.buildings.as_deref());
-    if let Ok(engine) = Engine::open(&o.lake, options.clone()).await {
+    if let Ok(engine) = Engine::open(o.lake.clone(), options.clone()).await {
         let _ = state
             .rollups
             .apply(&engine, &cqlake_query::ROLLUPS, || {
-                Engine::open(&o.lake, options)
+                Engine::open(o.lake.clone(), options)
             })
             .await;
     }
@@ -110,10 +110,10 @@ async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     if filters.user.is_none() && filters.call.is_none() {
         // A subnet's streams are few of many too.
         let options = options.with_filter_pushdown(filters.subnet.is_some());
-        return Ok(Engine::open(&o.lake, options).await?);
+        return Ok(Engine::open(o.lake.clone(), options).await?);
     }
     let options = options.with_filter_pushdown(true);
-    let probe = Engine::open(&o.lake, options.clone()).await?;
+    let probe = Engine::open(o.lake.clone(), options.clone()).await?;
     let calls = probe
         .sql(&format!(
             "SELECT DISTINCT call_id, CAST({PARTITION_COLUMN} AS VARCHAR) AS day FROM calls \
@@ -138,7 +138,7 @@ async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
         return Ok(probe);
     }
     let narrowed = options.with_call_filter(Filters::with_calls(&listed));
-    Ok(Engine::open(&o.lake, narrowed).await?)
+    Ok(Engine::open(o.lake.clone(), narrowed).await?)
 }
 
 /// The most calls a user's views list by id (their dates prune the lake's partitions); beyond,
@@ -219,7 +219,9 @@ async fn view(
             Filters::default().engine_options(rules, o.threads, o.buildings.as_deref());
         rollup = match state
             .rollups
-            .apply(&engine, &rollups, || Engine::open(&o.lake, unfiltered))
+            .apply(&engine, &rollups, || {
+                Engine::open(o.lake.clone(), unfiltered)
+            })
             .await?
         {
             RollupUse::Cached { computed } => {

@@ -1,7 +1,6 @@
 //! The crate's one error type, and how an error becomes an HTTP answer.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,8 +14,8 @@ pub enum Error {
     )]
     PasswordRequired(IpAddr),
     /// There is no lake at the path.
-    #[error("{}: no lake here (convert into it first)", .0.display())]
-    NoLake(PathBuf),
+    #[error("{0}: no lake here (convert into it first)")]
+    NoLake(String),
     /// The address could not be bound (in use, not this machine's), or serving failed.
     #[error("listening on {0}: {1}")]
     Bind(SocketAddr, #[source] std::io::Error),

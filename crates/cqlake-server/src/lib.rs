@@ -34,8 +34,8 @@ pub use report_file::ReportFile;
 /// What `cqlake serve` serves, and where.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
-    /// The lake directory.
-    pub lake: PathBuf,
+    /// The lake: a directory or an object store URL.
+    pub lake: cqlake_query::LakeLocation,
     /// The address to listen on. Default 127.0.0.1.
     pub bind: IpAddr,
     /// The port; 0 picks a free one. Default 8080.
@@ -53,7 +53,7 @@ pub struct ServerOptions {
 
 impl ServerOptions {
     /// Options to serve `lake` on 127.0.0.1:8080 with the default rule set, no password.
-    pub fn new(lake: impl Into<PathBuf>) -> ServerOptions {
+    pub fn new(lake: impl Into<cqlake_query::LakeLocation>) -> ServerOptions {
         ServerOptions {
             lake: lake.into(),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -143,8 +143,10 @@ impl Server {
         if !options.bind.is_loopback() && options.password.is_none() {
             return Err(Error::PasswordRequired(options.bind));
         }
-        if !options.lake.join("calls").is_dir() {
-            return Err(Error::NoLake(options.lake.clone()));
+        match cqlake_query::lake_exists(&options.lake).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Error::NoLake(options.lake.to_string())),
+            Err(e) => return Err(Error::Config(e.to_string())),
         }
         if let Some(b) = &options.buildings
             && !b.is_file()
