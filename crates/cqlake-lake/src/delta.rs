@@ -156,12 +156,11 @@ impl LakeWriter {
         let index = Arc::new(KeyIndex::new(tables.clone()));
         let target = match lake.as_local() {
             Some(root) => Target::Local(root.to_path_buf()),
-            None => Target::Remote {
-                store: lake.store()?,
-                lake: lake.url().to_string(),
-                scratch: Scratch::new(&run_id)?,
-                uploads: Default::default(),
-            },
+            None => Target::remote(
+                lake.store()?,
+                lake.url().to_string(),
+                Scratch::new(&run_id)?,
+            ),
         };
         let mut writer = LakeWriter {
             lake: lake.clone(),

@@ -68,8 +68,27 @@ pub(crate) enum Target {
         scratch: Scratch,
         /// Uploads under way.
         uploads: tokio::task::JoinSet<Result<()>>,
+        /// Permits for [`UPLOADS_AT_ONCE`] uploads at a time.
+        permits: Arc<tokio::sync::Semaphore>,
     },
 }
+
+impl Target {
+    /// Files bound for `store` (rooted at the lake `lake`), written first under `scratch`.
+    pub(crate) fn remote(store: Arc<dyn ObjectStore>, lake: String, scratch: Scratch) -> Target {
+        Target::Remote {
+            store,
+            lake,
+            scratch,
+            uploads: tokio::task::JoinSet::new(),
+            permits: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
+        }
+    }
+}
+
+/// Files uploaded at once (each holding up to [`UPLOAD_PARTS_IN_FLIGHT`] parts, or one whole
+/// small file, in memory).
+const UPLOADS_AT_ONCE: usize = 4;
 
 /// A local scratch directory, removed with its files when dropped.
 pub(crate) struct Scratch(PathBuf);
@@ -297,11 +316,17 @@ impl<T> DataFiles<T> {
             store,
             lake,
             uploads,
+            permits,
             ..
         } = &mut self.target
         {
             let to = deltalake::Path::from(format!("{}/{}", table.name(), f.rel));
-            uploads.spawn(upload(store.clone(), f.path.clone(), to, lake.clone()));
+            let (store, from, lake, permits) =
+                (store.clone(), f.path.clone(), lake.clone(), permits.clone());
+            uploads.spawn(async move {
+                let _permit = permits.acquire_owned().await.expect("never closed");
+                upload(store, from, to, lake).await
+            });
         }
         self.closed.push((self.on_close)(&Closed {
             table,
@@ -353,5 +378,34 @@ impl<T> DataFiles<T> {
             row_groups: 0,
             used: self.clock,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deltalake::logstore::object_store::memory::InMemory;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn small_files_are_put_whole_and_large_ones_in_parts_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        // Sizes around the part size: one request, exactly one part, parts and a tail.
+        for (i, size) in [0, 1000, UPLOAD_PART_BYTES, 2 * UPLOAD_PART_BYTES + 12345]
+            .into_iter()
+            .enumerate()
+        {
+            let data: Vec<u8> = (0..size).map(|j| (j * 31 + i) as u8).collect();
+            let from = dir.path().join(format!("f{i}"));
+            std::fs::write(&from, &data).unwrap();
+            let to = deltalake::Path::from(format!("t/f{i}.parquet"));
+            upload(store.clone(), from.clone(), to.clone(), "mem://".into())
+                .await
+                .unwrap();
+            let got = store.get(&to).await.unwrap().bytes().await.unwrap();
+            assert_eq!(got.len(), size);
+            assert!(got == data, "file {i} differs");
+            assert!(!from.exists(), "the local copy is removed");
+        }
     }
 }
