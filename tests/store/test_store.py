@@ -207,6 +207,9 @@ class StoreCase:
         cls.tmp = tempfile.TemporaryDirectory(prefix=f"cqlake-store-{cls.store.name}-")
         cls.exports = cls.make_exports(pathlib.Path(cls.tmp.name))
         cls.references = {}
+        # cqlake's scratch directories (TMPDIR), to see that none is left behind.
+        cls.scratch = pathlib.Path(cls.tmp.name) / "scratch"
+        cls.scratch.mkdir()
 
     @classmethod
     def tearDownClass(cls):
@@ -237,6 +240,7 @@ class StoreCase:
 
     def cqlake(self, *args, env_extra=None, check=True, crash_at=None):
         env = clean_env(self.store.env)
+        env["TMPDIR"] = str(self.scratch)
         env.update(env_extra or {})
         if crash_at is not None:
             env["CQLAKE_CRASH_AT"] = str(crash_at)
@@ -299,6 +303,7 @@ class StoreCase:
         self.assertTrue(any(k.startswith("upserts/calls/_delta_log/") for k in keys), keys)
         self.assertTrue(any(k.endswith(".parquet") for k in keys), keys)
         self.assertNotIn("upserts/_cqlake.lock", keys, "the lease is released")
+        self.assertEqual(os.listdir(self.scratch), [], "no scratch left behind")
         # Nothing local was written in place of the bucket.
         self.assertFalse(pathlib.Path("s3:").exists() or pathlib.Path("az:").exists())
 
@@ -355,6 +360,8 @@ class StoreCase:
             # writer waits for it.
             self.convert([second], lake, "--wait", "1m")
             self.assertSameLake(lake, reference)
+            # The killed run's scratch directories went with the next run.
+            self.assertEqual(os.listdir(self.scratch), [])
         self.assertGreaterEqual(kills, len(points) - 1)
 
     def crash_points(self, first, second):

@@ -46,44 +46,26 @@ pub(crate) enum Output {
 
 /// Where a run keeps its local files (spills, rejects before they are uploaded): the lake's
 /// directory, or for a lake on an object store a scratch directory, removed at the end.
-struct WorkDir {
-    dir: PathBuf,
-    scratch: bool,
+enum WorkDir {
+    Lake(PathBuf),
+    Scratch(cqlake_lake::Scratch),
 }
 
 impl WorkDir {
     fn of(output: &Output) -> anyhow::Result<WorkDir> {
         Ok(match output {
-            Output::Parquet(dir) => WorkDir {
-                dir: dir.clone(),
-                scratch: false,
-            },
+            Output::Parquet(dir) => WorkDir::Lake(dir.clone()),
             Output::Delta(lake) => match lake.as_local() {
-                Some(dir) => WorkDir {
-                    dir: dir.to_path_buf(),
-                    scratch: false,
-                },
-                None => {
-                    let dir = std::env::temp_dir().join(format!(
-                        "cqlake-work-{}-{}",
-                        std::process::id(),
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0, |d| d.as_nanos())
-                    ));
-                    std::fs::create_dir_all(&dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                    WorkDir { dir, scratch: true }
-                }
+                Some(dir) => WorkDir::Lake(dir.to_path_buf()),
+                None => WorkDir::Scratch(cqlake_lake::Scratch::new("work")?),
             },
         })
     }
-}
 
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        if self.scratch {
-            let _ = std::fs::remove_dir_all(&self.dir);
+    fn dir(&self) -> &std::path::Path {
+        match self {
+            WorkDir::Lake(dir) => dir,
+            WorkDir::Scratch(s) => s.path(),
         }
     }
 }
@@ -183,9 +165,9 @@ pub(crate) fn execute(
     };
     let work = WorkDir::of(&s.output)?;
     // Spill directories a killed run left behind (the lake's lock is ours now).
-    remove_stale_spills(&work.dir);
+    remove_stale_spills(work.dir());
     started_hook(rt)?;
-    let mut rejects = RejectLog::new(work.dir.join("_rejects"));
+    let mut rejects = RejectLog::new(work.dir().join("_rejects"));
     let bar = s.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
@@ -205,7 +187,7 @@ pub(crate) fn execute(
     let options = PipelineOptions::default()
         .with_threads(s.threads)
         .with_max_frame_bytes(s.max_record_bytes)
-        .with_spill_dir(work.dir.clone());
+        .with_spill_dir(work.dir());
     let mut first_reject: Option<String> = None;
     let strict = s.strict;
     let mut records = 0u64;

@@ -64,10 +64,15 @@ pub fn query(lake: &Path, sql: &str) -> Vec<Vec<String>> {
 /// Runs each of `sqls` over one snapshot of the lake at `lake` (registered once) and returns
 /// their rows as strings.
 pub fn queries(lake: &Path, sqls: &[&str]) -> Vec<Vec<Vec<String>>> {
+    queries_at(&lake.into(), sqls)
+}
+
+/// [`queries`] of a lake anywhere (a directory or an object store).
+pub fn queries_at(lake: &cqlake_lake::LakeLocation, sqls: &[&str]) -> Vec<Vec<Vec<String>>> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let ctx = datafusion::prelude::SessionContext::new();
-        cqlake_lake::register_lake(&ctx, &lake.into())
+        cqlake_lake::register_lake(&ctx, lake)
             .await
             .expect("lake registers");
         let mut out = Vec::with_capacity(sqls.len());
@@ -111,9 +116,14 @@ pub fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
 
 /// Every table of a lake (in schema order), read from one snapshot, rows sorted, as text.
 pub fn lake_content(lake: &Path) -> Vec<Vec<Vec<String>>> {
+    lake_content_at(&lake.into())
+}
+
+/// [`lake_content`] of a lake anywhere (a directory or an object store).
+pub fn lake_content_at(lake: &cqlake_lake::LakeLocation) -> Vec<Vec<Vec<String>>> {
     let sqls: Vec<String> = tables().map(|t| format!("SELECT * FROM {t}")).collect();
     let sqls: Vec<&str> = sqls.iter().map(String::as_str).collect();
-    let mut all = queries(lake, &sqls);
+    let mut all = queries_at(lake, &sqls);
     for rows in &mut all {
         rows.sort();
     }

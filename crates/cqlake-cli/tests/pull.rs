@@ -13,13 +13,18 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 use standin::{CLIENT_ID, SECRET, StandIn, TENANT, now_us, record};
 
-use crate::common::{convert, lake_content, query, write};
+use crate::common::{convert, lake_content, lake_content_at, query, write};
 
 fn pull(g: &StandIn, lake: &Path, extra: &[&str]) -> Output {
+    pull_to(g, &lake.display().to_string(), extra, &[])
+}
+
+/// [`pull`] into the lake named `lake` (a directory or a URL), with more environment `env`.
+fn pull_to(g: &StandIn, lake: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let mut args = vec![
         "pull".to_string(),
         "--lake".into(),
-        lake.display().to_string(),
+        lake.to_string(),
         "--graph-url".into(),
         g.url(),
         "--login-url".into(),
@@ -42,6 +47,7 @@ fn pull(g: &StandIn, lake: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cqlake"))
         .args(&args)
         .env("CQLAKE_CLIENT_SECRET", SECRET)
+        .envs(env.iter().copied())
         .output()
         .expect("cqlake runs")
 }
@@ -699,4 +705,120 @@ fn measure_a_window_of_5000_calls_with_throttling() {
         }
     }
     assert_eq!(query(&lake, "SELECT count(*) FROM calls"), [["5000"]]);
+}
+
+/// moto's S3 server on a free loopback port (Python's, from `CQLAKE_PYTHON`), with a bucket
+/// `lakes`; stopped when dropped.
+struct Moto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        use std::io::{Read, Write};
+        let python = std::env::var("CQLAKE_PYTHON").unwrap_or_else(|_| "python3".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&python)
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{python} -m moto.server (bash .ci/test.sh installs it): {e}")
+            });
+        let moto = Moto { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        // moto takes unsigned requests: create the bucket with a bare PUT.
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                write!(
+                    s,
+                    "PUT /lakes HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut answer = String::new();
+                s.read_to_string(&mut answer).unwrap();
+                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+                return moto;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{python} -m moto.server did not listen (bash .ci/test.sh installs moto)"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn pull_into_a_lake_on_s3_lands_what_a_local_pull_lands_and_keeps_its_state_there() {
+    let g = StandIn::start();
+    corpus(&g);
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let env = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "cqlake-test"),
+        ("AWS_SECRET_ACCESS_KEY", "s3-secret-of-the-test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("local");
+    let s = summary(&pull(&g, &local, &["--days", "3"]));
+    let n = s["pull"]["fetched"].as_u64().unwrap();
+    assert!(n > 0, "{s}");
+
+    let url = "s3://lakes/pulled";
+    let out = pull_to(&g, url, &["--days", "3"], &env);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!printed.contains("s3-secret-of-the-test"), "{printed}");
+    assert_eq!(summary(&out)["pull"]["fetched"], n);
+    // The pull state is in the bucket: a second run gets nothing again.
+    let again = summary(&pull_to(&g, url, &["--days", "3"], &env));
+    assert_eq!(again["pull"]["fetched"], 0, "{again}");
+    assert_eq!(again["pull"]["unchanged"], n);
+    assert!(!Path::new("s3:").exists());
+
+    // The same rows as the local pull's, read back in this process.
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3-secret-of-the-test").unwrap();
+    let mut lake = cqlake_lake::LakeLocation::parse(url).unwrap();
+    for o in [
+        format!("aws_endpoint={endpoint}"),
+        "aws_allow_http=true".into(),
+        "aws_access_key_id=cqlake-test".into(),
+        format!("aws_secret_access_key=@{}", secret.display()),
+        "aws_region=us-east-1".into(),
+    ] {
+        lake = lake.with_option(&o).unwrap();
+    }
+    assert_eq!(lake_content_at(&lake), lake_content(&local));
 }

@@ -26,13 +26,14 @@ use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 
 use crate::encode::RowGroup;
-use crate::files::{DataFiles, Scratch, Target};
+use crate::files::{DataFiles, Target};
 use crate::group::{GROUP_KEY, VERSIONS_KEY, recorded_versions};
 use crate::index::KeyIndex;
 use crate::lease::LakeLock;
 use crate::plan::{CallRows, Replace, recontext, select};
 use crate::predicate::{in_calls, in_dates, replace_predicate, str_list};
 use crate::prepare::{NewRows, Prepared, Preparer, prepare_claimed};
+use crate::scratch::Scratch;
 use crate::table::{delta_err, open_tables, scan};
 use crate::{LakeLocation, Result, writer_properties};
 
@@ -159,7 +160,7 @@ impl LakeWriter {
             None => Target::remote(
                 lake.store()?,
                 lake.url().to_string(),
-                Scratch::new(&run_id)?,
+                Scratch::new("upload")?,
             ),
         };
         let mut writer = LakeWriter {

@@ -21,6 +21,7 @@ use parquet::file::metadata::ParquetMetaData;
 use parquet::file::writer::SerializedFileWriter;
 
 use crate::encode::{RowGroup, file_properties, file_schema};
+use crate::scratch::Scratch;
 use crate::{Error, Result};
 
 /// Row groups after which a data file is closed and another begun (a file holds the metadata
@@ -89,27 +90,6 @@ impl Target {
 /// Files uploaded at once (each holding up to [`UPLOAD_PARTS_IN_FLIGHT`] parts, or one whole
 /// small file, in memory).
 const UPLOADS_AT_ONCE: usize = 4;
-
-/// A local scratch directory, removed with its files when dropped.
-pub(crate) struct Scratch(PathBuf);
-
-impl Scratch {
-    /// A new directory under the system's temporary directory (`TMPDIR`).
-    pub(crate) fn new(run_id: &str) -> Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("cqlake-upload-{run_id}"));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
-            path: dir.display().to_string(),
-            source: e,
-        })?;
-        Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Parts of a multipart upload (and the size below which a file is put in one request).
 pub(crate) const UPLOAD_PART_BYTES: usize = 16 << 20;
@@ -201,7 +181,7 @@ impl<T> DataFiles<T> {
     pub(crate) fn scratch(&self) -> Option<&std::path::Path> {
         match &self.target {
             Target::Local(_) => None,
-            Target::Remote { scratch, .. } => Some(&scratch.0),
+            Target::Remote { scratch, .. } => Some(scratch.path()),
         }
     }
 
@@ -348,7 +328,7 @@ impl<T> DataFiles<T> {
         self.made += 1;
         let root = match &self.target {
             Target::Local(root) => root,
-            Target::Remote { scratch, .. } => &scratch.0,
+            Target::Remote { scratch, .. } => scratch.path(),
         };
         let path = root.join(t.name()).join(&rel);
         let io = |p: &std::path::Path, e| Error::Io {

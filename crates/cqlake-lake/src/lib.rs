@@ -35,6 +35,7 @@ mod plan;
 mod predicate;
 mod prepare;
 mod read;
+mod scratch;
 mod side;
 mod stats;
 mod table;
@@ -46,6 +47,7 @@ pub use group::{GROUP_KEY, VERSIONS_KEY};
 pub use location::{LakeLocation, OBJECT_STORE_SCHEMES};
 pub use prepare::{NewRows, Prepared, Preparer};
 pub use read::{LakeState, lake_exists, lake_fingerprint, register_lake};
+pub use scratch::Scratch;
 pub use table::open_tables;
 
 pub use optimize::{Optimize, OptimizeStats, VacuumStats};
