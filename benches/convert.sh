@@ -4,6 +4,9 @@
 #
 #   bash benches/convert.sh            # 1 GB NDJSON, a 200 MB pretty-printed page, a 2 GB JSON array; 3 runs each
 #   CQLAKE_BENCH_SCALE=0.1 bash benches/convert.sh   # a tenth of the sizes, for a quick look
+#   CQLAKE_BENCH_CORPORA=ndjson CQLAKE_BENCH_CONVERT_ARGS=--pseudonymise \
+#     CQLAKE_PSEUDONYM_KEY=$(head -c 48 /dev/urandom | base64) bash benches/convert.sh
+#                                       # one corpus, with extra convert options (the privacy figures)
 #
 # Corpora and lakes go to $CQLAKE_BENCH_DIR (default /tmp/cqlake-bench); the release build to
 # $CARGO_TARGET_DIR (default ~/.cache/cqlake-release).
@@ -16,6 +19,8 @@ work="${CQLAKE_BENCH_DIR:-/tmp/cqlake-bench}"
 scale="${CQLAKE_BENCH_SCALE:-1}"
 runs="${CQLAKE_BENCH_RUNS:-3}"
 threads="${CQLAKE_THREADS:-2}"
+corpora="${CQLAKE_BENCH_CORPORA:-ndjson pretty-page array}"
+read -r -a extra <<< "${CQLAKE_BENCH_CONVERT_ARGS:-}"
 mkdir -p "$work"
 
 mb() { python3 -c "print(int($1 * $scale))"; }
@@ -30,6 +35,7 @@ corpus() { # name container megabytes
 printf '%-12s %8s %8s %9s %9s %10s %12s\n' corpus "MB" threads "median_s" "MB/s" "peak_RSS" "stream_rows"
 for spec in "ndjson ndjson 1000" "pretty-page pretty-page 200" "array array 2000"; do
   set -- $spec
+  [[ " $corpora " == *" $1 "* ]] || continue
   f=$(corpus "$1" "$2" "$3")
   size=$(stat -c %s "$f")
   times=()
@@ -37,7 +43,7 @@ for spec in "ndjson ndjson 1000" "pretty-page pretty-page 200" "array array 2000
   rows=0
   for _ in $(seq "$runs"); do
     rm -rf "$work/lake"
-    out=$( { /usr/bin/time -f "TIME %e %M" "$bin" convert "$f" --lake "$work/lake" --threads "$threads" --json --quiet > "$work/summary.json"; } 2>&1 )
+    out=$( { /usr/bin/time -f "TIME %e %M" "$bin" convert "$f" --lake "$work/lake" --threads "$threads" --json --quiet "${extra[@]}" > "$work/summary.json"; } 2>&1 )
     t=$(echo "$out" | awk '/^TIME/ {print $2}')
     m=$(echo "$out" | awk '/^TIME/ {print $3}')
     times+=("$t")

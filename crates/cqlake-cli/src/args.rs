@@ -49,6 +49,22 @@ impl StorageArgs {
     }
 }
 
+/// Pseudonymisation of a `convert` or `pull`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PseudonymArgs {
+    /// Replace every personal value (ids, names, UPNs, e-mail and phone numbers, IP and MAC
+    /// addresses, machine names, feedback text: the columns `cqlake schema` marks personal, and
+    /// every string in `extra`) by a keyed token, psn_ and 32 hex digits, the same for the same
+    /// value in every table and run. The key (at least 32 bytes) comes from CQLAKE_PSEUDONYM_KEY
+    /// or --pseudonym-key-file, never from the command line. A lake written so takes only
+    /// writers with the same key; a lake of raw values is never pseudonymised in place.
+    #[arg(long)]
+    pub pseudonymise: bool,
+    /// The file that holds the pseudonym key (its bytes; one trailing line break is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub pseudonym_key_file: Option<PathBuf>,
+}
+
 /// Call-quality analytics over Microsoft Graph call records.
 #[derive(Debug, Parser)]
 #[command(name = "cqlake", version, about)]
@@ -85,9 +101,14 @@ pub enum Command {
     ///
     /// Run it daily: each run starts 3 days before where the last one ended, gets only what is
     /// new or newer, and asks again for the records that were not ready (`--status` shows them).
-    Pull(PullArgs),
-    /// Print the lake's tables: columns, types and the Graph property each comes from.
+    Pull(Box<PullArgs>),
+    /// Print the lake's tables: columns, types, `personal` for the columns that hold personal
+    /// data, and the Graph property each comes from.
     Schema(SchemaArgs),
+    /// Print the token of each VALUE under the pseudonym key (CQLAKE_PSEUDONYM_KEY or
+    /// --pseudonym-key-file): what a lake converted with --pseudonymise holds in its place, to
+    /// find a person in it (`cqlake pseudonym jane@contoso.com`).
+    Pseudonym(PseudonymValuesArgs),
     /// Generate a seeded corpus of realistic call records (for tests and benchmarks); prints
     /// what it wrote and the rows the lake must hold as JSON to stderr.
     Gen(GenArgs),
@@ -109,6 +130,17 @@ pub enum Command {
     /// Delete the data files the lake no longer lists (replaced by optimize or by an update)
     /// once they are older than the retention period.
     Vacuum(VacuumArgs),
+    /// Remove the calls that started before a date from every call table (and the PSTN,
+    /// direct-routing, SMS, blocked-user and recording rows dated before it), as one group;
+    /// `--keep-days N` also makes every later convert and pull do so for the last N days.
+    /// `cqlake vacuum` then deletes the files.
+    Purge(PurgeArgs),
+    /// Erase one person: in every table, their ids, names, UPN, e-mail and phone identities,
+    /// and the names and network addresses of the endpoints they used become null (metrics and
+    /// other people's data stay), as one group; the rejects lose the lines that name them.
+    /// `cqlake vacuum` then deletes the replaced files and the log entries before now,
+    /// whatever its retention.
+    Forget(ForgetArgs),
 }
 
 /// How `sql` prints rows.
@@ -256,6 +288,63 @@ pub struct OptimizeArgs {
     pub wait: Duration,
 }
 
+/// `cqlake purge`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("when").required(true).args(["before", "older_than", "keep_days", "keep_all"])))]
+pub struct PurgeArgs {
+    /// The lake: a directory, or an object store URL.
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: LakeLocation,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Remove the calls that started before this UTC date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub before: Option<Date>,
+    /// Remove the calls that started more than DAYS days ago (before today's UTC date less
+    /// DAYS).
+    #[arg(long, value_name = "DAYS")]
+    pub older_than: Option<u32>,
+    /// Keep the calls of the last DAYS days: remove the older ones now, and remember it in the
+    /// lake, so that every later convert and pull removes what falls out of it.
+    #[arg(long, value_name = "DAYS")]
+    pub keep_days: Option<u32>,
+    /// Forget a retention set by --keep-days (nothing is removed).
+    #[arg(long)]
+    pub keep_all: bool,
+    /// Print what was removed as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Wait up to this long for another cqlake process writing to the lake to finish: seconds,
+    /// or with a unit (90s, 5m, 2h); default 0, fail at once with exit code 4.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub wait: Duration,
+}
+
+/// `cqlake forget`.
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// The lake: a directory, or an object store URL.
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: LakeLocation,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// The person: a UPN, user id, e-mail address or phone identity (their other ids are found
+    /// from it), or a display name (which erases everyone of that name). On a pseudonymised
+    /// lake, the value itself with the lake's key, or its token.
+    #[arg(long, value_name = "VALUE")]
+    pub user: String,
+    /// The pseudonym key's file (else CQLAKE_PSEUDONYM_KEY), for a pseudonymised lake.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonym_key_file: Option<PathBuf>,
+    /// Print what changed as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Wait up to this long for another cqlake process writing to the lake to finish: seconds,
+    /// or with a unit (90s, 5m, 2h); default 0, fail at once with exit code 4.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub wait: Duration,
+}
+
 /// `cqlake vacuum`.
 #[derive(Debug, Args)]
 pub struct VacuumArgs {
@@ -316,6 +405,8 @@ pub struct ConvertArgs {
     /// Stop at the first bad record (exit 2) instead of quarantining it.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub pseudonyms: PseudonymArgs,
     /// Largest record (a document, an array element or a page item), in MiB; a larger one is
     /// rejected. Each worker needs several times this much memory for it.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
@@ -431,6 +522,8 @@ pub struct PullArgs {
     /// Requests in flight at most.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
+    #[command(flatten)]
+    pub pseudonyms: PseudonymArgs,
     /// Parse/flatten threads (default: all CPUs).
     #[arg(long, env = "CQLAKE_THREADS")]
     pub threads: Option<usize>,
@@ -457,6 +550,22 @@ pub struct PullArgs {
     /// The time the run takes as now (RFC 3339), for tests of windows and retention.
     #[arg(long, value_name = "TIME", hide = true)]
     pub now: Option<String>,
+}
+
+/// `cqlake pseudonym`.
+#[derive(Debug, Args)]
+pub struct PseudonymValuesArgs {
+    /// The values (a UPN, user id, display name, phone number, IP address, …).
+    #[arg(required = true)]
+    pub values: Vec<String>,
+    /// The file that holds the pseudonym key (else CQLAKE_PSEUDONYM_KEY).
+    #[arg(long, value_name = "FILE")]
+    pub pseudonym_key_file: Option<PathBuf>,
+    /// Check that the key is the one this lake's pseudonyms are made with.
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_lake)]
+    pub lake: Option<LakeLocation>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// `cqlake schema`.

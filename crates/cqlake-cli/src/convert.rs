@@ -37,6 +37,8 @@ pub(crate) struct Job {
     pub commit_bytes: Option<usize>,
     /// `CQLAKE_GROUP_BYTES`: Arrow data of replaced calls gathered before a commit.
     pub group_bytes: Option<usize>,
+    /// `--pseudonymise`: personal values replaced by tokens under this key.
+    pub pseudonyms: Option<cqlake_privacy::Pseudonymiser>,
 }
 
 pub(crate) enum Output {
@@ -102,6 +104,7 @@ fn resolve(a: ConvertArgs) -> anyhow::Result<ConvertSettings> {
             max_record_bytes: a.max_record_mib.saturating_mul(1 << 20),
             commit_bytes: a.commit_bytes.map(|b| b.0 as usize),
             group_bytes: a.group_bytes.map(|b| b.0 as usize),
+            pseudonyms: a.pseudonyms.resolve()?,
         },
         summary: !a.quiet,
         json: a.json,
@@ -117,6 +120,8 @@ enum Sink {
 enum Item {
     Delta(cqlake_lake::Result<Prepared>),
     Parquet(cqlake_lake::Result<PreparedRows>),
+    /// A batch that could not be pseudonymised.
+    Failed(cqlake_privacy::Error),
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
@@ -152,7 +157,8 @@ pub(crate) fn execute(
     let started = Instant::now();
     let mut sink = match &s.output {
         Output::Delta(dir) => {
-            let mut w = crate::open_writer(rt, dir, s.wait)?;
+            let personal = crate::privacy::personal(s.pseudonyms.as_ref());
+            let mut w = crate::open_writer(rt, dir, s.wait, &personal)?;
             if let Some(b) = s.commit_bytes {
                 w = w.with_commit_bytes(b);
             }
@@ -167,7 +173,10 @@ pub(crate) fn execute(
     // Spill directories a killed run left behind (the lake's lock is ours now).
     remove_stale_spills(work.dir());
     started_hook(rt)?;
-    let mut rejects = RejectLog::new(work.dir().join("_rejects"));
+    // A pseudonymised lake's rejects keep where a bad record is and what is wrong with it, not
+    // its text (which holds the values the lake must not).
+    let mut rejects = RejectLog::new(work.dir().join("_rejects"), s.pseudonyms.is_none());
+    let pseudonyms = s.pseudonyms.as_ref();
     let bar = s.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
@@ -195,9 +204,16 @@ pub(crate) fn execute(
         Sink::Delta(w) => Some(w.preparer()),
         Sink::Parquet(_) => None,
     };
-    let prepare = |b: FlatParts| match &preparer {
-        Some(p) => Item::Delta(p.prepare(b)),
-        None => Item::Parquet(ParquetWriter::prepare(b)),
+    let prepare = |mut b: FlatParts| {
+        if let Some(p) = pseudonyms
+            && let Err(e) = p.tokeniser().flat(&mut b)
+        {
+            return Item::Failed(e);
+        }
+        match &preparer {
+            Some(p) => Item::Delta(p.prepare(b)),
+            None => Item::Parquet(ParquetWriter::prepare(b)),
+        }
     };
     let mut deliver = |d: Delivery<Item>| -> cqlake_ingest::Result<()> {
         records += d.stats.records();
@@ -223,7 +239,12 @@ pub(crate) fn execute(
             )));
         }
         let sink_err = |e: cqlake_lake::Error| IngestError::sink("writing the output", e);
-        if let Some(side) = d.side {
+        if let Some(mut side) = d.side {
+            if let Some(p) = pseudonyms {
+                p.tokeniser()
+                    .side(&mut side)
+                    .map_err(|e| IngestError::sink("pseudonymising", e))?;
+            }
             match &mut sink {
                 Sink::Delta(w) => rt.block_on(w.push_side(side)).map_err(sink_err)?,
                 Sink::Parquet(w) => w.push_side(side).map_err(sink_err)?,
@@ -237,13 +258,17 @@ pub(crate) fn execute(
             (Some(Item::Parquet(p)), Sink::Parquet(w)) => {
                 w.push_prepared(p.map_err(sink_err)?).map_err(sink_err)?
             }
+            (Some(Item::Failed(e)), _) => return Err(IngestError::sink("pseudonymising", e)),
             (None, _) => {}
             _ => unreachable!("items are made for their sink"),
         }
         Ok(())
     };
     let stats = source::run(&s.inputs, &options, &progress, &prepare, &mut deliver)?;
-    if let Some(side) = finishing_hook(rt)? {
+    if let Some(mut side) = finishing_hook(rt)? {
+        if let Some(p) = pseudonyms {
+            p.tokeniser().side(&mut side)?;
+        }
         match &mut sink {
             Sink::Delta(w) => rt.block_on(w.push_side(side))?,
             Sink::Parquet(w) => w.push_side(side)?,
@@ -313,11 +338,17 @@ fn describe_reject(r: &Reject) -> String {
 struct RejectLog {
     dir: PathBuf,
     file: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+    /// Whether to keep each unit's first bytes (`excerpt`; null when not).
+    excerpts: bool,
 }
 
 impl RejectLog {
-    fn new(dir: PathBuf) -> Self {
-        RejectLog { dir, file: None }
+    fn new(dir: PathBuf, excerpts: bool) -> Self {
+        RejectLog {
+            dir,
+            file: None,
+            excerpts,
+        }
     }
 
     fn write(&mut self, r: &Reject) -> std::io::Result<()> {
@@ -339,7 +370,7 @@ impl RejectLog {
             "offset": r.offset,
             "path": r.path,
             "error": r.error,
-            "excerpt": r.excerpt,
+            "excerpt": self.excerpts.then_some(&r.excerpt),
         });
         writeln!(w, "{line}")
     }

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 mod args;
 mod convert;
+mod forget;
 mod r#gen;
 mod maintain;
+mod privacy;
 mod pull;
 mod serve;
 mod session;
@@ -23,12 +25,13 @@ pub(crate) fn open_writer(
     rt: &tokio::runtime::Runtime,
     lake: &cqlake_lake::LakeLocation,
     wait: std::time::Duration,
+    personal: &cqlake_lake::Personal,
 ) -> anyhow::Result<cqlake_lake::LakeWriter> {
     use anyhow::Context;
     let deadline = std::time::Instant::now() + wait;
     let mut pause = std::time::Duration::from_millis(50);
     loop {
-        match rt.block_on(cqlake_lake::LakeWriter::open(lake.clone())) {
+        match rt.block_on(cqlake_lake::LakeWriter::open_as(lake.clone(), personal)) {
             Err(cqlake_lake::Error::Busy(_)) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(pause.min(deadline - std::time::Instant::now()));
                 pause = (pause * 2).min(std::time::Duration::from_secs(2));
@@ -98,7 +101,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = parse_args()?;
     match cli.command {
         args::Command::Convert(a) => convert::run(a),
-        args::Command::Pull(a) => pull::run(a),
+        args::Command::Pull(a) => pull::run(*a),
         args::Command::Gen(a) => r#gen::run(a),
         args::Command::Sql(a) if a.query.is_none() => shell::run(&a.common),
         args::Command::Sql(a) => sql::run(a),
@@ -106,6 +109,9 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Serve(a) => serve::run(a),
         args::Command::Optimize(a) => maintain::optimize(a),
         args::Command::Vacuum(a) => maintain::vacuum(a),
+        args::Command::Purge(a) => maintain::purge(a),
+        args::Command::Forget(a) => forget::run(a),
+        args::Command::Pseudonym(a) => privacy::run(a),
         args::Command::Schema(a) => {
             use std::io::Write;
             let text = if a.markdown {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use cqlake_lake::{LakeLocation, LakeWriter, Optimize};
 
-use crate::args::{OptimizeArgs, VacuumArgs};
+use crate::args::{OptimizeArgs, PurgeArgs, VacuumArgs};
 
 /// Opens the existing lake for writing (taking its lock, waiting up to `wait` for another
 /// writer).
@@ -18,7 +18,7 @@ fn open(
     if !rt.block_on(cqlake_lake::lake_exists(lake))? {
         bail!("no lake at {lake} (convert into it first)");
     }
-    crate::open_writer(rt, lake, wait)
+    crate::open_writer(rt, lake, wait, &cqlake_lake::Personal::Unchanged)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -95,6 +95,68 @@ pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
         mb(s.bytes),
         s.retained,
         args.retain_hours
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cqlake purge`.
+pub fn purge(args: PurgeArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    let lake = args.storage.apply(&args.lake)?;
+    let w = open(&rt, &lake, args.wait)?;
+    let before = match (args.before, args.older_than, args.keep_days) {
+        (Some(d), _, _) => Some(d.days),
+        (_, Some(n), _) | (_, _, Some(n)) => Some(cqlake_lake::days_ago(n)),
+        _ => None,
+    };
+    if args.keep_days.is_some() || args.keep_all {
+        rt.block_on(cqlake_lake::set_retention(&lake, args.keep_days))
+            .with_context(|| format!("keeping a retention in the lake at {lake}"))?;
+    }
+    let mut out = std::io::stdout().lock();
+    let Some(before) = before else {
+        drop(w);
+        writeln!(out, "purge: the lake keeps every call (no retention)")?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let s = rt
+        .block_on(w.purge(before))
+        .with_context(|| format!("purging the lake at {lake}"))?;
+    let date = crate::summary::date_text(before);
+    let tables = cqlake_schema::TableId::ALL
+        .into_iter()
+        .map(|t| (t.name(), s.rows[t.index()], s.files[t.index()]));
+    let side = cqlake_schema::SideTable::ALL
+        .into_iter()
+        .filter(|t| t.date_column().is_some())
+        .map(|t| (t.name(), s.side_rows[t.index()]));
+    if args.json {
+        let json = serde_json::json!({
+            "before": date,
+            "keep_days": args.keep_days,
+            "rows": tables.clone().map(|(n, r, _)| (n.to_string(), serde_json::json!(r))).collect::<serde_json::Map<_, _>>(),
+            "files": tables.map(|(n, _, f)| (n.to_string(), serde_json::json!(f))).collect::<serde_json::Map<_, _>>(),
+            "side_rows": side.map(|(n, r)| (n.to_string(), serde_json::json!(r))).collect::<serde_json::Map<_, _>>(),
+        });
+        writeln!(out, "{json}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(out, "purge: the calls that started before {date} removed")?;
+    for (name, rows, files) in tables {
+        writeln!(out, "  {name:<22} {rows:>12} rows  {files:>8} files")?;
+    }
+    for (name, rows) in side {
+        writeln!(out, "  {name:<22} {rows:>12} rows")?;
+    }
+    if let Some(days) = args.keep_days {
+        writeln!(
+            out,
+            "the lake keeps {days} days from now on: every convert and pull removes older calls"
+        )?;
+    }
+    writeln!(
+        out,
+        "the removed files stay for readers of older snapshots; `cqlake vacuum` deletes them"
     )?;
     Ok(ExitCode::SUCCESS)
 }

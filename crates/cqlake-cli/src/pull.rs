@@ -266,6 +266,23 @@ fn resume_links(
     Ok(out)
 }
 
+/// `links` as [`resume_links`] read them from a pseudonymised lake (by the organizers' tokens,
+/// with tokens inside the links), by the organizers' ids with their ids put back: the links
+/// Graph answers.
+fn restore_links(
+    mut links: HashMap<String, (String, i64, bool)>,
+    organizers: &[String],
+    p: &cqlake_privacy::Pseudonymiser,
+) -> HashMap<String, (String, i64, bool)> {
+    organizers
+        .iter()
+        .filter_map(|org| {
+            let (link, at, done) = links.remove(&p.token(org))?;
+            Some((org.clone(), (p.restore_link(&link, org), at, done)))
+        })
+        .collect()
+}
+
 /// The keys of the records the lake holds for calls that started in the window (a day either
 /// side), and for the pending records.
 fn known(
@@ -511,6 +528,7 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
         return status(&a);
     }
     let s = resolve(&a)?;
+    let pseudonyms = a.pseudonyms.resolve()?;
     let rt = crate::convert::runtime(s.threads)?;
     let (tx, rx) = mpsc::channel();
     let stream = Input::Stream(Stream::new(
@@ -542,6 +560,7 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
         max_record_bytes: 256 << 20,
         commit_bytes: None,
         group_bytes: None,
+        pseudonyms: pseudonyms.clone(),
     };
     let archive_dir = a.archive.clone();
     let started_us = now_precise_us();
@@ -567,7 +586,11 @@ pub fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
             let resume = if s.organizers.is_empty() {
                 HashMap::new()
             } else {
-                resume_links(rt, engine.as_ref())?
+                let links = resume_links(rt, engine.as_ref())?;
+                match &pseudonyms {
+                    Some(p) => restore_links(links, &s.organizers, p),
+                    None => links,
+                }
             };
             drop(engine);
             windows_used.set(Some(w.records));

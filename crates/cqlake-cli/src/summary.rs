@@ -98,6 +98,18 @@ impl Summary {
                     w.orphan_records
                 );
             }
+            if let Some(p) = w.purged.as_ref().filter(|p| p.rows.iter().any(|&r| r > 0)) {
+                let rows: Vec<String> = TableId::ALL
+                    .iter()
+                    .map(|t| format!("{} {}", t.name(), p.rows[t.index()]))
+                    .collect();
+                let _ = writeln!(
+                    o,
+                    "retention: the calls that started before {} removed ({} rows); `cqlake vacuum` deletes their files",
+                    date_text(p.before),
+                    rows.join(", ")
+                );
+            }
             if w.recovered_tables > 0 {
                 let _ = writeln!(
                     o,
@@ -182,6 +194,17 @@ impl Summary {
             "redacted": s.redacted,
             "repeated_keys": s.repeated_keys,
             "rejects_file": self.rejects_file,
+            "purged": self.write.as_ref().and_then(|w| w.purged.as_ref()).map(|p| serde_json::json!({
+                "before": date_text(p.before),
+                "rows": TableId::ALL.iter().map(|t| (t.name().to_string(), serde_json::json!(p.rows[t.index()]))).collect::<serde_json::Map<_, _>>(),
+                "side_rows": SideTable::ALL.iter().filter(|t| t.date_column().is_some()).map(|t| (t.name().to_string(), serde_json::json!(p.side_rows[t.index()]))).collect::<serde_json::Map<_, _>>(),
+            })),
         })
     }
+}
+
+/// `YYYY-MM-DD` of days since the Unix epoch.
+pub fn date_text(days: i32) -> String {
+    arrow::temporal_conversions::date32_to_datetime(days)
+        .map_or_else(|| days.to_string(), |d| d.date().to_string())
 }

@@ -16,6 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cqlake-pull", &["cqlake-schema"]),
     ("cqlake-server", &["cqlake-schema", "cqlake-query"]),
     ("cqlake-pg", &["cqlake-query"]),
+    ("cqlake-privacy", &["cqlake-schema"]),
     (
         "cqlake-cli",
         &[
@@ -27,6 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cqlake-pull",
             "cqlake-server",
             "cqlake-pg",
+            "cqlake-privacy",
         ],
     ),
     (

@@ -12,6 +12,7 @@ mod r#gen;
 mod layers;
 mod maintain;
 mod pages;
+mod privacy;
 mod pull;
 mod roundtrip;
 mod serve;

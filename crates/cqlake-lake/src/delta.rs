@@ -87,6 +87,8 @@ pub struct WriteStats {
     /// flush merges its rows by key, so a key that comes again in a later flush of the same run
     /// is written (and counted) again.
     pub side_rows: [u64; cqlake_schema::SideTable::ALL.len()],
+    /// What the lake's retention (see [`crate::set_retention`]) removed at the end of the run.
+    pub purged: Option<crate::PurgeStats>,
 }
 
 /// Applies flattened batches to a Delta lake. See the [crate documentation](crate).
@@ -126,6 +128,16 @@ impl LakeWriter {
     /// unfinished. Must be called within a Tokio runtime, which preparing batches uses to read
     /// the lake's keys.
     pub async fn open(lake: impl Into<LakeLocation>) -> Result<Self> {
+        Self::open_as(lake, &crate::Personal::Raw).await
+    }
+
+    /// [`LakeWriter::open`] for a writer of `personal` values: a lake that holds the other kind
+    /// (raw values or pseudonyms), or pseudonyms under another key, is refused with
+    /// [`Error::Personal`]; a new lake is marked pseudonymised (see [`crate::Personal`]).
+    pub async fn open_as(
+        lake: impl Into<LakeLocation>,
+        personal: &crate::Personal,
+    ) -> Result<Self> {
         let lake = lake.into();
         let run_id = format!(
             "{}-{}",
@@ -135,6 +147,7 @@ impl LakeWriter {
                 .map_or(0, |d| d.as_nanos())
         );
         let lock = LakeLock::acquire(&lake, &run_id).await?;
+        crate::personal::check_or_mark(&lake, personal).await?;
         let mut tables = open_tables(&lake).await?;
         let mut stats = WriteStats::default();
         let recorded = recorded_versions(&tables[0]).await?;
@@ -310,12 +323,15 @@ impl LakeWriter {
     }
 
     /// Commits what is pending and returns the totals. Every prepared batch must have been
-    /// pushed.
+    /// pushed. A lake that keeps a retention then has what fell out of it purged.
     pub async fn finish(mut self) -> Result<WriteStats> {
         self.commit().await?;
         self.check_lock()?;
         self.side.finish().await?;
         self.stats.side_rows = self.side.rows;
+        if let Some(days) = crate::retention(&self.lake).await? {
+            self.stats.purged = Some(self.purge_before(crate::days_ago(days)).await?);
+        }
         self.release().await?;
         Ok(self.stats)
     }

@@ -23,6 +23,7 @@
 pub mod crash;
 mod delta;
 mod encode;
+mod erase;
 mod files;
 mod group;
 mod index;
@@ -31,9 +32,11 @@ mod location;
 mod optimize;
 mod parquet_in;
 mod parquet_out;
+mod personal;
 mod plan;
 mod predicate;
 mod prepare;
+mod purge;
 mod read;
 mod scratch;
 mod side;
@@ -43,9 +46,12 @@ mod table;
 pub use delta::{
     DEFAULT_COMMIT_BYTES, DEFAULT_GROUP_BYTES, LOCK_FILE, LakeWriter, MAX_OPEN_FILES, WriteStats,
 };
+pub use erase::{ERASED_FILE, EraseStats, Erasure, Rule, SideRule};
 pub use group::{GROUP_KEY, VERSIONS_KEY};
 pub use location::{LakeLocation, OBJECT_STORE_SCHEMES};
+pub use personal::{PSEUDONYMS_FILE, Personal, pseudonym_fingerprint};
 pub use prepare::{NewRows, Prepared, Preparer};
+pub use purge::{PurgeStats, RETENTION_FILE, days_ago, retention, set_retention};
 pub use read::{LakeState, lake_exists, lake_fingerprint, register_lake};
 pub use scratch::Scratch;
 pub use table::open_tables;
@@ -110,6 +116,10 @@ pub enum Error {
         #[source]
         source: deltalake::logstore::object_store::Error,
     },
+    /// The lake holds personal values of the other kind (raw values or pseudonyms) than the
+    /// writer writes, or pseudonyms under another key (the message says which).
+    #[error("{0}")]
+    Personal(String),
     /// Another writer holds the lake's lock.
     #[error(
         "{0}: another cqlake process (convert, optimize or vacuum) is writing to this lake; retry when it has finished (or pass --wait SECONDS)"

@@ -249,6 +249,64 @@ impl LakeLocation {
         .await?;
         Ok(self.url.join(rel).expect("a relative path joins a URL"))
     }
+
+    /// The bytes of the small object `name` at the lake's root (a file in its directory),
+    /// `None` when there is none.
+    pub(crate) async fn read_object(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        use deltalake::logstore::object_store::{Error as StoreError, ObjectStoreExt};
+        if let Some(root) = self.as_local() {
+            let path = root.join(name);
+            return match std::fs::read(&path) {
+                Ok(b) => Ok(Some(b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(crate::table::io_err(&path)(e)),
+            };
+        }
+        let err = |source| Error::Store {
+            location: self.join(name).to_string(),
+            source,
+        };
+        match self.store()?.get(&deltalake::Path::from(name)).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(err)?.to_vec())),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    /// Writes the small object `name` at the lake's root (a file in its directory, the
+    /// directory made if missing); `create` fails if it exists already (on an object store, a
+    /// conditional put).
+    pub(crate) async fn write_object(&self, name: &str, body: Vec<u8>, create: bool) -> Result<()> {
+        use deltalake::logstore::object_store::{PutMode, PutOptions};
+        if let Some(root) = self.as_local() {
+            std::fs::create_dir_all(root).map_err(crate::table::io_err(root))?;
+            let path = root.join(name);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .create_new(create)
+                .truncate(true)
+                .open(&path)
+                .map_err(crate::table::io_err(&path))?;
+            return std::io::Write::write_all(&mut f, &body).map_err(crate::table::io_err(&path));
+        }
+        let opts = PutOptions {
+            mode: if create {
+                PutMode::Create
+            } else {
+                PutMode::Overwrite
+            },
+            ..Default::default()
+        };
+        self.store()?
+            .put_opts(&deltalake::Path::from(name), body.into(), opts)
+            .await
+            .map(|_| ())
+            .map_err(|source| Error::Store {
+                location: self.join(name).to_string(),
+                source,
+            })
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use parquet::arrow::arrow_reader::{
 
 use crate::delta::LakeWriter;
 use crate::encode::{RowGroup, encode_columns, file_schema};
+use crate::erase::TableEdit;
 use crate::files::MAX_ROW_GROUPS_PER_FILE;
 use crate::side::open_side_table;
 use crate::table::{delta_err, delta_err_of, io_err};
@@ -110,11 +111,11 @@ pub struct OptimizeStats {
 }
 
 /// One partition's live data files.
-struct Partition {
+pub(crate) struct Partition {
     table: TableId,
     date: i32,
     /// Absolute paths, in the log's order.
-    files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
 }
 
 /// Bytes of data files an optimize of a lake on an object store fetches at once (at least one
@@ -133,17 +134,19 @@ impl Drop for Fetched {
 }
 
 /// A partition rewritten by a worker.
-struct Rewritten {
+pub(crate) struct Rewritten {
     /// Row groups it had.
-    before: u64,
+    pub(crate) before: u64,
     /// Row groups it has.
-    after: u64,
+    pub(crate) after: u64,
     /// Rows it holds.
-    rows: u64,
+    pub(crate) rows: u64,
+    /// Rows an edit changed.
+    pub(crate) changed: u64,
 }
 
 /// Every listed data file of a table: its size and the `remove` action that replaces it.
-type Listed = std::collections::HashMap<PathBuf, (i64, deltalake::kernel::Remove)>;
+pub(crate) type Listed = std::collections::HashMap<PathBuf, (i64, deltalake::kernel::Remove)>;
 
 /// The row groups of a partition's files, in order: (file, row group, rows).
 type SourceGroups = Vec<(usize, usize, usize)>;
@@ -209,9 +212,14 @@ fn read_column(
     Ok(arrow::compute::concat(&refs)?)
 }
 
-/// Rewrites `p` into compact row groups handed to `send`, in order; `None` when the partition
-/// is already compact (and nothing was sent).
-fn rewrite(p: &Partition, send: &dyn Fn(RowGroup) -> Result<()>) -> Result<Option<Rewritten>> {
+/// Rewrites `p` into compact row groups handed to `send`, in order. Without an edit, `None`
+/// when the partition is already compact; with one, `None` when the edit changes none of its
+/// rows (nothing was sent either way).
+fn rewrite(
+    p: &Partition,
+    send: &dyn Fn(RowGroup) -> Result<()>,
+    edit: Option<&TableEdit>,
+) -> Result<Option<Rewritten>> {
     let fs = file_schema(p.table);
     let options = ArrowReaderOptions::new().with_schema(fs.arrow.clone());
     let mut sources = Vec::with_capacity(p.files.len());
@@ -229,16 +237,62 @@ fn rewrite(p: &Partition, send: &dyn Fn(RowGroup) -> Result<()>) -> Result<Optio
         sources.push((path.clone(), meta));
     }
     let runs = pack(&groups);
-    let files_after = runs.len().div_ceil(MAX_ROW_GROUPS_PER_FILE);
-    if runs.len() == groups.len() && files_after >= p.files.len() {
-        return Ok(None);
+    let read = |run: &SourceGroups, rows: usize, i: usize| {
+        read_column(p.table, p.date, &sources, run, rows, i)
+    };
+    match edit {
+        None => {
+            let files_after = runs.len().div_ceil(MAX_ROW_GROUPS_PER_FILE);
+            if runs.len() == groups.len() && files_after >= p.files.len() {
+                return Ok(None);
+            }
+        }
+        Some(edit) => {
+            // A first pass reads only what decides whether anything changes.
+            let mut changes = false;
+            'runs: for run in &runs {
+                let rows: usize = run.iter().map(|g| g.2).sum();
+                let re = edit.run(rows, &|i| read(run, rows, i))?;
+                if re.nulls_any() {
+                    changes = true;
+                    break;
+                }
+                for i in edit.inputs() {
+                    let (_, changed) = re.apply(i, read(run, rows, i)?)?;
+                    if changed.is_some_and(|c| c.true_count() > 0) {
+                        changes = true;
+                        break 'runs;
+                    }
+                }
+            }
+            if !changes {
+                return Ok(None);
+            }
+        }
     }
     let mut rows_total = 0;
+    let mut changed_total = 0;
     for run in &runs {
         let rows: usize = run.iter().map(|g| g.2).sum();
-        let rg = encode_columns(p.table, fs, p.date, rows, &|i| {
-            read_column(p.table, p.date, &sources, run, rows, i)
-        })?;
+        let rg = match edit {
+            None => encode_columns(p.table, fs, p.date, rows, &|i| read(run, rows, i))?,
+            Some(edit) => {
+                let re = edit.run(rows, &|i| read(run, rows, i))?;
+                let changed = std::cell::RefCell::new(vec![false; rows]);
+                let rg = encode_columns(p.table, fs, p.date, rows, &|i| {
+                    let (a, c) = re.apply(i, read(run, rows, i)?)?;
+                    if let Some(c) = c {
+                        let mut all = changed.borrow_mut();
+                        for (r, hit) in c.iter().enumerate() {
+                            all[r] |= hit == Some(true);
+                        }
+                    }
+                    Ok(a)
+                })?;
+                changed_total += changed.borrow().iter().filter(|c| **c).count() as u64;
+                rg
+            }
+        };
         send(rg)?;
         rows_total += rows as u64;
     }
@@ -246,6 +300,7 @@ fn rewrite(p: &Partition, send: &dyn Fn(RowGroup) -> Result<()>) -> Result<Optio
         before: groups.len() as u64,
         after: runs.len() as u64,
         rows: rows_total,
+        changed: changed_total,
     }))
 }
 
@@ -277,23 +332,9 @@ impl LakeWriter {
             .chain([TableId::Calls]);
         for t in order {
             let (partitions, mut removes) = self.partitions(t, settings)?;
-            let mut done = Vec::with_capacity(partitions.len());
-            // On an object store, the files of a few partitions at a time are fetched to the
-            // scratch directory, rewritten from there and deleted.
-            let mut rest = &partitions[..];
-            while !rest.is_empty() {
-                let mut n = 0;
-                let mut bytes = 0;
-                while n < rest.len() && (n == 0 || bytes < FETCH_BYTES) {
-                    bytes += rest[n].files.iter().map(|f| removes[f].0).sum::<i64>();
-                    n += 1;
-                }
-                let (chunk, later) = rest.split_at(n);
-                rest = later;
-                let fetched = self.fetch(t, chunk).await?;
-                done.extend(self.rewrite_partitions(chunk, settings.threads)?);
-                drop(fetched);
-            }
+            let done = self
+                .rewrite_all(t, &partitions, &removes, settings.threads, None)
+                .await?;
             let mut actions = Vec::new();
             for (p, r) in partitions.iter().zip(done) {
                 match r {
@@ -336,6 +377,35 @@ impl LakeWriter {
             optimize_side_tables(&self.lake).await?;
         self.release().await?;
         Ok(stats)
+    }
+
+    /// Rewrites `partitions` of table `t` (see [`rewrite`]) on `threads` workers. On an object
+    /// store, the files of a few partitions at a time are fetched to the scratch directory,
+    /// rewritten from there and deleted.
+    pub(crate) async fn rewrite_all(
+        &mut self,
+        t: TableId,
+        partitions: &[Partition],
+        removes: &Listed,
+        threads: usize,
+        edit: Option<&TableEdit>,
+    ) -> Result<Vec<Option<Rewritten>>> {
+        let mut done = Vec::with_capacity(partitions.len());
+        let mut rest = partitions;
+        while !rest.is_empty() {
+            let mut n = 0;
+            let mut bytes = 0;
+            while n < rest.len() && (n == 0 || bytes < FETCH_BYTES) {
+                bytes += rest[n].files.iter().map(|f| removes[f].0).sum::<i64>();
+                n += 1;
+            }
+            let (chunk, later) = rest.split_at(n);
+            rest = later;
+            let fetched = self.fetch(t, chunk).await?;
+            done.extend(self.rewrite_partitions(chunk, threads, edit)?);
+            drop(fetched);
+        }
+        Ok(done)
     }
 
     /// Where the data files of table `t` are read from: the table's directory, or on an
@@ -404,7 +474,11 @@ impl LakeWriter {
 
     /// The partitions of table `t` within `settings`' dates, and every listed file's size and
     /// `remove` action.
-    fn partitions(&self, t: TableId, settings: &Optimize) -> Result<(Vec<Partition>, Listed)> {
+    pub(crate) fn partitions(
+        &self,
+        t: TableId,
+        settings: &Optimize,
+    ) -> Result<(Vec<Partition>, Listed)> {
         let table = self.table(t);
         let snapshot = table.snapshot().map_err(delta_err(t))?;
         let dir = self.data_dir(t);
@@ -439,6 +513,7 @@ impl LakeWriter {
         &mut self,
         partitions: &[Partition],
         threads: usize,
+        edit: Option<&TableEdit>,
     ) -> Result<Vec<Option<Rewritten>>> {
         enum Msg {
             Group(RowGroup),
@@ -463,7 +538,7 @@ impl LakeWriter {
                                 source: std::io::Error::other("the writer stopped"),
                             })
                         };
-                        let r = rewrite(p, &send);
+                        let r = rewrite(p, &send, edit);
                         let failed = r.is_err();
                         if tx.send(Msg::Done(i, r)).is_err() || failed {
                             break;
@@ -503,6 +578,40 @@ pub struct VacuumStats {
     /// Data files kept although no longer listed: removed (or, unknown to the log, modified)
     /// within the retention period.
     pub retained: u64,
+    /// Delta log files deleted (after an erasure: the versions before a checkpoint of now).
+    pub log_files: u64,
+}
+
+/// Writes a checkpoint of `table`'s current version and deletes its log files before it (commits
+/// and older checkpoints); how many.
+async fn truncate_log(table: &DeltaTable, name: &'static str) -> Result<u64> {
+    let Some(version) = table.version() else {
+        return Ok(0);
+    };
+    if version == 0 {
+        return Ok(0);
+    }
+    let de = delta_err_of(name);
+    deltalake::checkpoints::create_checkpoint(table, None)
+        .await
+        .map_err(&de)?;
+    let now_ms = chrono_now_ms();
+    let n = deltalake::checkpoints::cleanup_expired_logs_for(
+        version as _,
+        table.log_store().as_ref(),
+        now_ms,
+        None,
+    )
+    .await
+    .map_err(&de)?;
+    Ok(n as u64)
+}
+
+/// Now, in milliseconds since the Unix epoch.
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A table's data files as its log knows them.
@@ -570,16 +679,23 @@ impl LakeWriter {
             tables.push(LoggedFiles::of(self.table(t), dir, t.name()).await?);
         }
         tables.extend(side_logged_files(&self.lake, &root).await?);
+        // Files an erasure (`forget`) replaced go whatever the retention.
+        let erased: std::collections::HashSet<PathBuf> = crate::erase::erased_files(&self.lake)
+            .await?
+            .into_iter()
+            .map(|p| root.join(p))
+            .collect();
         for files in tables {
             for (path, size, modified) in self.data_files(&files.dir).await? {
                 let parquet = path.extension().is_some_and(|e| e == "parquet");
                 if !parquet || files.listed.contains(&path) {
                     continue;
                 }
-                let expired = match files.removed.get(&path) {
-                    Some(&removed_ms) => removed_ms <= cutoff_ms,
-                    None => modified <= cutoff,
-                };
+                let expired = erased.contains(&path)
+                    || match files.removed.get(&path) {
+                        Some(&removed_ms) => removed_ms <= cutoff_ms,
+                        None => modified <= cutoff,
+                    };
                 if !expired {
                     stats.retained += 1;
                     continue;
@@ -588,6 +704,20 @@ impl LakeWriter {
                 stats.files += 1;
                 stats.bytes += size;
             }
+        }
+        if !erased.is_empty() {
+            // The logs of the versions before the erasure list the replaced files with their
+            // column statistics: every table's log starts again from a checkpoint of now.
+            for t in TableId::ALL {
+                stats.log_files += truncate_log(self.table(t), t.name()).await?;
+            }
+            for s in SideTable::ALL {
+                if crate::table::has_table(&self.lake, s.name()).await? {
+                    let table = open_side_table(&self.lake, s).await?;
+                    stats.log_files += truncate_log(&table, s.name()).await?;
+                }
+            }
+            crate::erase::record_erased(&self.lake, None).await?;
         }
         self.release().await?;
         Ok(stats)

@@ -162,6 +162,22 @@ impl FlatParts {
         self.batch
     }
 
+    /// Replaces every table's batch by `f(table, batch, context)`. `context` is false for a
+    /// `streams` batch whose context columns are null placeholders still: they are made later
+    /// from the parent tables' batches as `f` returned them.
+    pub fn try_map_batches<E>(
+        &mut self,
+        mut f: impl FnMut(TableId, &RecordBatch, bool) -> Result<RecordBatch, E>,
+    ) -> Result<(), E> {
+        let placeholders = !self.parents.is_empty();
+        for t in TableId::ALL {
+            let context = !(placeholders && t == TableId::Streams);
+            let mapped = f(t, &self.batch.batches[t.index()], context)?;
+            self.batch.batches[t.index()] = mapped;
+        }
+        Ok(())
+    }
+
     /// The batch as it is: every table complete but `streams`, whose context columns are null
     /// placeholders (read keys and call rows from it, not `streams` values).
     pub fn partial(&self) -> &FlatBatch {

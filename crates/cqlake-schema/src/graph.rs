@@ -223,6 +223,9 @@ pub struct Prop {
     pub col: &'static str,
     /// The value's kind.
     pub kind: PropKind,
+    /// Whether the value is personal data (an identifier, name, address or free text of a
+    /// person: see [`crate::Column::personal`]). Only leaves are marked.
+    pub personal: bool,
 }
 
 /// A Graph complex type: its name and properties.
@@ -260,6 +263,16 @@ const fn leaf(json: &'static str, col: &'static str, leaf: Leaf) -> Prop {
         json,
         col,
         kind: PropKind::Leaf(leaf),
+        personal: false,
+    }
+}
+/// A leaf holding personal data.
+const fn pii(json: &'static str, col: &'static str, leaf: Leaf) -> Prop {
+    Prop {
+        json,
+        col,
+        kind: PropKind::Leaf(leaf),
+        personal: true,
     }
 }
 const fn obj(json: &'static str, col: &'static str, group: &'static Group) -> Prop {
@@ -267,6 +280,7 @@ const fn obj(json: &'static str, col: &'static str, group: &'static Group) -> Pr
         json,
         col,
         kind: PropKind::Object(group),
+        personal: false,
     }
 }
 const fn obj_list(json: &'static str, col: &'static str, group: &'static Group) -> Prop {
@@ -274,6 +288,7 @@ const fn obj_list(json: &'static str, col: &'static str, group: &'static Group) 
         json,
         col,
         kind: PropKind::ObjectList(group),
+        personal: false,
     }
 }
 
@@ -285,12 +300,35 @@ pub static IDENTITY: Group = Group {
     graph_type: "microsoft.graph.identity",
     props: &[
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("id", "id", Str),
-        leaf("displayName", "display_name", Str),
+        pii("id", "id", Str),
+        pii("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
-        leaf("userPrincipalName", "user_principal_name", Str),
-        leaf("ipAddress", "ip_address", Address),
-        leaf("email", "email", Str),
+        pii("userPrincipalName", "user_principal_name", Str),
+        pii("ipAddress", "ip_address", Address),
+        pii("email", "email", Str),
+        leaf(
+            "azureCommunicationServicesResourceId",
+            "azure_communication_services_resource_id",
+            Str,
+        ),
+        leaf("hidden", "hidden", Bool),
+        leaf("applicationType", "application_type", Str),
+    ],
+};
+
+/// [`IDENTITY`] as the `application` of an identity set: the same columns, but the id is an
+/// application's (a bot's registration), not a person's; its display name stays personal (a bot
+/// can be named after a person).
+pub static APPLICATION_IDENTITY: Group = Group {
+    graph_type: "microsoft.graph.identity",
+    props: &[
+        leaf("@odata.type", "odata_type", TypeName),
+        leaf("id", "id", Str),
+        pii("displayName", "display_name", Str),
+        leaf("tenantId", "tenant_id", Str),
+        pii("userPrincipalName", "user_principal_name", Str),
+        pii("ipAddress", "ip_address", Address),
+        pii("email", "email", Str),
         leaf(
             "azureCommunicationServicesResourceId",
             "azure_communication_services_resource_id",
@@ -309,8 +347,8 @@ pub static BARE_IDENTITY: Group = Group {
     graph_type: "microsoft.graph.identity",
     props: &[
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("id", "id", Str),
-        leaf("displayName", "display_name", Str),
+        pii("id", "id", Str),
+        pii("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
     ],
 };
@@ -322,7 +360,7 @@ pub static IDENTITY_SET: Group = Group {
         leaf("@odata.type", "odata_type", TypeName),
         leaf("endpointType", "endpoint_type", Enum(enums::ENDPOINT_TYPE)),
         obj("user", "user", &IDENTITY),
-        obj("application", "application", &IDENTITY),
+        obj("application", "application", &APPLICATION_IDENTITY),
         obj("device", "device", &IDENTITY),
         obj("applicationInstance", "application_instance", &IDENTITY),
         obj("assertedIdentity", "asserted_identity", &IDENTITY),
@@ -376,7 +414,7 @@ pub static USER_FEEDBACK: Group = Group {
     graph_type: "userFeedback",
     props: &[
         leaf("rating", "rating", Enum(enums::USER_FEEDBACK_RATING)),
-        leaf("text", "text", Str),
+        pii("text", "text", Str),
         leaf("tokens", "tokens", TokenSet),
     ],
 };
@@ -386,7 +424,7 @@ pub static ENDPOINT: Group = Group {
     graph_type: "endpoint",
     props: &[
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("name", "name", Str),
+        pii("name", "name", Str),
         leaf("cpuCoresCount", "cpu_cores_count", Int32),
         leaf("cpuName", "cpu_name", Str),
         leaf(
@@ -415,7 +453,7 @@ pub static TRACE_ROUTE_HOP: Group = Group {
     graph_type: "traceRouteHop",
     props: &[
         leaf("hopCount", "hop_count", Int32),
-        leaf("ipAddress", "ip_address", Address),
+        pii("ipAddress", "ip_address", Address),
         leaf("roundTripTime", "round_trip_time", Duration),
     ],
 };
@@ -430,7 +468,7 @@ pub static ADMINISTRATIVE_UNIT_INFO: Group = Group {
 pub static NETWORK_INFO: Group = Group {
     graph_type: "networkInfo",
     props: &[
-        leaf("ipAddress", "ip_address", Address),
+        pii("ipAddress", "ip_address", Address),
         leaf("subnet", "subnet", Subnet),
         leaf("linkSpeed", "link_speed", Int64),
         leaf(
@@ -439,10 +477,10 @@ pub static NETWORK_INFO: Group = Group {
             Enum(enums::NETWORK_CONNECTION_TYPE),
         ),
         leaf("port", "port", Int32),
-        leaf("reflexiveIPAddress", "reflexive_ip_address", Address),
+        pii("reflexiveIPAddress", "reflexive_ip_address", Address),
         leaf("relayIPAddress", "relay_ip_address", Address),
         leaf("relayPort", "relay_port", Int32),
-        leaf("macAddress", "mac_address", Address),
+        pii("macAddress", "mac_address", Address),
         leaf("dnsSuffix", "dns_suffix", Str),
         leaf(
             "networkTransportProtocol",
@@ -466,7 +504,7 @@ pub static NETWORK_INFO: Group = Group {
         ),
         leaf("wifiSignalStrength", "wifi_signal_strength", Int32),
         leaf("wifiBatteryCharge", "wifi_battery_charge", Int32),
-        leaf(
+        pii(
             "basicServiceSetIdentifier",
             "basic_service_set_identifier",
             Str,
@@ -687,7 +725,7 @@ pub static PARTICIPANT: Group = Group {
 pub static PARTICIPANT_WITH_ID: Group = Group {
     graph_type: "participantBase",
     props: &[
-        leaf("id", "id", Str),
+        pii("id", "id", Str),
         obj("identity", "identity", &IDENTITY_SET),
         obj_list(
             "administrativeUnitInfos",
@@ -708,7 +746,7 @@ pub static CALL_RECORD: Group = Group {
         leaf("lastModifiedDateTime", "last_modified_date_time", Timestamp),
         leaf("startDateTime", "start_date_time", Timestamp),
         leaf("endDateTime", "end_date_time", Timestamp),
-        leaf("joinWebUrl", "join_web_url", Str),
+        pii("joinWebUrl", "join_web_url", Str),
         obj("organizer", "organizer", &IDENTITY_SET),
         obj("organizer_v2", "organizer_v2", &PARTICIPANT_WITH_ID),
     ],
@@ -720,8 +758,21 @@ pub static TEAMWORK_IDENTITY: Group = Group {
     graph_type: "microsoft.graph.teamworkUserIdentity",
     props: &[
         leaf("@odata.type", "odata_type", TypeName),
+        pii("id", "id", Str),
+        pii("displayName", "display_name", Str),
+        leaf("tenantId", "tenant_id", Str),
+        leaf("userIdentityType", "user_identity_type", Str),
+        leaf("applicationIdentityType", "application_identity_type", Str),
+    ],
+};
+
+/// [`TEAMWORK_IDENTITY`] as the `application` of an organizer: the id is an application's.
+pub static TEAMWORK_APPLICATION_IDENTITY: Group = Group {
+    graph_type: "microsoft.graph.teamworkApplicationIdentity",
+    props: &[
+        leaf("@odata.type", "odata_type", TypeName),
         leaf("id", "id", Str),
-        leaf("displayName", "display_name", Str),
+        pii("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
         leaf("userIdentityType", "user_identity_type", Str),
         leaf("applicationIdentityType", "application_identity_type", Str),
@@ -734,7 +785,7 @@ pub static ORGANIZER_IDENTITY_SET: Group = Group {
     props: &[
         leaf("@odata.type", "odata_type", TypeName),
         obj("user", "user", &TEAMWORK_IDENTITY),
-        obj("application", "application", &TEAMWORK_IDENTITY),
+        obj("application", "application", &TEAMWORK_APPLICATION_IDENTITY),
         obj("device", "device", &TEAMWORK_IDENTITY),
     ],
 };
@@ -745,12 +796,12 @@ pub static CALL_RECORDING: Group = Group {
     props: &[
         leaf("id", "id", Str),
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("meetingId", "meeting_id", Str),
+        pii("meetingId", "meeting_id", Str),
         leaf("callId", "call_id", Str),
         leaf("contentCorrelationId", "content_correlation_id", Str),
         leaf("createdDateTime", "created_date_time", Timestamp),
         leaf("endDateTime", "end_date_time", Timestamp),
-        leaf("recordingContentUrl", "recording_content_url", Str),
+        pii("recordingContentUrl", "recording_content_url", Str),
         obj(
             "meetingOrganizer",
             "meeting_organizer",
@@ -791,9 +842,9 @@ pub static PSTN_CALL_LOG_ROW: Group = Group {
     props: &[
         leaf("id", "id", Str),
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("userId", "user_id", Str),
-        leaf("userPrincipalName", "user_principal_name", Str),
-        leaf("userDisplayName", "user_display_name", Str),
+        pii("userId", "user_id", Str),
+        pii("userPrincipalName", "user_principal_name", Str),
+        pii("userDisplayName", "user_display_name", Str),
         leaf("otherPartyCountryCode", "other_party_country_code", Str),
         obj_list(
             "administrativeUnitInfos",
@@ -808,8 +859,8 @@ pub static PSTN_CALL_LOG_ROW: Group = Group {
         leaf("connectionCharge", "connection_charge", Decimal),
         leaf("currency", "currency", Str),
         leaf("callType", "call_type", Str),
-        leaf("calleeNumber", "callee_number", Str),
-        leaf("callerNumber", "caller_number", Str),
+        pii("calleeNumber", "callee_number", Str),
+        pii("callerNumber", "caller_number", Str),
         leaf("usageCountryCode", "usage_country_code", Str),
         leaf("tenantCountryCode", "tenant_country_code", Str),
         leaf("destinationContext", "destination_context", Str),
@@ -819,14 +870,14 @@ pub static PSTN_CALL_LOG_ROW: Group = Group {
         leaf("inventoryType", "inventory_type", Str),
         leaf("operator", "operator", Str),
         leaf("callDurationSource", "call_duration_source", Str),
-        leaf("clientLocalIpV4Address", "client_local_ip_v4_address", Str),
-        leaf("clientLocalIpV6Address", "client_local_ip_v6_address", Str),
-        leaf(
+        pii("clientLocalIpV4Address", "client_local_ip_v4_address", Str),
+        pii("clientLocalIpV6Address", "client_local_ip_v6_address", Str),
+        pii(
             "clientPublicIpV4Address",
             "client_public_ip_v4_address",
             Str,
         ),
-        leaf(
+        pii(
             "clientPublicIpV6Address",
             "client_public_ip_v6_address",
             Str,
@@ -840,9 +891,9 @@ pub static DIRECT_ROUTING_LOG_ROW: Group = Group {
     props: &[
         leaf("id", "id", Str),
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("userId", "user_id", Str),
-        leaf("userPrincipalName", "user_principal_name", Str),
-        leaf("userDisplayName", "user_display_name", Str),
+        pii("userId", "user_id", Str),
+        pii("userPrincipalName", "user_principal_name", Str),
+        pii("userDisplayName", "user_display_name", Str),
         leaf("otherPartyCountryCode", "other_party_country_code", Str),
         obj_list(
             "administrativeUnitInfos",
@@ -858,8 +909,8 @@ pub static DIRECT_ROUTING_LOG_ROW: Group = Group {
         leaf("duration", "duration", Seconds),
         leaf("callType", "call_type", Str),
         leaf("successfulCall", "successful_call", Bool),
-        leaf("callerNumber", "caller_number", Str),
-        leaf("calleeNumber", "callee_number", Str),
+        pii("callerNumber", "caller_number", Str),
+        pii("calleeNumber", "callee_number", Str),
         leaf("mediaPathLocation", "media_path_location", Str),
         leaf("signalingLocation", "signaling_location", Str),
         leaf("finalSipCode", "final_sip_code", Int32),
@@ -881,9 +932,9 @@ pub static SMS_LOG_ROW: Group = Group {
     props: &[
         leaf("id", "id", Str),
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("userId", "user_id", Str),
-        leaf("userPrincipalName", "user_principal_name", Str),
-        leaf("userDisplayName", "user_display_name", Str),
+        pii("userId", "user_id", Str),
+        pii("userPrincipalName", "user_principal_name", Str),
+        pii("userDisplayName", "user_display_name", Str),
         leaf("otherPartyCountryCode", "other_party_country_code", Str),
         obj_list(
             "administrativeUnitInfos",
@@ -894,8 +945,8 @@ pub static SMS_LOG_ROW: Group = Group {
         leaf("sentDateTime", "sent_date_time", Timestamp),
         leaf("smsType", "sms_type", Str),
         leaf("smsUnits", "sms_units", Int32),
-        leaf("sourceNumber", "source_number", Str),
-        leaf("destinationNumber", "destination_number", Str),
+        pii("sourceNumber", "source_number", Str),
+        pii("destinationNumber", "destination_number", Str),
         leaf("destinationContext", "destination_context", Str),
         leaf("destinationName", "destination_name", Str),
         leaf("callCharge", "call_charge", Decimal),
@@ -911,10 +962,10 @@ pub static PSTN_BLOCKED_USERS_LOG_ROW: Group = Group {
     graph_type: "callRecords.pstnBlockedUsersLogRow",
     props: &[
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("userId", "user_id", Str),
-        leaf("userPrincipalName", "user_principal_name", Str),
-        leaf("userDisplayName", "user_display_name", Str),
-        leaf("userTelephoneNumber", "user_telephone_number", Str),
+        pii("userId", "user_id", Str),
+        pii("userPrincipalName", "user_principal_name", Str),
+        pii("userDisplayName", "user_display_name", Str),
+        pii("userTelephoneNumber", "user_telephone_number", Str),
         leaf("blockDateTime", "block_date_time", Timestamp),
         leaf("blockReason", "block_reason", Str),
         leaf("remediationId", "remediation_id", Str),
@@ -928,9 +979,9 @@ pub static PSTN_ONLINE_MEETING_DIALOUT_REPORT: Group = Group {
     graph_type: "callRecords.pstnOnlineMeetingDialoutReport",
     props: &[
         leaf("@odata.type", "odata_type", TypeName),
-        leaf("userId", "user_id", Str),
-        leaf("userPrincipalName", "user_principal_name", Str),
-        leaf("userDisplayName", "user_display_name", Str),
+        pii("userId", "user_id", Str),
+        pii("userPrincipalName", "user_principal_name", Str),
+        pii("userDisplayName", "user_display_name", Str),
         leaf("usageLocation", "usage_location", Str),
         leaf("destinationContext", "destination_context", Str),
         leaf("currency", "currency", Str),

@@ -31,6 +31,15 @@ fn role_note(role: &ColumnRole) -> &'static str {
     }
 }
 
+/// What the reference says of a column: its role, and `personal` where it holds personal data.
+fn note(c: &Column) -> String {
+    match (role_note(&c.role), c.personal) {
+        (role, false) => role.into(),
+        ("", true) => "personal".into(),
+        (role, true) => format!("{role}, personal"),
+    }
+}
+
 /// Every table of the lake, call tables first: name, what a row is, columns.
 fn all_tables() -> impl Iterator<Item = (&'static str, &'static str, &'static [Column])> {
     TableId::ALL
@@ -44,7 +53,8 @@ fn all_tables() -> impl Iterator<Item = (&'static str, &'static str, &'static [C
 }
 
 /// The tables (all, or only the one named `only`) as plain text: one line per column with its
-/// type and the Graph property it comes from. `None` when no table is named `only`.
+/// type, `personal` where it holds personal data, and the Graph property it comes from. `None`
+/// when no table is named `only`.
 pub fn text_reference(only: Option<&str>) -> Option<String> {
     let mut out = String::new();
     let mut found = false;
@@ -55,9 +65,10 @@ pub fn text_reference(only: Option<&str>) -> Option<String> {
         for c in columns {
             let _ = writeln!(
                 out,
-                "  {:width$}  {:20}  {}",
+                "  {:width$}  {:20}  {:8}  {}",
                 c.name,
                 type_name(&c.data_type),
+                if c.personal { "personal" } else { "" },
                 c.source
             );
         }
@@ -77,10 +88,11 @@ pub fn markdown_reference() -> String {
     for (name, doc, columns) in all_tables() {
         let _ = writeln!(
             out,
-            "### `{}`\n\n{} ({} columns).\n",
+            "### `{}`\n\n{} ({} columns, {} personal).\n",
             name,
             doc,
-            columns.len()
+            columns.len(),
+            columns.iter().filter(|c| c.personal).count()
         );
         out.push_str("| column | type | Graph property | |\n|---|---|---|---|\n");
         for c in columns {
@@ -90,7 +102,7 @@ pub fn markdown_reference() -> String {
                 c.name,
                 type_name(&c.data_type),
                 c.source,
-                role_note(&c.role)
+                note(c)
             );
         }
         out.push('\n');

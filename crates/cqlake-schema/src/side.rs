@@ -355,6 +355,19 @@ impl SideTable {
         }
     }
 
+    /// The column that dates a row (the call, message or event it records), for `purge`:
+    /// `None` for the tables whose rows are not dated so (state, operations, notifications,
+    /// the dial-out report's totals).
+    pub fn date_column(self) -> Option<&'static str> {
+        match self {
+            SideTable::Recordings => Some("created_date_time"),
+            SideTable::PstnCalls | SideTable::DirectRoutingCalls => Some("start_date_time"),
+            SideTable::SmsLogs => Some("sent_date_time"),
+            SideTable::PstnBlockedUsers => Some("block_date_time"),
+            _ => None,
+        }
+    }
+
     /// The names of the key columns.
     fn key_names(self) -> &'static [&'static str] {
         match self {
@@ -404,6 +417,16 @@ impl Derived {
         }
     }
 }
+
+/// The derived columns that hold personal data: a recordings query names its organizer's user
+/// id, in its own column and inside its links.
+const PERSONAL_DERIVED: &[(SideTable, &str)] = &[
+    (SideTable::SyncState, "query"),
+    (SideTable::SyncState, "organizer_user_id"),
+    (SideTable::SyncState, "resume_link"),
+    (SideTable::SyncState, "delta_link"),
+    (SideTable::SyncState, "next_link"),
+];
 
 /// A side table: its columns, and how its Graph object lands in them.
 #[derive(Debug)]
@@ -456,6 +479,7 @@ fn build(id: SideTable) -> SideDef {
             nullable,
             source: source.into(),
             role: ColumnRole::Derived,
+            personal: PERSONAL_DERIVED.contains(&(id, name)),
         });
     }
     let (plan, extra) = match id.group() {

@@ -207,6 +207,14 @@ pub struct Column {
     pub source: String,
     /// What the column holds.
     pub role: ColumnRole,
+    /// Whether the column holds personal data: an id, name, UPN, e-mail address or phone number
+    /// of a user, guest, phone or application instance; a display name (of bots and applications
+    /// too: a bot can be named after a person); an IP address of an endpoint (its own and its
+    /// reflexive one) or of a trace-route hop; a MAC address or BSSID; a host or machine name;
+    /// feedback text; a link or meeting id that embeds a user id; and `extra`, which may hold
+    /// anything. Subnets, relay (Microsoft) addresses, device and CPU models, tenant ids and all
+    /// metrics are not personal. `--pseudonymise` replaces the values of these columns by tokens.
+    pub personal: bool,
 }
 
 /// The expansion of a [`Group`] into a table's columns: for every property, where its values go.
@@ -318,6 +326,7 @@ impl Builder {
             nullable,
             source: source.into(),
             role: ColumnRole::Key(key),
+            personal: key == Key::ParticipantId,
         });
     }
 
@@ -327,6 +336,7 @@ impl Builder {
         leaf: Leaf,
         list: bool,
         source: String,
+        personal: bool,
     ) -> usize {
         let index = self.columns.len();
         let mut data_type = leaf_type(leaf);
@@ -348,6 +358,7 @@ impl Builder {
                 list,
                 second: false,
             },
+            personal,
         });
         let second = match leaf {
             Leaf::TokenSet => Some((
@@ -374,6 +385,7 @@ impl Builder {
                     list,
                     second: true,
                 },
+                personal,
             });
         }
         index
@@ -387,7 +399,7 @@ impl Builder {
             props.push(match prop.kind {
                 PropKind::Leaf(leaf) => PropPlan::Leaf {
                     leaf,
-                    column: self.push_leaf(name, leaf, false, source),
+                    column: self.push_leaf(name, leaf, false, source, prop.personal),
                 },
                 PropKind::Object(child) => {
                     PropPlan::Object(self.group(child, &format!("{name}_"), &source))
@@ -402,6 +414,7 @@ impl Builder {
                                 leaf,
                                 true,
                                 format!("{source}[].{}", p.json),
+                                p.personal,
                             ),
                             _ => panic!(
                                 "{}: collections of nested objects are not supported",
@@ -426,6 +439,7 @@ impl Builder {
             nullable: true,
             source: format!("keys of {source} not in the schema (JSON object: path → value)"),
             role: ColumnRole::Extra,
+            personal: true,
         });
         self.columns.len() - 1
     }
@@ -556,6 +570,7 @@ fn streams_table(calls: &Table, sessions: &Table, segments: &Table, media: &Tabl
                     table: parent.id,
                     column: index,
                 },
+                personal: col.personal,
             });
         }
     }
@@ -627,6 +642,68 @@ mod tests {
                 .data_type(),
             &DataType::Int64
         );
+    }
+
+    #[test]
+    fn personal_columns_are_the_ones_that_name_or_locate_a_person() {
+        let personal = |t: TableId, name: &str| {
+            let table = t.table();
+            let i = table
+                .column_index(name)
+                .unwrap_or_else(|| panic!("{}: no column {name}", t.name()));
+            table.columns[i].personal
+        };
+        use TableId::*;
+        for (t, name) in [
+            (Participants, "participant_id"),
+            (Participants, "identity_user_id"),
+            (Participants, "identity_user_display_name"),
+            (Participants, "identity_guest_id"),
+            (Participants, "identity_phone_id"),
+            (Participants, "identity_application_instance_id"),
+            (Participants, "identity_application_display_name"),
+            (Calls, "organizer_user_user_principal_name"),
+            (Calls, "organizer_v2_id"),
+            (Calls, "join_web_url"),
+            (Sessions, "caller_name"),
+            (Sessions, "callee_feedback_text"),
+            (Sessions, "caller_identity_user_email"),
+            (Media, "caller_network_ip_address"),
+            (Media, "caller_network_reflexive_ip_address"),
+            (Media, "callee_network_mac_address"),
+            (Media, "caller_network_basic_service_set_identifier"),
+            (Media, "caller_network_trace_route_hops_ip_address"),
+            (Streams, "caller_network_ip_address"),
+            (Streams, "session_caller_identity_user_id"),
+            (Streams, "call_organizer_user_display_name"),
+            (Streams, "extra"),
+        ] {
+            assert!(personal(t, name), "{}.{name} is personal", t.name());
+        }
+        for (t, name) in [
+            (Calls, "call_id"),
+            (Participants, "identity_user_tenant_id"),
+            (Participants, "identity_application_id"),
+            (Media, "caller_network_subnet"),
+            (Media, "caller_network_relay_ip_address"),
+            (Media, "caller_device_capture_device_name"),
+            (Media, "caller_network_wifi_vendor_driver"),
+            (Media, "caller_network_trace_route_hops_round_trip_time_ms"),
+            (Sessions, "caller_cpu_name"),
+            (Sessions, "caller_user_agent_header_value"),
+            (Sessions, "callee_feedback_tokens"),
+            (Streams, "average_jitter_ms"),
+            (Streams, "call_type"),
+        ] {
+            assert!(!personal(t, name), "{}.{name} is not personal", t.name());
+        }
+        // A side table's personal columns, derived ones included.
+        let pstn = crate::SideTable::PstnCalls.def();
+        let p = |name: &str| pstn.columns[pstn.column_index(name).unwrap()].personal;
+        assert!(p("caller_number") && p("user_principal_name") && p("client_public_ip_v4_address"));
+        assert!(!p("charge") && !p("currency") && !p("call_id"));
+        let sync = crate::SideTable::SyncState.def();
+        assert!(sync.columns[sync.column_index("organizer_user_id").unwrap()].personal);
     }
 
     #[test]

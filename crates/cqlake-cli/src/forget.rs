@@ -1,0 +1,338 @@
+//! `cqlake forget`: one person erased from the lake.
+//!
+//! The person is found by the value given (a UPN, user id, e-mail address, phone identity or
+//! display name; its token on a pseudonymised lake) in the scopes of every table (see
+//! [`cqlake_privacy::person`]), and the ids found beside it are looked for in turn, until no
+//! new one turns up. Then every scope they are in — endpoint, organizer, participant, log row —
+//! has its personal columns set to null, and the network addresses of the segments where they
+//! were the caller or the callee too, in one group (`cqlake_lake::Erasure`).
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use arrow::array::AsArray;
+use arrow::datatypes::DataType;
+use cqlake_lake::{Erasure, Personal, Rule, SideRule};
+use cqlake_privacy::person::{Scope, network_columns, scopes};
+use cqlake_query::{Engine, EngineOptions};
+use cqlake_schema::{SideTable, TableId};
+
+use crate::args::ForgetArgs;
+
+/// Rounds of looking for the ids found beside the person's (a UPN leads to an id, which leads
+/// to the guest and phone identities of the same person, …).
+const ROUNDS: usize = 4;
+
+/// A SQL string literal.
+fn literal(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+/// `col IN ('a', 'b')`.
+fn one_of(col: &str, values: &BTreeSet<String>) -> String {
+    let list: Vec<String> = values.iter().map(|v| literal(v)).collect();
+    format!("\"{col}\" IN ({})", list.join(", "))
+}
+
+/// The tables a person is looked for in (`media` and `streams` hold copies), with their scopes.
+fn tables() -> Vec<(&'static str, Vec<Scope>)> {
+    let call = [
+        TableId::Calls,
+        TableId::Participants,
+        TableId::Sessions,
+        TableId::Segments,
+    ]
+    .into_iter()
+    .map(|t| (t.name(), scopes(&t.table().columns)));
+    let side = SideTable::ALL
+        .into_iter()
+        .map(|s| (s.name(), scopes(&s.def().columns)));
+    call.chain(side).filter(|(_, s)| !s.is_empty()).collect()
+}
+
+/// Who the person is in the lake.
+struct Person {
+    /// Their ids, UPNs and e-mail addresses (and the value given).
+    ids: BTreeSet<String>,
+    /// Their display names found beside those ids (for the rejects' text).
+    names: BTreeSet<String>,
+    /// Whether the value given is a display name in the lake.
+    by_name: bool,
+    /// `(call_id, session_id, segment_id)` of the segments where they were the caller, and the
+    /// callee.
+    segments: [HashSet<Vec<String>>; 2],
+}
+
+/// Every non-null value of the string columns of `rows`.
+fn values(rows: &cqlake_query::Rows) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for b in &rows.batches {
+        for c in b.columns() {
+            let c = arrow::compute::cast(c, &DataType::Utf8)?;
+            out.extend(c.as_string::<i32>().iter().flatten().map(str::to_string));
+        }
+    }
+    Ok(out)
+}
+
+fn find(rt: &tokio::runtime::Runtime, engine: &Engine, value: &str) -> anyhow::Result<Person> {
+    let sql = |q: String| -> anyhow::Result<cqlake_query::Rows> {
+        rt.block_on(engine.sql(&q))
+            .with_context(|| format!("looking for the person: {q}"))
+    };
+    let given: BTreeSet<String> = [value.to_string()].into();
+    let mut ids = given.clone();
+    // Is the value a display name?
+    let mut by_name = false;
+    for (table, scopes) in tables() {
+        for s in scopes
+            .iter()
+            .filter(|s| !s.names.is_empty() && !s.ids.is_empty())
+        {
+            let cond: Vec<String> = s.names.iter().map(|n| one_of(n, &given)).collect();
+            let cols: Vec<String> = s.ids.iter().map(|c| format!("\"{c}\"")).collect();
+            let found = values(&sql(format!(
+                "SELECT DISTINCT {} FROM {table} WHERE {}",
+                cols.join(", "),
+                cond.join(" OR ")
+            ))?)?;
+            by_name |= !found.is_empty();
+            ids.extend(found);
+        }
+    }
+    for _ in 0..ROUNDS {
+        let before = ids.len();
+        for (table, scopes) in tables() {
+            for s in scopes.iter().filter(|s| !s.ids.is_empty()) {
+                let cond: Vec<String> = s.ids.iter().map(|c| one_of(c, &ids)).collect();
+                let cols: Vec<String> = s.ids.iter().map(|c| format!("\"{c}\"")).collect();
+                let found = values(&sql(format!(
+                    "SELECT DISTINCT {} FROM {table} WHERE {}",
+                    cols.join(", "),
+                    cond.join(" OR ")
+                ))?)?;
+                ids.extend(found);
+            }
+        }
+        if ids.len() == before {
+            break;
+        }
+    }
+    let mut names = BTreeSet::new();
+    for (table, scopes) in tables() {
+        for s in scopes
+            .iter()
+            .filter(|s| !s.ids.is_empty() && !s.names.is_empty())
+        {
+            let cond: Vec<String> = s.ids.iter().map(|c| one_of(c, &ids)).collect();
+            let cols: Vec<String> = s.names.iter().map(|c| format!("\"{c}\"")).collect();
+            names.extend(values(&sql(format!(
+                "SELECT DISTINCT {} FROM {table} WHERE {}",
+                cols.join(", "),
+                cond.join(" OR ")
+            ))?)?);
+        }
+    }
+    let segment_scopes = scopes(&TableId::Segments.table().columns);
+    let mut segments = [HashSet::new(), HashSet::new()];
+    for (i, side) in ["caller", "callee"].into_iter().enumerate() {
+        let Some(s) = segment_scopes
+            .iter()
+            .find(|s| s.path == format!("segment.{side}"))
+        else {
+            continue;
+        };
+        let mut cond: Vec<String> = s.ids.iter().map(|c| one_of(c, &ids)).collect();
+        if by_name {
+            cond.extend(s.names.iter().map(|n| one_of(n, &given)));
+        }
+        let rows = sql(format!(
+            "SELECT DISTINCT call_id, session_id, segment_id FROM segments WHERE {}",
+            cond.join(" OR ")
+        ))?;
+        for b in &rows.batches {
+            let cols: Vec<_> = (0..3)
+                .map(|c| arrow::compute::cast(b.column(c), &DataType::Utf8))
+                .collect::<Result<_, _>>()?;
+            for r in 0..b.num_rows() {
+                segments[i].insert(
+                    cols.iter()
+                        .map(|c| c.as_string::<i32>().value(r).to_string())
+                        .collect(),
+                );
+            }
+        }
+    }
+    Ok(Person {
+        ids,
+        names,
+        by_name,
+        segments,
+    })
+}
+
+/// The erasure of `p`, found by `value`.
+fn erasure(p: &Person, value: &str) -> Erasure {
+    let tuples = |set: &BTreeSet<String>| -> HashSet<Vec<String>> {
+        set.iter().map(|v| vec![v.clone()]).collect()
+    };
+    let ids = tuples(&p.ids);
+    let given = tuples(&[value.to_string()].into());
+    let mut e = Erasure {
+        values: p.ids.iter().cloned().collect(),
+        texts: p.ids.iter().chain(&p.names).cloned().collect(),
+        ..Default::default()
+    };
+    for t in TableId::ALL {
+        let columns = &t.table().columns;
+        let rules = &mut e.rules[t.index()];
+        for s in scopes(columns) {
+            for m in &s.ids {
+                rules.push(Rule {
+                    when: vec![m.clone()],
+                    values: ids.clone(),
+                    null: s.personal.clone(),
+                });
+            }
+            if p.by_name {
+                for n in &s.names {
+                    rules.push(Rule {
+                        when: vec![n.clone()],
+                        values: given.clone(),
+                        null: s.personal.clone(),
+                    });
+                }
+            }
+        }
+        for (i, side) in ["caller", "callee"].into_iter().enumerate() {
+            let network = network_columns(columns, side);
+            if network.is_empty() || p.segments[i].is_empty() {
+                continue;
+            }
+            rules.push(Rule {
+                when: vec!["call_id".into(), "session_id".into(), "segment_id".into()],
+                values: p.segments[i].clone(),
+                null: network,
+            });
+        }
+    }
+    for s in SideTable::ALL {
+        if s == SideTable::SyncState {
+            e.side.push((
+                s,
+                SideRule {
+                    when: "organizer_user_id".into(),
+                    values: p.ids.clone(),
+                    null: Vec::new(),
+                    delete: true,
+                },
+            ));
+            continue;
+        }
+        for scope in scopes(&s.def().columns) {
+            for m in &scope.ids {
+                e.side.push((
+                    s,
+                    SideRule {
+                        when: m.clone(),
+                        values: p.ids.clone(),
+                        null: scope.personal.clone(),
+                        delete: false,
+                    },
+                ));
+            }
+        }
+    }
+    e
+}
+
+/// `cqlake forget`.
+pub fn run(a: ForgetArgs) -> anyhow::Result<ExitCode> {
+    let rt = crate::convert::runtime(2)?;
+    let lake = a.storage.apply(&a.lake)?;
+    if !rt.block_on(cqlake_lake::lake_exists(&lake))? {
+        bail!("no lake at {lake}");
+    }
+    let value = a.user.trim();
+    if value.is_empty() {
+        bail!("--user: give a UPN, user id, e-mail address or display name");
+    }
+    // The value as the lake holds it: itself, or on a pseudonymised lake its token.
+    let value = match rt.block_on(cqlake_lake::pseudonym_fingerprint(&lake))? {
+        None => value.to_string(),
+        Some(_) if cqlake_privacy::is_token(value) => value.to_string(),
+        Some(f) => {
+            let p = crate::privacy::pseudonymiser(a.pseudonym_key_file.as_deref())
+                .context("the lake is pseudonymised: its key finds the person's token")?;
+            if p.fingerprint() != f {
+                bail!(
+                    "{lake} is pseudonymised under another key (key {f}, given {})",
+                    p.fingerprint()
+                );
+            }
+            p.token(value)
+        }
+    };
+    let started = std::time::Instant::now();
+    // The lake's lock first: nothing changes between finding the person and erasing them.
+    let w = crate::open_writer(&rt, &lake, a.wait, &Personal::Unchanged)?;
+    let engine = rt
+        .block_on(Engine::open(lake.clone(), EngineOptions::default()))
+        .context("reading the lake")?;
+    let person = find(&rt, &engine, &value)?;
+    drop(engine);
+    let e = erasure(&person, &value);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let s = rt
+        .block_on(w.erase(&e, threads))
+        .with_context(|| format!("erasing from the lake at {lake}"))?;
+    let mut out = std::io::stdout().lock();
+    let tables = TableId::ALL
+        .into_iter()
+        .map(|t| (t.name(), s.rows[t.index()]));
+    let side = SideTable::ALL
+        .into_iter()
+        .map(|t| (t.name(), s.side_rows[t.index()]))
+        .filter(|(_, n)| *n > 0);
+    if a.json {
+        let json = serde_json::json!({
+            "identifiers": person.ids.len(),
+            "rows": tables.clone().chain(side.clone()).map(|(n, r)| (n.to_string(), serde_json::json!(r))).collect::<serde_json::Map<_, _>>(),
+            "partitions_rewritten": s.partitions,
+            "files_replaced": s.files_removed,
+            "reject_lines": s.reject_lines,
+            "seconds": started.elapsed().as_secs_f64(),
+        });
+        writeln!(out, "{json}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let changed: u64 = s.rows.iter().chain(&s.side_rows).sum();
+    if changed == 0 && s.reject_lines == 0 {
+        writeln!(
+            out,
+            "forget: nobody with that value in the lake; nothing changed"
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "forget: {} identifier(s) of the person found; rows changed:",
+        person.ids.len()
+    )?;
+    for (name, rows) in tables.chain(side) {
+        writeln!(out, "  {name:<22} {rows:>12}")?;
+    }
+    if s.reject_lines > 0 {
+        writeln!(out, "  rejects: {} line(s) cleared", s.reject_lines)?;
+    }
+    writeln!(
+        out,
+        "{} partitions rewritten in {:.1} s; `cqlake vacuum` deletes the replaced files and \
+         the log entries before now, whatever its retention",
+        s.partitions,
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
