@@ -229,7 +229,10 @@ fn a_pseudonymised_lake_holds_no_personal_value_of_its_input() {
     assert!(rejects(&l.plain).contains("Zed Rejectman"));
     let pseudo_rejects = rejects(&l.pseudo);
     assert!(pseudo_rejects.contains("bad.json"), "{pseudo_rejects}");
-    assert!(!pseudo_rejects.contains("Zed Rejectman"), "{pseudo_rejects}");
+    assert!(
+        !pseudo_rejects.contains("Zed Rejectman"),
+        "{pseudo_rejects}"
+    );
     // Nor in the Delta logs (column statistics) or anything else written as text.
     for e in walkdir::WalkDir::new(&l.pseudo) {
         let e = e.unwrap();

@@ -822,3 +822,91 @@ fn pull_into_a_lake_on_s3_lands_what_a_local_pull_lands_and_keeps_its_state_ther
     }
     assert_eq!(lake_content_at(&lake), lake_content(&local));
 }
+
+#[test]
+fn a_pseudonymised_pull_stores_tokens_and_resumes_recordings_with_the_organizers_id() {
+    const KEY: &str = "a pseudonym key for the pull test, 40 bytes";
+    let g = StandIn::start();
+    corpus(&g);
+    let now = now_us();
+    let hour = 3_600_000_000i64;
+    g.state.lock().unwrap().recordings.insert(
+        "org-1".into(),
+        (0..3)
+            .map(|i| standin::recording(&format!("r1-{i}"), "org-1", now - (10 - i) * hour))
+            .collect(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let orgs = write(dir.path(), "organizers.txt", b"org-1\n");
+    let orgs = orgs.display().to_string();
+    let args = [
+        "--kinds",
+        "call-records,recordings",
+        "--recordings-organizers",
+        &orgs,
+        "--days",
+        "3",
+        "--pseudonymise",
+    ];
+    let key = [("CQLAKE_PSEUDONYM_KEY", KEY)];
+    let l = lake.display().to_string();
+    let s = summary(&pull_to(&g, &l, &args, &key));
+    assert_eq!(s["pull"]["recordings"]["org-1"]["recordings"], 3, "{s}");
+    // Tokens where the people were: the organizer, the participants, the callers.
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT count(*) FROM participants WHERE NOT starts_with(identity_user_id, 'psn_') \
+             OR NOT starts_with(identity_user_display_name, 'psn_')"
+        ),
+        [["0"]]
+    );
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT count(*) FROM sessions WHERE caller_identity_user_id IN ('u0', 'u1')"
+        ),
+        [["0"]]
+    );
+    let sync = query(
+        &lake,
+        "SELECT organizer_user_id, resume_link FROM sync_state",
+    );
+    assert_eq!(sync.len(), 1, "{sync:?}");
+    assert!(sync[0][0].starts_with("psn_"), "{sync:?}");
+    assert!(
+        !sync[0][1].contains("org-1") && sync[0][1].contains(&sync[0][0]),
+        "{sync:?}"
+    );
+    // The next run resumes from the stored delta link, with the organizer's id put back.
+    g.state
+        .lock()
+        .unwrap()
+        .recordings
+        .get_mut("org-1")
+        .unwrap()
+        .push(standin::recording("r1-3", "org-1", now - hour));
+    let s = summary(&pull_to(&g, &l, &args, &key));
+    assert_eq!(s["pull"]["recordings"]["org-1"]["recordings"], 1, "{s}");
+    assert_eq!(s["pull"]["recordings"]["org-1"]["restarted"], false, "{s}");
+    let full_rounds = g
+        .log()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0/users/org-1/") && r.query.is_empty())
+        .count();
+    assert_eq!(full_rounds, 1, "the second run resumed");
+    assert!(
+        g.log()
+            .iter()
+            .any(|r| r.path.starts_with("/v1.0/users/org-1/") && r.query.starts_with("deltaToken"))
+    );
+    assert!(
+        !g.log().iter().any(|r| r.path.contains("psn_")),
+        "no token was sent to Graph"
+    );
+    // Without the key, the lake refuses the pull.
+    let out = pull_to(&g, &l, &args[..6], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is pseudonymised"));
+}
