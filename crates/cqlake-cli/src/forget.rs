@@ -288,6 +288,11 @@ pub fn run(a: ForgetArgs) -> anyhow::Result<ExitCode> {
     let s = rt
         .block_on(w.erase(&e, threads))
         .with_context(|| format!("erasing from the lake at {lake}"))?;
+    // A pull archive kept in the lake's directory (raw Graph answers).
+    let archived = match lake.as_local() {
+        Some(root) => erase_from_archives(root, &person)?,
+        None => (0, 0),
+    };
     let mut out = std::io::stdout().lock();
     let tables = TableId::ALL
         .into_iter()
@@ -303,13 +308,14 @@ pub fn run(a: ForgetArgs) -> anyhow::Result<ExitCode> {
             "partitions_rewritten": s.partitions,
             "files_replaced": s.files_removed,
             "reject_lines": s.reject_lines,
+            "archive_lines": archived.1,
             "seconds": started.elapsed().as_secs_f64(),
         });
         writeln!(out, "{json}")?;
         return Ok(ExitCode::SUCCESS);
     }
     let changed: u64 = s.rows.iter().chain(&s.side_rows).sum();
-    if changed == 0 && s.reject_lines == 0 {
+    if changed == 0 && s.reject_lines == 0 && archived.1 == 0 {
         writeln!(
             out,
             "forget: nobody with that value in the lake; nothing changed"
@@ -327,6 +333,13 @@ pub fn run(a: ForgetArgs) -> anyhow::Result<ExitCode> {
     if s.reject_lines > 0 {
         writeln!(out, "  rejects: {} line(s) cleared", s.reject_lines)?;
     }
+    if archived.1 > 0 {
+        writeln!(
+            out,
+            "  pull archive: {} answer(s) in {} file(s) rewritten without them",
+            archived.1, archived.0
+        )?;
+    }
     writeln!(
         out,
         "{} partitions rewritten in {:.1} s; `cqlake vacuum` deletes the replaced files and \
@@ -335,4 +348,53 @@ pub fn run(a: ForgetArgs) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rewrites the pull archives (`*.ndjson.gz`, see `pull --archive`) kept under the lake's
+/// directory without the person (see [`cqlake_privacy::person::erase_from_document`]): files
+/// rewritten, and answers changed.
+fn erase_from_archives(root: &std::path::Path, p: &Person) -> anyhow::Result<(u64, u64)> {
+    use std::io::{BufRead, Write as _};
+    let (mut files, mut lines) = (0, 0);
+    let archives = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != "_delta_log")
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".ndjson.gz")
+        });
+    for e in archives {
+        let path = e.path();
+        let read = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+        let reader = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(read));
+        let tmp = path.with_extension("gz.forget");
+        let out = std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?;
+        let mut w = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+        let mut changed = 0;
+        for line in reader.lines() {
+            let line = line.with_context(|| path.display().to_string())?;
+            let erased = serde_json::from_str::<serde_json::Value>(&line)
+                .ok()
+                .and_then(|mut v| {
+                    cqlake_privacy::person::erase_from_document(&mut v, &p.ids, &p.names)
+                        .then_some(v)
+                });
+            match erased {
+                Some(v) => {
+                    changed += 1;
+                    writeln!(w, "{v}")?;
+                }
+                None => writeln!(w, "{line}")?,
+            }
+        }
+        w.finish()?.sync_all()?;
+        if changed > 0 {
+            std::fs::rename(&tmp, path).with_context(|| path.display().to_string())?;
+            files += 1;
+            lines += changed;
+        } else {
+            std::fs::remove_file(&tmp)?;
+        }
+    }
+    Ok((files, lines))
 }

@@ -910,3 +910,82 @@ fn a_pseudonymised_pull_stores_tokens_and_resumes_recordings_with_the_organizers
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is pseudonymised"));
 }
+
+#[test]
+fn forget_also_erases_the_person_from_a_pull_archive_kept_in_the_lake() {
+    let g = StandIn::start();
+    corpus(&g);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let archive = lake.join("_archive");
+    let a = archive.display().to_string();
+    summary(&pull(&g, &lake, &["--days", "3", "--archive", &a]));
+    let answers = || -> Vec<Value> {
+        use std::io::BufRead;
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&archive).unwrap().flatten() {
+            let f = std::fs::File::open(e.path()).unwrap();
+            let r = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(f));
+            out.extend(
+                r.lines()
+                    .map(|l| serde_json::from_str(&l.unwrap()).unwrap()),
+            );
+        }
+        out
+    };
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            Value::Object(m) => m.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let all = |answers: &[Value]| {
+        let mut out = Vec::new();
+        answers.iter().for_each(|v| strings(v, &mut out));
+        out
+    };
+    let before = all(&answers());
+    assert!(before.iter().any(|s| s == "u1") && before.iter().any(|s| s == "User 1"));
+    let out = Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        .args([
+            "forget",
+            "--lake",
+            &lake.display().to_string(),
+            "--user",
+            "u1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s["archive_lines"].as_u64().unwrap() > 0, "{s}");
+    let after = all(&answers());
+    assert!(
+        !after.iter().any(|s| s == "u1" || s == "User 1"),
+        "u1 is still archived"
+    );
+    // Everyone else is still there, and the lake lost u1 too.
+    assert!(after.iter().any(|s| s == "u0") && after.iter().any(|s| s == "User 0"));
+    assert!(after.iter().any(|s| s == "big-125"));
+    assert_eq!(
+        query(
+            &lake,
+            "SELECT count(*) FROM sessions WHERE caller_identity_user_id = 'u1' OR caller_identity_user_display_name = 'User 1'"
+        ),
+        [["0"]]
+    );
+    assert_ne!(
+        query(
+            &lake,
+            "SELECT count(*) FROM sessions WHERE caller_identity_user_id = 'u0'"
+        ),
+        [["0"]]
+    );
+}

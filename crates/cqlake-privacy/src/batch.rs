@@ -314,6 +314,11 @@ mod tests {
                         Some(r#"{"caller.x.owner":"Jane Doe","caller.y@cqlake.raw":"Wired","n":[1,"a"]}"#),
                         None,
                     ])),
+                    (_, DataType::Utf8) if !c.nullable => Arc::new(StringArray::from(vec!["k"; 2])),
+                    (_, DataType::Int32) if !c.nullable => Arc::new(Int32Array::from(vec![0; 2])),
+                    (_, DataType::Date32) if !c.nullable => {
+                        Arc::new(arrow::array::Date32Array::from(vec![0; 2]))
+                    }
                     (_, dt) => arrow::array::new_null_array(dt, 2),
                 }
             })

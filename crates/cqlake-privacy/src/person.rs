@@ -228,3 +228,193 @@ mod tests {
         assert!(network_columns(&TableId::Sessions.table().columns, "caller").is_empty());
     }
 }
+
+/// The JSON keys of Graph properties that hold personal data (the last segment of every
+/// personal column's path), `id` included: inside a person's objects every one of them is
+/// theirs.
+pub fn personal_keys() -> &'static std::collections::BTreeSet<String> {
+    static KEYS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let call = cqlake_schema::tables()
+            .iter()
+            .flat_map(|t| t.columns.iter());
+        let side = cqlake_schema::side_tables()
+            .iter()
+            .flat_map(|t| t.columns.iter());
+        call.chain(side)
+            .filter(|c| c.personal)
+            .filter_map(|c| path(c).and_then(|p| p.last().map(|s| s.to_string())))
+            .collect()
+    })
+}
+
+/// The keys of Graph objects whose presence makes an object one person's: an identity set's
+/// members, a participant's `identity`, a log row's user.
+const PERSON_KEYS: &[&str] = &["identity", "userId", "userPrincipalName", "user"];
+
+/// Whether `v` (an object of a raw Graph document) is one of the person's: a string under one
+/// of its identifying keys, at any depth of its identity, is one of `ids`.
+fn is_theirs(v: &serde_json::Value, ids: &std::collections::BTreeSet<String>) -> bool {
+    fn holds(v: &serde_json::Value, ids: &std::collections::BTreeSet<String>) -> bool {
+        match v {
+            serde_json::Value::Object(m) => m.iter().any(|(k, v)| match v {
+                serde_json::Value::String(s) => ID_PROPS.contains(&k.as_str()) && ids.contains(s),
+                other => holds(other, ids),
+            }),
+            _ => false,
+        }
+    }
+    let Some(m) = v.as_object() else {
+        return false;
+    };
+    PERSON_KEYS.iter().any(|k| match m.get(*k) {
+        Some(serde_json::Value::String(s)) => ids.contains(s),
+        Some(other) => holds(other, ids),
+        None => false,
+    })
+}
+
+/// Every value of a personal key under `v` made null (but the `id` of `v` itself, a log row's,
+/// unless it is one of `ids`); whether any was not null.
+fn null_personal(v: &mut serde_json::Value, ids: &std::collections::BTreeSet<String>) -> bool {
+    null_personal_at(v, ids, true)
+}
+
+fn null_personal_at(
+    v: &mut serde_json::Value,
+    ids: &std::collections::BTreeSet<String>,
+    top: bool,
+) -> bool {
+    let keys = personal_keys();
+    let mut changed = false;
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                let own_id = top && k == "id" && v.as_str().is_none_or(|s| !ids.contains(s));
+                if own_id {
+                    continue;
+                }
+                if keys.contains(k.as_str()) && (v.is_string() || v.is_array()) {
+                    changed = true;
+                    *v = serde_json::Value::Null;
+                } else {
+                    changed |= null_personal_at(v, ids, false);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                changed |= null_personal_at(v, ids, false);
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+/// A raw Graph document (a call record, a page of them, a log or recordings page) with one
+/// person erased, as `cqlake forget` erases them from the tables: in every object that is
+/// theirs (an endpoint, an organizer, a participant, a log row) every personal value becomes
+/// null; in a segment where they are the caller or the callee, so do the personal values of
+/// that side's network in its media; and anywhere else, a string that holds one of their `ids`
+/// or is one of their `names`. Whether anything changed.
+pub fn erase_from_document(
+    v: &mut serde_json::Value,
+    ids: &std::collections::BTreeSet<String>,
+    names: &std::collections::BTreeSet<String>,
+) -> bool {
+    let mut changed = false;
+    if let serde_json::Value::Object(m) = v {
+        // A segment (or session): the network of the side that is theirs.
+        for (side, network) in [("caller", "callerNetwork"), ("callee", "calleeNetwork")] {
+            if m.get(side).is_some_and(|e| is_theirs(e, ids))
+                && let Some(serde_json::Value::Array(media)) = m.get_mut("media")
+            {
+                for item in media {
+                    if let Some(n) = item.get_mut(network) {
+                        changed |= null_personal(n, ids);
+                    }
+                }
+            }
+        }
+    }
+    if is_theirs(v, ids) {
+        changed |= null_personal(v, ids);
+    }
+    match v {
+        serde_json::Value::Object(m) => {
+            for v in m.values_mut() {
+                changed |= erase_from_document(v, ids, names);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                changed |= erase_from_document(v, ids, names);
+            }
+        }
+        serde_json::Value::String(s) => {
+            let named = names.contains(s.as_str());
+            let holds_id = ids
+                .iter()
+                .any(|id| id.len() >= 4 && s.contains(id.as_str()));
+            if named || holds_id {
+                *v = serde_json::Value::Null;
+                changed = true;
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+#[cfg(test)]
+mod document_tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn a_raw_record_loses_the_person_and_keeps_the_rest() {
+        let mut record = serde_json::json!({
+            "id": "call-1",
+            "joinWebUrl": "https://teams.microsoft.com/l/meetup-join/x?context=%7b%22Oid%22%3a%22u-jane%22%7d",
+            "organizer_v2": {"id": "u-jane", "identity": {"user": {"id": "u-jane", "displayName": "Jane Doe"}}},
+            "participants_v2": [
+                {"id": "u-jane", "identity": {"user": {"id": "u-jane", "displayName": "Jane Doe"}}},
+                {"id": "u-bob", "identity": {"user": {"id": "u-bob", "displayName": "Bob Roe"}}}
+            ],
+            "sessions": [{"id": "s1", "caller": {"name": "JANE-PC", "identity": {"user": {"id": "u-jane", "displayName": "Jane Doe"}}},
+                "callee": {"name": "BOB-PC", "identity": {"user": {"id": "u-bob", "displayName": "Bob Roe"}}},
+                "segments": [{"id": "g1",
+                    "caller": {"name": "JANE-PC", "identity": {"user": {"id": "u-jane"}}},
+                    "callee": {"name": "BOB-PC", "identity": {"user": {"id": "u-bob"}}},
+                    "media": [{"callerNetwork": {"ipAddress": "10.0.0.7", "subnet": "10.0.0.0", "relayIPAddress": "52.1.1.1"},
+                               "calleeNetwork": {"ipAddress": "10.0.0.9", "subnet": "10.0.0.0"},
+                               "streams": [{"averageJitter": "PT0.01S"}]}]}]}]
+        });
+        let ids: BTreeSet<String> = ["u-jane".to_string()].into();
+        let names: BTreeSet<String> = ["Jane Doe".to_string()].into();
+        assert!(erase_from_document(&mut record, &ids, &names));
+        let text = record.to_string();
+        for gone in ["u-jane", "Jane Doe", "JANE-PC", "10.0.0.7"] {
+            assert!(!text.contains(gone), "{gone} in {text}");
+        }
+        for kept in [
+            "u-bob", "Bob Roe", "BOB-PC", "10.0.0.9", "10.0.0.0", "52.1.1.1", "PT0.01S", "call-1",
+            "s1",
+        ] {
+            assert!(text.contains(kept), "{kept} gone from {text}");
+        }
+        assert!(
+            !erase_from_document(&mut record, &ids, &names),
+            "a second pass changes nothing"
+        );
+        // A log row keeps its own id.
+        let mut row = serde_json::json!({"id": "row-1", "userId": "u-jane", "userDisplayName": "Jane Doe", "callerNumber": "+1555", "charge": 0.5});
+        assert!(erase_from_document(&mut row, &ids, &names));
+        assert_eq!(
+            row,
+            serde_json::json!({"id": "row-1", "userId": null, "userDisplayName": null, "callerNumber": null, "charge": 0.5})
+        );
+    }
+}
