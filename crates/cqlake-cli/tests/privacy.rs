@@ -395,6 +395,59 @@ fn one_key_gives_one_token_in_every_lake_and_a_lake_takes_only_its_own_key() {
         String::from_utf8(cqlake_with_key(&["pseudonym", "jane@contoso.com"], Some(KEY)).stdout)
             .unwrap()
     );
+    // forget on a pseudonymised lake: the value with the key finds the person's token.
+    let ann =
+        String::from_utf8(cqlake_with_key(&["pseudonym", "ann.lee@contoso.com"], Some(KEY)).stdout)
+            .unwrap();
+    let ann = ann.trim();
+    let rows = |lake: &Path| {
+        query(
+            lake,
+            &format!("SELECT count(*) FROM pstn_calls WHERE user_principal_name = '{ann}'"),
+        )
+    };
+    assert_ne!(rows(&a), [["0"]]);
+    fail(
+        &["forget", "--lake", &lake, "--user", "ann.lee@contoso.com"],
+        None,
+        "CQLAKE_PSEUDONYM_KEY",
+    );
+    fail(
+        &["forget", "--lake", &lake, "--user", "ann.lee@contoso.com"],
+        Some(OTHER_KEY),
+        "another key",
+    );
+    let out = cqlake_with_key(
+        &[
+            "forget",
+            "--lake",
+            &lake,
+            "--user",
+            "ann.lee@contoso.com",
+            "--json",
+        ],
+        Some(KEY),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s["rows"]["pstn_calls"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(rows(&a), [["0"]]);
+    // Her token alone (a helpdesk without the key) is enough, and finds nothing left.
+    let out = cqlake_with_key(&["forget", "--lake", &lake, "--user", ann, "--json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        s["rows"].as_object().unwrap().values().all(|v| v == 0),
+        "{s}"
+    );
 }
 
 /// The first value of the first row of `sql`.
