@@ -88,14 +88,22 @@ pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
     let s = rt
         .block_on(w.vacuum(retain))
         .with_context(|| format!("vacuuming the lake at {lake}"))?;
+    let mut out = std::io::stdout().lock();
     writeln!(
-        std::io::stdout().lock(),
+        out,
         "vacuum: {} files deleted ({}); {} unlisted files kept (younger than {} h)",
         s.files,
         mb(s.bytes),
         s.retained,
         args.retain_hours
     )?;
+    if s.log_files > 0 {
+        writeln!(
+            out,
+            "after an erasure (cqlake forget): {} log files before a checkpoint of now deleted",
+            s.log_files
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
