@@ -471,6 +471,49 @@ class StoreCase:
         self.assertLess(len(after), len(before))
         self.assertSameLake(lake, reference)
 
+    def test_pseudonymise_forget_and_purge_on_the_store(self):
+        first, _ = self.exports
+        lake = self.store.url("privacy")
+        key = {"CQLAKE_PSEUDONYM_KEY": "a pseudonym key for the store tests, 40 bytes"}
+        self.convert([first], lake, "--pseudonymise", env_extra=key)
+        self.assertIn("privacy/_cqlake_pseudonyms.json", self.store.keys("privacy/"))
+        refused = self.convert([first], lake, check=False)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn("is pseudonymised", refused.stderr)
+
+        def sql(q):
+            return self.cqlake("sql", "--lake", lake, "--format", "csv", q).stdout.splitlines()[1:]
+
+        ids = sql("SELECT DISTINCT caller_identity_user_id FROM segments "
+                  "WHERE caller_identity_user_id IS NOT NULL")
+        self.assertTrue(ids and all(i.startswith("psn_") for i in ids), ids)
+        person = sql("SELECT caller_identity_user_id FROM segments WHERE caller_identity_user_id "
+                     "IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+        streams = sql("SELECT count(*) FROM streams")
+        # forget by the token alone (no key needed), then vacuum with its default retention.
+        s = json.loads(self.cqlake("forget", "--lake", lake, "--user", person, "--json").stdout)
+        self.assertGreater(s["rows"]["segments"], 0, s)
+        self.assertEqual(sql(f"SELECT count(*) FROM segments WHERE caller_identity_user_id = "
+                             f"'{person}' OR callee_identity_user_id = '{person}'"), ["0"])
+        self.assertEqual(sql("SELECT count(*) FROM streams"), streams)
+        erased = json.loads(self.store.get("privacy/_cqlake_erased.json"))["files"]
+        self.assertTrue(erased)
+        self.cqlake("vacuum", "--lake", lake)
+        keys = set(self.store.keys("privacy/"))
+        self.assertFalse([f for f in erased if f"privacy/{f}" in keys], "erased files left")
+        self.assertEqual(json.loads(self.store.get("privacy/_cqlake_erased.json"))["files"], [])
+        # purge: the calls before the middle date go from every table.
+        dates = sql("SELECT DISTINCT CAST(call_start_date AS VARCHAR) FROM calls ORDER BY 1")
+        self.assertGreaterEqual(len(dates), 2, dates)
+        cut = dates[len(dates) // 2]
+        self.cqlake("purge", "--lake", lake, "--before", cut)
+        for t in TABLES:
+            self.assertEqual(sql(f"SELECT count(*) FROM {t} WHERE call_start_date < DATE '{cut}'"),
+                             ["0"], t)
+        self.assertNotEqual(sql(f"SELECT count(*) FROM calls WHERE call_start_date >= DATE '{cut}'"),
+                            ["0"])
+        self.assertEqual(os.listdir(self.scratch), [], "no scratch left behind")
+
     def test_serve_reads_the_bucket_and_sees_a_new_convert(self):
         first, second = self.exports
         lake = self.store.url("serve")
