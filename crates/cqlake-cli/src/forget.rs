@@ -66,7 +66,7 @@ struct Person {
 }
 
 /// Every non-null value of the string columns of `rows`.
-fn values(rows: &cqlake_query::Rows) -> anyhow::Result<Vec<String>> {
+fn values_of(rows: &cqlake_query::Rows) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     for b in &rows.batches {
         for c in b.columns() {
@@ -82,22 +82,29 @@ fn find(rt: &tokio::runtime::Runtime, engine: &Engine, value: &str) -> anyhow::R
         rt.block_on(engine.sql(&q))
             .with_context(|| format!("looking for the person: {q}"))
     };
+    // The values of the columns `select` of `table`'s rows where a column of `when` holds one
+    // of `values`.
+    let lookup = |table: &str,
+                  select: &[String],
+                  when: &[String],
+                  values: &BTreeSet<String>|
+     -> anyhow::Result<Vec<String>> {
+        let cond: Vec<String> = when.iter().map(|c| one_of(c, values)).collect();
+        let cols: Vec<String> = select.iter().map(|c| format!("\"{c}\"")).collect();
+        values_of(&sql(format!(
+            "SELECT DISTINCT {} FROM {table} WHERE {}",
+            cols.join(", "),
+            cond.join(" OR ")
+        ))?)
+    };
     let given: BTreeSet<String> = [value.to_string()].into();
     let mut ids = given.clone();
+    let both = |s: &&Scope| !s.names.is_empty() && !s.ids.is_empty();
     // Is the value a display name?
     let mut by_name = false;
     for (table, scopes) in tables() {
-        for s in scopes
-            .iter()
-            .filter(|s| !s.names.is_empty() && !s.ids.is_empty())
-        {
-            let cond: Vec<String> = s.names.iter().map(|n| one_of(n, &given)).collect();
-            let cols: Vec<String> = s.ids.iter().map(|c| format!("\"{c}\"")).collect();
-            let found = values(&sql(format!(
-                "SELECT DISTINCT {} FROM {table} WHERE {}",
-                cols.join(", "),
-                cond.join(" OR ")
-            ))?)?;
+        for s in scopes.iter().filter(both) {
+            let found = lookup(table, &s.ids, &s.names, &given)?;
             by_name |= !found.is_empty();
             ids.extend(found);
         }
@@ -106,13 +113,7 @@ fn find(rt: &tokio::runtime::Runtime, engine: &Engine, value: &str) -> anyhow::R
         let before = ids.len();
         for (table, scopes) in tables() {
             for s in scopes.iter().filter(|s| !s.ids.is_empty()) {
-                let cond: Vec<String> = s.ids.iter().map(|c| one_of(c, &ids)).collect();
-                let cols: Vec<String> = s.ids.iter().map(|c| format!("\"{c}\"")).collect();
-                let found = values(&sql(format!(
-                    "SELECT DISTINCT {} FROM {table} WHERE {}",
-                    cols.join(", "),
-                    cond.join(" OR ")
-                ))?)?;
+                let found = lookup(table, &s.ids, &s.ids, &ids)?;
                 ids.extend(found);
             }
         }
@@ -122,17 +123,8 @@ fn find(rt: &tokio::runtime::Runtime, engine: &Engine, value: &str) -> anyhow::R
     }
     let mut names = BTreeSet::new();
     for (table, scopes) in tables() {
-        for s in scopes
-            .iter()
-            .filter(|s| !s.ids.is_empty() && !s.names.is_empty())
-        {
-            let cond: Vec<String> = s.ids.iter().map(|c| one_of(c, &ids)).collect();
-            let cols: Vec<String> = s.names.iter().map(|c| format!("\"{c}\"")).collect();
-            names.extend(values(&sql(format!(
-                "SELECT DISTINCT {} FROM {table} WHERE {}",
-                cols.join(", "),
-                cond.join(" OR ")
-            ))?)?);
+        for s in scopes.iter().filter(both) {
+            names.extend(lookup(table, &s.names, &s.ids, &ids)?);
         }
     }
     let segment_scopes = scopes(&TableId::Segments.table().columns);

@@ -788,6 +788,15 @@ impl LakeWriter {
     }
 }
 
+/// The call tables in the order a group commits them: `calls` last, its commit finishing the
+/// group.
+pub(crate) fn calls_last() -> impl Iterator<Item = TableId> {
+    TableId::ALL
+        .into_iter()
+        .filter(|t| *t != TableId::Calls)
+        .chain([TableId::Calls])
+}
+
 /// Splits `batch` by its partition date into `out`.
 fn split_by_date(batch: RecordBatch, out: &mut BTreeMap<i32, Vec<RecordBatch>>) -> Result<()> {
     let dates = batch

@@ -363,11 +363,9 @@ fn scrub_json(a: &ArrayRef, values: &HashSet<String>) -> Result<Option<(ArrayRef
 
 /// The paths (relative to the lake) an erasure replaced that no vacuum deleted yet.
 pub(crate) async fn erased_files(lake: &LakeLocation) -> Result<Vec<String>> {
-    let Some(bytes) = lake.read_object(ERASED_FILE).await? else {
+    let Some(v) = lake.read_json(ERASED_FILE).await? else {
         return Ok(Vec::new());
     };
-    let v: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Location(format!("{}: {e}", lake.join(ERASED_FILE))))?;
     Ok(v.get("files")
         .and_then(|f| f.as_array())
         .map(|a| {
@@ -401,11 +399,7 @@ impl LakeWriter {
         let mut stats = EraseStats::default();
         let mut erased: Vec<String> = Vec::new();
         let mut committed = false;
-        let order = TableId::ALL
-            .into_iter()
-            .filter(|t| *t != TableId::Calls)
-            .chain([TableId::Calls]);
-        for t in order {
+        for t in crate::delta::calls_last() {
             let edit = TableEdit::new(t, e)?;
             let (partitions, mut removes) = self.partitions(t, &crate::Optimize::new())?;
             let done = self
@@ -472,13 +466,15 @@ async fn erase_side(
     }
     let table = open_side_table(lake, s).await?;
     let de = delta_err_of(s.name());
-    let before: HashSet<String> = table
-        .snapshot()
-        .map_err(&de)?
-        .log_data()
-        .iter()
-        .map(|f| f.path().to_string())
-        .collect();
+    let files = |t: &deltalake::DeltaTable| -> Result<HashSet<String>> {
+        let snapshot = t.snapshot().map_err(&de)?;
+        Ok(snapshot
+            .log_data()
+            .iter()
+            .map(|f| f.path().to_string())
+            .collect())
+    };
+    let before = files(&table)?;
     let list: Vec<String> = rule.values.iter().map(|v| literal(v)).collect();
     let predicate = format!("{} IN ({})", rule.when, list.join(", "));
     let (table, rows) = if rule.delete {
@@ -496,13 +492,7 @@ async fn erase_side(
         let (t, m) = u.await.map_err(&de)?;
         (t, m.num_updated_rows as u64)
     };
-    let after: HashSet<String> = table
-        .snapshot()
-        .map_err(&de)?
-        .log_data()
-        .iter()
-        .map(|f| f.path().to_string())
-        .collect();
+    let after = files(&table)?;
     let replaced = before
         .difference(&after)
         .map(|p| format!("{}/{p}", s.name()))

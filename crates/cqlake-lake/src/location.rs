@@ -273,6 +273,17 @@ impl LakeLocation {
         }
     }
 
+    /// [`LakeLocation::read_object`] parsed as JSON; text that is not JSON is an error naming
+    /// the object.
+    pub(crate) async fn read_json(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        let Some(bytes) = self.read_object(name).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Location(format!("{}: not JSON: {e}", self.join(name))))
+    }
+
     /// Writes the small object `name` at the lake's root (a file in its directory, the
     /// directory made if missing); `create` fails if it exists already (on an object store, a
     /// conditional put).

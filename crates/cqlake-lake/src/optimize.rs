@@ -326,11 +326,7 @@ impl LakeWriter {
         let mut stats = OptimizeStats::default();
         let mut committed = false;
         // `calls` last: its commit finishes the group.
-        let order = TableId::ALL
-            .into_iter()
-            .filter(|t| *t != TableId::Calls)
-            .chain([TableId::Calls]);
-        for t in order {
+        for t in crate::delta::calls_last() {
             let (partitions, mut removes) = self.partitions(t, settings)?;
             let done = self
                 .rewrite_all(t, &partitions, &removes, settings.threads, None)

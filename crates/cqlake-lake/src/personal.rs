@@ -28,15 +28,9 @@ pub enum Personal {
 /// The fingerprint of the key a lake's pseudonyms are made with, or `None` for a lake that
 /// holds raw values (or does not exist).
 pub async fn pseudonym_fingerprint(lake: &LakeLocation) -> Result<Option<String>> {
-    let Some(text) = lake.read_object(PSEUDONYMS_FILE).await? else {
+    let Some(v) = lake.read_json(PSEUDONYMS_FILE).await? else {
         return Ok(None);
     };
-    let v: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
-        Error::Location(format!(
-            "{}: not the mark of a pseudonymised lake: {e}",
-            lake.join(PSEUDONYMS_FILE)
-        ))
-    })?;
     match v.get("key_fingerprint").and_then(|f| f.as_str()) {
         Some(f) => Ok(Some(f.to_string())),
         None => Err(Error::Location(format!(

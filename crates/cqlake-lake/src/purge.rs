@@ -69,11 +69,7 @@ impl LakeWriter {
             }
         }
         if stats.files.iter().any(|&n| n > 0) {
-            let order = TableId::ALL
-                .into_iter()
-                .filter(|t| *t != TableId::Calls)
-                .chain([TableId::Calls]);
-            for t in order {
+            for t in crate::delta::calls_last() {
                 let acts = std::mem::take(&mut actions[t.index()]);
                 let finish = t == TableId::Calls;
                 if acts.is_empty() && !finish {
@@ -126,15 +122,9 @@ async fn delete_side_rows_before(
 
 /// The retention `lake` keeps, in days (`None`: it keeps everything).
 pub async fn retention(lake: &LakeLocation) -> Result<Option<u32>> {
-    let Some(bytes) = lake.read_object(RETENTION_FILE).await? else {
+    let Some(v) = lake.read_json(RETENTION_FILE).await? else {
         return Ok(None);
     };
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Location(format!(
-            "{}: not a retention: {e}",
-            lake.join(RETENTION_FILE)
-        ))
-    })?;
     match v.get("keep_days") {
         Some(serde_json::Value::Null) | None => Ok(None),
         Some(d) => d.as_u64().map(|d| Some(d as u32)).ok_or_else(|| {

@@ -294,13 +294,16 @@ const fn obj_list(json: &'static str, col: &'static str, group: &'static Group) 
 
 use Leaf::*;
 
-/// `microsoft.graph.identity` and its subtypes (user, guest, phone, application, ACS identities):
-/// one set of columns for every property any subtype declares.
-pub static IDENTITY: Group = Group {
-    graph_type: "microsoft.graph.identity",
-    props: &[
+/// The properties of [`IDENTITY`], its `id` personal when `personal_id` (a person's, not an
+/// application's).
+const fn identity_props(personal_id: bool) -> [Prop; 10] {
+    [
         leaf("@odata.type", "odata_type", TypeName),
-        pii("id", "id", Str),
+        if personal_id {
+            pii("id", "id", Str)
+        } else {
+            leaf("id", "id", Str)
+        },
         pii("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
         pii("userPrincipalName", "user_principal_name", Str),
@@ -313,7 +316,14 @@ pub static IDENTITY: Group = Group {
         ),
         leaf("hidden", "hidden", Bool),
         leaf("applicationType", "application_type", Str),
-    ],
+    ]
+}
+
+/// `microsoft.graph.identity` and its subtypes (user, guest, phone, application, ACS identities):
+/// one set of columns for every property any subtype declares.
+pub static IDENTITY: Group = Group {
+    graph_type: "microsoft.graph.identity",
+    props: &identity_props(true),
 };
 
 /// [`IDENTITY`] as the `application` of an identity set: the same columns, but the id is an
@@ -321,22 +331,7 @@ pub static IDENTITY: Group = Group {
 /// can be named after a person).
 pub static APPLICATION_IDENTITY: Group = Group {
     graph_type: "microsoft.graph.identity",
-    props: &[
-        leaf("@odata.type", "odata_type", TypeName),
-        leaf("id", "id", Str),
-        pii("displayName", "display_name", Str),
-        leaf("tenantId", "tenant_id", Str),
-        pii("userPrincipalName", "user_principal_name", Str),
-        pii("ipAddress", "ip_address", Address),
-        pii("email", "email", Str),
-        leaf(
-            "azureCommunicationServicesResourceId",
-            "azure_communication_services_resource_id",
-            Str,
-        ),
-        leaf("hidden", "hidden", Bool),
-        leaf("applicationType", "application_type", Str),
-    ],
+    props: &identity_props(false),
 };
 
 /// The properties every `microsoft.graph.identity` has, for the identity-set members that real
@@ -752,31 +747,33 @@ pub static CALL_RECORD: Group = Group {
     ],
 };
 
-/// A `microsoft.graph.identity` as the Teams APIs send it (`teamworkUserIdentity`,
-/// `teamworkApplicationIdentity`, …), in the organizer of a recording.
-pub static TEAMWORK_IDENTITY: Group = Group {
-    graph_type: "microsoft.graph.teamworkUserIdentity",
-    props: &[
+/// The properties of [`TEAMWORK_IDENTITY`], its `id` personal when `personal_id`.
+const fn teamwork_identity_props(personal_id: bool) -> [Prop; 6] {
+    [
         leaf("@odata.type", "odata_type", TypeName),
-        pii("id", "id", Str),
+        if personal_id {
+            pii("id", "id", Str)
+        } else {
+            leaf("id", "id", Str)
+        },
         pii("displayName", "display_name", Str),
         leaf("tenantId", "tenant_id", Str),
         leaf("userIdentityType", "user_identity_type", Str),
         leaf("applicationIdentityType", "application_identity_type", Str),
-    ],
+    ]
+}
+
+/// A `microsoft.graph.identity` as the Teams APIs send it (`teamworkUserIdentity`,
+/// `teamworkApplicationIdentity`, …), in the organizer of a recording.
+pub static TEAMWORK_IDENTITY: Group = Group {
+    graph_type: "microsoft.graph.teamworkUserIdentity",
+    props: &teamwork_identity_props(true),
 };
 
 /// [`TEAMWORK_IDENTITY`] as the `application` of an organizer: the id is an application's.
 pub static TEAMWORK_APPLICATION_IDENTITY: Group = Group {
     graph_type: "microsoft.graph.teamworkApplicationIdentity",
-    props: &[
-        leaf("@odata.type", "odata_type", TypeName),
-        leaf("id", "id", Str),
-        pii("displayName", "display_name", Str),
-        leaf("tenantId", "tenant_id", Str),
-        leaf("userIdentityType", "user_identity_type", Str),
-        leaf("applicationIdentityType", "application_identity_type", Str),
-    ],
+    props: &teamwork_identity_props(false),
 };
 
 /// `microsoft.graph.identitySet` of a recording's `meetingOrganizer`.
