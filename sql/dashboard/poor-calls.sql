@@ -14,7 +14,7 @@ SELECT
         AS poor_rate,
     {due_to_sides}
 FROM stream_sides
-WHERE classification <> 'unclassified' AND {sides}
+WHERE {sides} AND classification <> 'unclassified'
 GROUP BY 1
 ORDER BY poor DESC, started DESC, call_id
 LIMIT 100

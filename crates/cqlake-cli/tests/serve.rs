@@ -364,6 +364,30 @@ fn the_views_and_their_filters_answer_what_sql_answers() {
     assert!(!of_user.is_empty());
     assert!(of_user.is_subset(&theirs), "{of_user:?} not in {theirs:?}");
     assert!(of_user.len() < every.len());
+    // On a user's page, the breakdowns count the streams of their own sessions (sent or
+    // received), as the same count over stream_sides does.
+    let mut by_sql = sql_rows(
+        &lake,
+        &format!(
+            "SELECT coalesce(rx_connection_type, '(unknown)'), \
+                sum(CASE WHEN classification = 'good' THEN 1 ELSE 0 END), \
+                sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) \
+             FROM stream_sides WHERE classification <> 'unclassified' \
+                AND (session_caller_identity_user_id = '{user}' \
+                    OR session_callee_identity_user_id = '{user}') \
+             GROUP BY 1"
+        ),
+    );
+    by_sql.sort();
+    let by_view = view_rows(
+        &format!(
+            "{}/api/views/breakdown?by=connection_type&user={user}",
+            s.url
+        ),
+        &["connection_type", "good", "poor"],
+    );
+    assert!(!by_view.is_empty());
+    assert_eq!(by_view, by_sql);
     // A call narrows its streams to that call.
     let call = of_user.iter().next().unwrap();
     let streams = json(&format!("{}/api/views/call-streams?call={call}", s.url));
@@ -390,6 +414,7 @@ struct Rolled {
     days: Vec<Vec<String>>,
     reliability: Vec<Vec<String>>,
     rated: Vec<Vec<String>>,
+    users: Vec<Vec<String>>,
 }
 
 /// The rollup views as the server answers them, and the server's use of its rollups.
@@ -416,6 +441,10 @@ fn rollup_views(s: &Serve) -> (Rolled, Vec<Value>) {
         rated: rows(
             "feedback-measured",
             &["rating", "sessions", "streams", "poor"],
+        ),
+        users: rows(
+            "poor-users?kind=audio",
+            &["user_id", "display_name", "good", "poor", "due_to_jitter"],
         ),
     };
     (rolled, used)
@@ -459,6 +488,18 @@ fn rollup_views_by_sql(lake: &Path) -> Rolled {
                 count(DISTINCT session_id), count(*), \
                 sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) \
              FROM rated_audio_streams GROUP BY 1",
+        ),
+        // (A missing display name is JSON's null in the view's rows.)
+        users: sorted(
+            "SELECT user_id, display_name, good, poor, jitter FROM ( \
+                SELECT coalesce(rx_user_id, '(no user)') AS user_id, \
+                    coalesce(max(rx_user_name), 'null') AS display_name, \
+                    sum(CASE WHEN classification = 'good' THEN 1 ELSE 0 END) AS good, \
+                    sum(CASE WHEN classification = 'poor' THEN 1 ELSE 0 END) AS poor, \
+                    sum(CASE WHEN array_has(poor_reasons, 'jitter') THEN 1 ELSE 0 END) AS jitter \
+                FROM stream_sides \
+                WHERE media_kind = 'audio' AND classification <> 'unclassified' \
+                GROUP BY 1 ORDER BY poor DESC, good + poor DESC, user_id LIMIT 50)",
         ),
     }
 }
@@ -513,7 +554,7 @@ fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
     );
     assert_eq!(convert(&[&v1], &lake).0, 0);
     let (rolled, used) = rollup_views(&s);
-    assert_eq!(dates(&used), [1, 0, 1, 1]);
+    assert_eq!(dates(&used), [1, 0, 1, 1, 1]);
     let sessions_then = rolled.reliability.clone();
     assert_eq!(rolled, rollup_views_by_sql(&lake));
     let good_then = rolled
@@ -531,7 +572,7 @@ fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
     );
     assert_eq!(convert(&[&v2], &lake).0, 0);
     let (rolled, used) = rollup_views(&s);
-    assert_eq!(dates(&used), [1, 0, 1, 1]);
+    assert_eq!(dates(&used), [1, 0, 1, 1, 1]);
     let good_now = rolled
         .days
         .iter()

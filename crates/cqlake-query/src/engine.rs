@@ -21,6 +21,8 @@ pub struct EngineOptions {
     rules: RuleSet,
     dates: (Option<String>, Option<String>),
     call_filter: Option<String>,
+    days: Option<Vec<String>>,
+    table_filters: Vec<(cqlake_schema::TableId, String)>,
     buildings: Option<std::path::PathBuf>,
     filter_pushdown: bool,
     catalog: Option<String>,
@@ -34,6 +36,8 @@ impl Default for EngineOptions {
             rules: RuleSet::default(),
             dates: (None, None),
             call_filter: None,
+            days: None,
+            table_filters: Vec::new(),
             buildings: None,
             filter_pushdown: false,
             catalog: None,
@@ -61,6 +65,14 @@ impl EngineOptions {
         self
     }
 
+    /// Only calls that started on one of `days` (UTC dates `YYYY-MM-DD`; the empty string for
+    /// calls with no start), within the dates of [`EngineOptions::with_dates`]: the lake's
+    /// partitions of other days are not read. Default: every day.
+    pub fn with_days(mut self, days: impl IntoIterator<Item = String>) -> Self {
+        self.days = Some(days.into_iter().collect());
+        self
+    }
+
     /// Only the rows of calls that pass `predicate`: a SQL condition on `call_id` and
     /// `call_start_date` (the columns every call table has; a subquery may read the unfiltered
     /// tables as `lake_calls`, `lake_participants`, …), applied to every call table like the
@@ -70,9 +82,26 @@ impl EngineOptions {
         self
     }
 
-    /// Evaluates filters while decoding Parquet (DataFusion's `pushdown_filters` and
-    /// `reorder_filters`): the other columns are decoded only for the rows that pass. Quick for
-    /// a filter few rows pass (one call, one user's calls: 2 to 4 times faster on 50 million
+    /// Only the rows of `table` that pass `predicate` (a SQL condition on its columns; the
+    /// caller quotes its literals), in place of the call filter for that table; the dates still
+    /// apply. For a narrower cut than whole calls where a table has the columns for it (a
+    /// user's own streams: `streams` carries its session's identities). Default: none.
+    pub fn with_table_filter(
+        mut self,
+        table: cqlake_schema::TableId,
+        predicate: impl Into<String>,
+    ) -> Self {
+        self.table_filters.retain(|(t, _)| *t != table);
+        self.table_filters.push((table, predicate.into()));
+        self
+    }
+
+    /// Evaluates filters while decoding Parquet (DataFusion's `pushdown_filters`), in the order
+    /// the plan gives them — the date, call and table filters first, so a query's own
+    /// conditions (a classification) are evaluated only for the rows that pass those (DataFusion's
+    /// `reorder_filters`, by the size of the columns a filter reads, put the classification first
+    /// for a user's streams: 1.30 s against 0.98 s on 50 million streams). The other columns are
+    /// decoded only for the rows that pass. Quick for a filter few rows pass (one call, one user's
     /// streams), slower for one most rows pass. Default: off, or DataFusion's setting from the
     /// environment (`DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS`).
     pub fn with_filter_pushdown(mut self, on: bool) -> Self {
@@ -114,7 +143,8 @@ pub struct Rows {
 /// A read-only SQL session over a lake: the tables `calls`, `participants`, `sessions`,
 /// `segments`, `media` and `streams`, each at the version the last finished convert group
 /// recorded, and the views `stream_kind`, `stream_audio`, `stream_quality`, `stream_sides`,
-/// `stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`, `buildings`,
+/// `stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`, `receiver_rollup`,
+/// `buildings`,
 /// `subnet_buildings` and `call_flow` (see `sql/`).
 pub struct Engine {
     ctx: SessionContext,
@@ -152,7 +182,7 @@ impl Engine {
         if options.filter_pushdown {
             let parquet = &mut config.options_mut().execution.parquet;
             parquet.pushdown_filters = true;
-            parquet.reorder_filters = true;
+            parquet.reorder_filters = false;
         }
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
@@ -177,18 +207,34 @@ impl Engine {
                 window.push(format!("{PARTITION_COLUMN} {op} DATE '{d}'"));
             }
         }
-        if let Some(p) = &options.call_filter {
-            window.push(format!("({p})"));
+        if let Some(days) = &options.days {
+            window.push(format!(
+                "({})",
+                crate::dates_condition(PARTITION_COLUMN, days.iter().map(String::as_str))
+            ));
         }
-        if !window.is_empty() {
+        if !window.is_empty() || options.call_filter.is_some() || !options.table_filters.is_empty()
+        {
             // Every table under its raw name first: a filter's subquery may read any of them.
             for t in cqlake_schema::TableId::ALL.map(|t| t.name()) {
                 let provider = ctx.deregister_table(t)?.expect("registered above");
                 ctx.register_table(format!("lake_{t}").as_str(), provider)?;
             }
-            for t in cqlake_schema::TableId::ALL.map(|t| t.name()) {
-                let sql = format!("SELECT * FROM lake_{t} WHERE {}", window.join(" AND "));
-                ctx.register_table(t, view(&ctx, &sql).await?)?;
+            for t in cqlake_schema::TableId::ALL {
+                let own = options.table_filters.iter().find(|(x, _)| *x == t);
+                let mut conditions = window.clone();
+                if let Some(p) = own.map(|(_, p)| p).or(options.call_filter.as_ref()) {
+                    conditions.push(format!("({p})"));
+                }
+                let sql = match conditions.is_empty() {
+                    true => format!("SELECT * FROM lake_{}", t.name()),
+                    false => format!(
+                        "SELECT * FROM lake_{} WHERE {}",
+                        t.name(),
+                        conditions.join(" AND ")
+                    ),
+                };
+                ctx.register_table(t.name(), view(&ctx, &sql).await?)?;
             }
         }
         ctx.register_udf(crate::udf::ipv4());
@@ -240,6 +286,10 @@ impl Engine {
             (
                 "user_rollup",
                 include_str!("../../../sql/views/user_rollup.sql"),
+            ),
+            (
+                "receiver_rollup",
+                include_str!("../../../sql/views/receiver_rollup.sql"),
             ),
         ] {
             ctx.register_table(name, view(&ctx, query).await?)?;

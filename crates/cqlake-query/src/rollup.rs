@@ -1,7 +1,8 @@
 //! Rollups kept in memory between queries, for a long-running reader (`cqlake serve`).
 //!
 //! A rollup view counts rows by day and the dimensions the dashboard groups and filters by
-//! (`stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`; see [`ROLLUPS`]);
+//! (`stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`, `receiver_rollup`; see
+//! [`ROLLUPS`]);
 //! computed from the raw tables it reads every row of the lake, seconds on tens of millions of
 //! streams. A [`RollupCache`] computes each once (per rule set, for those that classify streams) and keeps
 //! its rows with the lake's state (the data files of each date). A later query over a lake whose
@@ -39,7 +40,7 @@ pub struct Rollup {
 }
 
 /// The rollups, each a view of `sql/views/` with a DATE column `day` (the call's start).
-pub const ROLLUPS: [Rollup; 4] = [
+pub const ROLLUPS: [Rollup; 5] = [
     Rollup {
         name: "stream_rollup",
         sources: &[TableId::Streams],
@@ -73,7 +74,20 @@ pub const ROLLUPS: [Rollup; 4] = [
         classifies: false,
         readers: &[],
     },
+    Rollup {
+        name: "receiver_rollup",
+        sources: &[TableId::Streams],
+        classifies: true,
+        readers: &[],
+    },
 ];
+
+impl Rollup {
+    /// The rollup called `name`, if there is one.
+    pub fn named(name: &str) -> Option<Rollup> {
+        ROLLUPS.into_iter().find(|r| r.name == name)
+    }
+}
 
 impl Rollup {
     /// The rollups `sql` reads, directly or through the views over them (a plain search for

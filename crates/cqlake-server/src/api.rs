@@ -99,20 +99,54 @@ pub(crate) async fn warm_up(state: Arc<AppState>) {
     }
 }
 
-/// Opens the lake at its last finished group with `filters`. A user's, a call's or a subnet's
-/// views read few rows of many: the engine then evaluates filters while decoding; for a user or
-/// a call it is also narrowed to the dates and ids of the calls they select, found first (see
-/// [`Filters::with_calls`]).
+/// Opens the lake at its last finished group with `filters`. A user's or a call's views read
+/// few rows of many: the engine then evaluates filters while decoding, and reads only the days
+/// they took part in — for a user, the days of the user rollup kept in memory (their streams
+/// are then found by their own columns); for a call, the dates and ids of the calls it selects,
+/// found first (see [`Filters::with_calls`]).
 async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     let o = &state.options;
-    let options =
-        filters.engine_options(filters.rules_or(o.rules), o.threads, o.buildings.as_deref());
-    if filters.user.is_none() && filters.call.is_none() {
-        // A subnet's streams are few of many too.
-        let options = options.with_filter_pushdown(filters.subnet.is_some());
-        return Ok(Engine::open(o.lake.clone(), options).await?);
+    let rules = filters.rules_or(o.rules);
+    let options = filters.engine_options(rules, o.threads, o.buildings.as_deref());
+    let Some(user) = filters.user.as_deref().filter(|_| filters.call.is_none()) else {
+        if filters.call.is_none() {
+            return Ok(Engine::open(o.lake.clone(), options).await?);
+        }
+        return open_calls(state, options.with_filter_pushdown(true)).await;
+    };
+    let unfiltered = || {
+        let options = Filters::default().engine_options(rules, o.threads, o.buildings.as_deref());
+        Engine::open(o.lake.clone(), options)
+    };
+    let probe = unfiltered().await?;
+    let users = Rollup::named("user_rollup").expect("one of the rollups");
+    state.rollups.apply(&probe, &[users], unfiltered).await?;
+    let rows = probe
+        .sql(&format!(
+            "SELECT DISTINCT CAST(day AS VARCHAR) AS day FROM user_rollup \
+             WHERE user_id = {} AND {}",
+            crate::filters::quote(user),
+            filters.days_predicate()
+        ))
+        .await?;
+    let mut days = Vec::new();
+    for b in &rows.batches {
+        let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)
+            .map_err(|e| Error::Query(e.into()))?;
+        let c = c.as_string::<i32>();
+        days.extend((0..b.num_rows()).map(|i| match c.is_null(i) {
+            true => String::new(),
+            false => c.value(i).to_string(),
+        }));
     }
-    let options = options.with_filter_pushdown(true);
+    let options = options.with_filter_pushdown(true).with_days(days);
+    Ok(Engine::open(o.lake.clone(), options).await?)
+}
+
+/// The engine of `options` (a call's filter) narrowed to the dates and ids of the calls it
+/// selects, found first; beyond [`MAX_LISTED_CALLS`], the engine finds them for each table.
+async fn open_calls(state: &AppState, options: cqlake_query::EngineOptions) -> Result<Engine> {
+    let o = &state.options;
     let probe = Engine::open(o.lake.clone(), options.clone()).await?;
     let calls = probe
         .sql(&format!(
@@ -141,7 +175,7 @@ async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     Ok(Engine::open(o.lake.clone(), narrowed).await?)
 }
 
-/// The most calls a user's views list by id (their dates prune the lake's partitions); beyond,
+/// The most calls a call's views list by id (their dates prune the lake's partitions); beyond,
 /// the engine finds them itself for each table.
 const MAX_LISTED_CALLS: usize = 20_000;
 

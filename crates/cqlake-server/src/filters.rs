@@ -219,7 +219,8 @@ impl Filters {
     }
 
     /// The engine's options for these filters: the dates, and the calls of `call` and `user`
-    /// (every table narrowed to them).
+    /// (every table narrowed to them; `streams`, for a user, to the streams of their own
+    /// sessions, sent or received, which it can test on its own columns).
     pub fn engine_options(
         &self,
         rules: RuleSet,
@@ -240,6 +241,9 @@ impl Filters {
             calls.push(format!("call_id = {}", quote(c)));
         }
         if let Some(u) = &self.user {
+            let mut streams = calls.clone();
+            streams.push(user_streams(u));
+            o = o.with_table_filter(cqlake_schema::TableId::Streams, streams.join(" AND "));
             // The raw tables: the filter narrows `sessions` itself.
             calls.push(format!(
                 "call_id IN (SELECT call_id FROM lake_sessions WHERE caller_identity_user_id = {u} OR callee_identity_user_id = {u})",
@@ -289,28 +293,27 @@ impl Filters {
     }
 
     /// The same predicate on `stream_sides` rows (their receiving side's columns), with, for a
-    /// user, only the streams they sent or received.
+    /// user, only the streams they sent or received. The tests on stored columns come first and
+    /// are never null: DataFusion then evaluates the rest (the classification) only for the rows
+    /// that pass them, where a null would make it evaluate every row.
     pub fn sides_predicate(&self) -> String {
-        let mut p = self.predicate([
-            "media_kind",
-            "rx_connection_type",
-            "rx_platform",
-            "rx_subnet",
-        ]);
+        let mut p = Vec::new();
         if let Some(s) = self.subnet.as_deref().filter(|s| *s != UNKNOWN_BUILDING) {
-            // The same on the stored columns, which the Parquet reader can test as it decodes.
-            p.push_str(&format!(
-                " AND (caller_network_subnet = {s} OR callee_network_subnet = {s})",
+            p.push(format!(
+                "((caller_network_subnet IS NOT DISTINCT FROM {s}) OR (callee_network_subnet IS NOT DISTINCT FROM {s}))",
                 s = quote(s)
             ));
         }
         if let Some(u) = &self.user {
-            p.push_str(&format!(
-                " AND (session_caller_identity_user_id = {u} OR session_callee_identity_user_id = {u})",
-                u = quote(u)
-            ));
+            p.push(user_streams(u));
         }
-        p
+        p.push(self.predicate([
+            "media_kind",
+            "rx_connection_type",
+            "rx_platform",
+            "rx_subnet",
+        ]));
+        p.join(" AND ")
     }
 
     /// The dates on `start_date_time` of a side table (which the engine's date window does not
@@ -423,6 +426,14 @@ impl Filters {
     }
 }
 
+/// The streams of `user`'s sessions (sent or received), on `streams`' own columns; never null.
+fn user_streams(user: &str) -> String {
+    format!(
+        "((session_caller_identity_user_id IS NOT DISTINCT FROM {u}) OR (session_callee_identity_user_id IS NOT DISTINCT FROM {u}))",
+        u = quote(user)
+    )
+}
+
 /// `s` as a SQL string literal.
 pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -510,8 +521,11 @@ mod tests {
                 "(subnet IS NULL OR subnet NOT IN (SELECT subnet FROM subnet_buildings))"
             )
         );
-        assert!(f.sides_predicate().ends_with(
-            "(session_caller_identity_user_id = 'u-1' OR session_callee_identity_user_id = 'u-1')"
+        // A user's own streams, tested first and never null (so the rest is evaluated only
+        // for the rows that pass).
+        assert!(f.sides_predicate().starts_with(
+            "((session_caller_identity_user_id IS NOT DISTINCT FROM 'u-1') OR \
+             (session_callee_identity_user_id IS NOT DISTINCT FROM 'u-1')) AND TRUE"
         ));
         assert_eq!(
             parse(&[("find", "50%_a")]).unwrap().find_pattern(),
@@ -543,12 +557,17 @@ mod tests {
             calls(&[("c", "")]),
             "(call_start_date IS NULL) AND call_id IN ('c')"
         );
-        // A subnet is also tested on the stored columns, which the reader filters as it decodes.
+        // A subnet is also tested first on the stored columns, never null.
         let f = parse(&[("subnet", "10.1.2.0")]).unwrap();
-        assert!(f.sides_predicate().ends_with(
-            "rx_subnet = '10.1.2.0' AND (caller_network_subnet = '10.1.2.0' \
-             OR callee_network_subnet = '10.1.2.0')"
-        ));
+        let p = f.sides_predicate();
+        assert!(
+            p.starts_with(
+                "((caller_network_subnet IS NOT DISTINCT FROM '10.1.2.0') OR \
+                 (callee_network_subnet IS NOT DISTINCT FROM '10.1.2.0')) AND TRUE"
+            ),
+            "{p}"
+        );
+        assert!(p.ends_with("rx_subnet = '10.1.2.0'"), "{p}");
         assert_eq!(
             f.days_predicate(),
             "TRUE",
