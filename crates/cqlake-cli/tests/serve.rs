@@ -552,7 +552,18 @@ fn the_rollup_kept_in_memory_follows_converts_and_upserts() {
         )
         .as_bytes(),
     );
+    // A user's views read the days the user rollup kept in memory gives: u1, not in the lake
+    // yet, has no calls; once converted, theirs are found though the rollup was kept from
+    // before.
+    let u1_calls = || {
+        view_rows(
+            &format!("{}/api/views/user-calls?user=u1", s.url),
+            &["call_id"],
+        )
+    };
+    assert_eq!(u1_calls(), Vec::<Vec<String>>::new());
     assert_eq!(convert(&[&v1], &lake).0, 0);
+    assert_eq!(u1_calls(), [["rollup-a"], ["rollup-b"]]);
     let (rolled, used) = rollup_views(&s);
     assert_eq!(dates(&used), [1, 0, 1, 1, 1]);
     let sessions_then = rolled.reliability.clone();

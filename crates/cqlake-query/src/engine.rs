@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use datafusion::execution::cache::cache_manager::{
+    CacheManager, CacheManagerConfig, FileMetadataCache,
+};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
@@ -26,6 +29,48 @@ pub struct EngineOptions {
     buildings: Option<std::path::PathBuf>,
     filter_pushdown: bool,
     catalog: Option<String>,
+    footers: Option<FooterCache>,
+}
+
+/// Parquet footers (each data file's metadata and page index) kept between the engines that
+/// share it, up to a size: a long-running reader (`cqlake serve`) then parses a file's footer
+/// once, not on every query. Entries are keyed by path, size and modification time, and a
+/// lake's data files never change, so a kept footer is always the file's.
+#[derive(Clone)]
+pub struct FooterCache {
+    cache: Arc<FileMetadataCache>,
+    limit: usize,
+}
+
+impl FooterCache {
+    /// A cache of at most `bytes` of footers (the least recently used go first).
+    pub fn new(bytes: usize) -> Result<FooterCache> {
+        let config = CacheManagerConfig::default().with_metadata_cache_limit(bytes);
+        let manager = CacheManager::try_new(&config)?;
+        Ok(FooterCache {
+            cache: manager.get_file_metadata_cache(),
+            limit: bytes,
+        })
+    }
+
+    /// The footers it holds (one per data file read).
+    pub fn files(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// How often a footer it holds was read from it instead of the file, in all.
+    pub fn hits(&self) -> usize {
+        self.cache.list_entries().values().map(|e| e.hits).sum()
+    }
+}
+
+impl std::fmt::Debug for FooterCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FooterCache")
+            .field("limit", &self.limit)
+            .field("files", &self.files())
+            .finish()
+    }
 }
 
 impl Default for EngineOptions {
@@ -41,6 +86,7 @@ impl Default for EngineOptions {
             buildings: None,
             filter_pushdown: false,
             catalog: None,
+            footers: None,
         }
     }
 }
@@ -123,6 +169,13 @@ impl EngineOptions {
         self
     }
 
+    /// Keeps the Parquet footers the engine reads in `cache`, shared with the other engines
+    /// given it (see [`FooterCache`]). Default: a cache of the engine's own, which goes with it.
+    pub fn with_footer_cache(mut self, cache: FooterCache) -> Self {
+        self.footers = Some(cache);
+        self
+    }
+
     /// Bytes the operators that can spill (sorts, aggregations, joins) may hold before they
     /// spill to disk or fail. Default: no limit.
     pub fn with_memory_limit(mut self, bytes: usize) -> Self {
@@ -187,6 +240,13 @@ impl Engine {
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
             runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        if let Some(f) = &options.footers {
+            runtime = runtime.with_cache_manager(
+                CacheManagerConfig::default()
+                    .with_file_metadata_cache(Some(f.cache.clone()))
+                    .with_metadata_cache_limit(f.limit),
+            );
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         let state = cqlake_lake::register_lake(&ctx, &lake).await?;

@@ -233,6 +233,26 @@ impl RollupCache {
     }
 }
 
+impl RollupCache {
+    /// The rows kept of `rollup` (for `rules`, if it classifies streams) and the lake state
+    /// they are the view's over, if it has been computed: read without opening the lake. The
+    /// caller checks the state against the engine it opens (a group may have finished since).
+    pub async fn peek(
+        &self,
+        rollup: &Rollup,
+        rules: RuleSet,
+    ) -> Option<(LakeState, Vec<RecordBatch>)> {
+        let slot = {
+            let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots
+                .get(&(rollup.name, rollup.classifies.then_some(rules)))
+                .cloned()
+        }?;
+        let slot = slot.lock().await;
+        slot.as_ref().map(|e| (e.state.clone(), e.batches.clone()))
+    }
+}
+
 /// The schema of `rows`' batches (the plan's may differ from it in nullability, which a memory
 /// table refuses).
 fn schema_of(rows: &crate::Rows) -> SchemaRef {

@@ -281,3 +281,46 @@ fn sqllogictest_files() {
         }
     }
 }
+
+/// A footer cache shared by two engines: the first query parses each `streams` file's footer
+/// into it, the second engine reads them from it (none parsed again) and answers the same.
+#[test]
+fn engines_sharing_a_footer_cache_parse_each_footer_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = flows_lake();
+    let footers = cqlake_query::FooterCache::new(64 << 20).unwrap();
+    assert_eq!(footers.files(), 0);
+    let count = |engine: &Engine| {
+        rt.block_on(engine.sql("SELECT count(*), sum(average_jitter_ms) FROM streams"))
+            .unwrap()
+            .batches
+    };
+    let open = || {
+        let options = EngineOptions::default().with_footer_cache(footers.clone());
+        rt.block_on(Engine::open(dir.path(), options)).unwrap()
+    };
+    let first = count(&open());
+    let streams_files = std::fs::read_dir(dir.path().join("streams"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .filter(|f| f.as_ref().unwrap().path().extension() == Some("parquet".as_ref()))
+        .count();
+    assert!(streams_files >= 1, "{streams_files}");
+    assert_eq!(footers.files(), streams_files);
+    let hits = footers.hits();
+    let second = count(&open());
+    assert_eq!(footers.files(), streams_files);
+    assert!(
+        footers.hits() >= hits + streams_files,
+        "{hits} → {}",
+        footers.hits()
+    );
+    assert_eq!(first, second);
+    // An engine of its own keeps its footers to itself.
+    let own = rt
+        .block_on(Engine::open(dir.path(), EngineOptions::default()))
+        .unwrap();
+    let hits = footers.hits();
+    assert_eq!(count(&own), first);
+    assert_eq!((footers.files(), footers.hits()), (streams_files, hits));
+}

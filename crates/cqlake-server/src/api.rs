@@ -21,6 +21,23 @@ pub(crate) struct AppState {
     pub options: ServerOptions,
     /// The rollups (of each rule set), kept between requests.
     pub rollups: cqlake_query::RollupCache,
+    /// The data files' Parquet footers, parsed once.
+    pub footers: cqlake_query::FooterCache,
+}
+
+impl AppState {
+    /// The engine options of `filters` under `rules`, with the server's threads, building file
+    /// and footer cache.
+    pub fn engine_options(
+        &self,
+        filters: &Filters,
+        rules: cqlake_query::RuleSet,
+    ) -> cqlake_query::EngineOptions {
+        let o = &self.options;
+        filters
+            .engine_options(rules, o.threads, o.buildings.as_deref())
+            .with_footer_cache(self.footers.clone())
+    }
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -88,7 +105,7 @@ async fn no_api(Path(rest): Path<String>) -> Error {
 /// needs a rollup, which computes it again and answers the error.
 pub(crate) async fn warm_up(state: Arc<AppState>) {
     let o = &state.options;
-    let options = Filters::default().engine_options(o.rules, o.threads, o.buildings.as_deref());
+    let options = state.engine_options(&Filters::default(), o.rules);
     if let Ok(engine) = Engine::open(o.lake.clone(), options.clone()).await {
         let _ = state
             .rollups
@@ -107,40 +124,76 @@ pub(crate) async fn warm_up(state: Arc<AppState>) {
 async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     let o = &state.options;
     let rules = filters.rules_or(o.rules);
-    let options = filters.engine_options(rules, o.threads, o.buildings.as_deref());
+    let options = state.engine_options(filters, rules);
     let Some(user) = filters.user.as_deref().filter(|_| filters.call.is_none()) else {
         if filters.call.is_none() {
             return Ok(Engine::open(o.lake.clone(), options).await?);
         }
         return open_calls(state, options.with_filter_pushdown(true)).await;
     };
+    let options = options.with_filter_pushdown(true);
+    let users = Rollup::named("user_rollup").expect("one of the rollups");
+    // The user rollup as kept: one opening of the lake when no group has finished since.
+    if let Some((known, rows)) = state.rollups.peek(&users, rules).await {
+        let days = user_days(&rows, user, filters)?;
+        let engine = Engine::open(o.lake.clone(), options.clone().with_days(days)).await?;
+        if *engine.lake_state() == known {
+            return Ok(engine);
+        }
+    }
     let unfiltered = || {
-        let options = Filters::default().engine_options(rules, o.threads, o.buildings.as_deref());
-        Engine::open(o.lake.clone(), options)
+        Engine::open(
+            o.lake.clone(),
+            state.engine_options(&Filters::default(), rules),
+        )
     };
     let probe = unfiltered().await?;
-    let users = Rollup::named("user_rollup").expect("one of the rollups");
-    state.rollups.apply(&probe, &[users], unfiltered).await?;
-    let rows = probe
-        .sql(&format!(
-            "SELECT DISTINCT CAST(day AS VARCHAR) AS day FROM user_rollup \
-             WHERE user_id = {} AND {}",
-            crate::filters::quote(user),
-            filters.days_predicate()
-        ))
-        .await?;
-    let mut days = Vec::new();
-    for b in &rows.batches {
-        let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)
-            .map_err(|e| Error::Query(e.into()))?;
-        let c = c.as_string::<i32>();
-        days.extend((0..b.num_rows()).map(|i| match c.is_null(i) {
-            true => String::new(),
-            false => c.value(i).to_string(),
-        }));
-    }
-    let options = options.with_filter_pushdown(true).with_days(days);
+    let options = match state.rollups.apply(&probe, &[users], unfiltered).await? {
+        RollupUse::Cached { .. } => match state.rollups.peek(&users, rules).await {
+            Some((_, rows)) => options.with_days(user_days(&rows, user, filters)?),
+            None => options,
+        },
+        // A lake with no versions (a Parquet export): every day, the user's streams by their
+        // columns.
+        RollupUse::Computed => options,
+    };
     Ok(Engine::open(o.lake.clone(), options).await?)
+}
+
+/// The days (`YYYY-MM-DD`, within the filters' dates; the empty string for calls with no
+/// start) on which `user` took part in a call, from `user_rollup`'s rows.
+fn user_days(
+    rows: &[arrow::array::RecordBatch],
+    user: &str,
+    filters: &Filters,
+) -> Result<std::collections::BTreeSet<String>> {
+    let mut days = std::collections::BTreeSet::new();
+    for b in rows {
+        let text = |name: &str| {
+            let c = b.column_by_name(name).ok_or_else(|| {
+                Error::Query(cqlake_query::Error::Plan(format!(
+                    "user_rollup has no column {name}"
+                )))
+            })?;
+            arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)
+                .map_err(|e| Error::Query(e.into()))
+        };
+        let (ids, day) = (text("user_id")?, text("day")?);
+        let (ids, day) = (ids.as_string::<i32>(), day.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            if ids.is_null(i) || ids.value(i) != user {
+                continue;
+            }
+            let d = if day.is_null(i) { "" } else { day.value(i) };
+            let within = filters.from.as_deref().is_none_or(|f| d >= f)
+                && filters.to.as_deref().is_none_or(|t| d <= t);
+            // (A call with no start date is outside any date window, as the engine's.)
+            if within {
+                days.insert(d.to_string());
+            }
+        }
+    }
+    Ok(days)
 }
 
 /// The engine of `options` (a call's filter) narrowed to the dates and ids of the calls it
@@ -249,8 +302,7 @@ async fn view(
     let rollups = Rollup::read_by(&sql);
     if !rollups.is_empty() && filters.user.is_none() && filters.call.is_none() {
         let o = &state.options;
-        let unfiltered =
-            Filters::default().engine_options(rules, o.threads, o.buildings.as_deref());
+        let unfiltered = state.engine_options(&Filters::default(), rules);
         rollup = match state
             .rollups
             .apply(&engine, &rollups, || {
