@@ -115,6 +115,14 @@ pub const VIEWS: [View; 21] = [
     },
 ];
 
+/// Views that read a rollup, as queries over `stream_sides` for a user's or a call's filters,
+/// which the rollups kept in memory do not hold: computing the rollup for them would read every
+/// column it groups by, these read only the ones they need.
+const OVER_SIDES: [(&str, &str); 1] = [(
+    "breakdown",
+    include_str!("../../../sql/dashboard/breakdown-sides.sql"),
+)];
+
 impl View {
     /// The view called `name`.
     pub fn named(name: &str) -> Option<View> {
@@ -167,8 +175,14 @@ impl View {
 
     /// Its query for `filters`: the template filled in, the header left out.
     pub fn render(&self, filters: &Filters) -> String {
-        let body: String = self
-            .sql
+        let template = match filters.user.is_some() || filters.call.is_some() {
+            true => OVER_SIDES
+                .iter()
+                .find(|(name, _)| *name == self.name)
+                .map_or(self.sql, |(_, sql)| *sql),
+            false => self.sql,
+        };
+        let body: String = template
             .lines()
             .skip_while(|l| l.starts_with("--"))
             .map(|l| format!("{l}\n"))
@@ -186,6 +200,7 @@ impl View {
             .replace("{dates}", &filters.dates_predicate())
             .replace("{days}", &filters.days_predicate())
             .replace("{find}", &filters.find_pattern())
+            .replace("{by_sides}", &by_sides(filters))
             .replace("{by}", by(filters))
             .replace("{due_to}", &due_to(&|r| format!("sum(poor_{r})")))
             .replace(
@@ -200,6 +215,15 @@ impl View {
 /// The breakdown's dimension (default the connection type).
 fn by(filters: &Filters) -> &'static str {
     filters.by.unwrap_or(DIMENSIONS[0].0)
+}
+
+/// The breakdown's dimension as a column of `stream_sides`: the sending side's for the capture
+/// device and driver, the receiving side's for the rest (as `stream_rollup` takes them).
+fn by_sides(filters: &Filters) -> String {
+    match by(filters) {
+        d if d.starts_with("capture_") => format!("tx_{d}"),
+        d => format!("rx_{d}"),
+    }
 }
 
 #[cfg(test)]
@@ -240,6 +264,40 @@ mod tests {
             b.render(&f)
                 .contains("sum(poor_post_fec_packet_loss) AS due_to_post_fec_packet_loss")
         );
+    }
+
+    #[test]
+    fn a_users_breakdown_reads_only_its_dimension_of_stream_sides() {
+        let b = View::named("breakdown").unwrap();
+        for (d, _) in DIMENSIONS {
+            let column = if d.starts_with("capture_") {
+                format!("tx_{d}")
+            } else {
+                format!("rx_{d}")
+            };
+            for key in ["user", "call"] {
+                let f = filters(&[("by", d), (key, "x-1"), ("kind", "audio")]);
+                let sql = b.render(&f);
+                assert!(!sql.contains('{'), "{sql}");
+                assert!(sql.contains("FROM stream_sides"), "{sql}");
+                assert!(
+                    sql.contains(&format!(
+                        "coalesce(CAST({column} AS VARCHAR), '(unknown)') AS {d}"
+                    )),
+                    "{sql}"
+                );
+                assert!(!sql.contains("stream_rollup"), "{sql}");
+                assert_eq!(b.title(&f), b.title(&filters(&[("by", d)])));
+            }
+            // Without them it reads the rollup.
+            let sql = b.render(&filters(&[("by", d)]));
+            assert!(sql.contains("FROM stream_rollup"), "{sql}");
+        }
+        // Every view renders whole for a user.
+        let f = filters(&[("user", "x-1"), ("by", "wifi_band"), ("find", "a")]);
+        for v in VIEWS {
+            assert!(!v.render(&f).contains('{'), "{}", v.name);
+        }
     }
 
     #[test]
