@@ -169,31 +169,44 @@ fn user_days(
 ) -> Result<std::collections::BTreeSet<String>> {
     let mut days = std::collections::BTreeSet::new();
     for b in rows {
-        let text = |name: &str| {
-            let c = b.column_by_name(name).ok_or_else(|| {
+        let column = |name: &str| {
+            b.schema().index_of(name).map_err(|_| {
                 Error::Query(cqlake_query::Error::Plan(format!(
                     "user_rollup has no column {name}"
                 )))
-            })?;
-            arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)
-                .map_err(|e| Error::Query(e.into()))
+            })
         };
-        let (ids, day) = (text("user_id")?, text("day")?);
-        let (ids, day) = (ids.as_string::<i32>(), day.as_string::<i32>());
-        for i in 0..b.num_rows() {
-            if ids.is_null(i) || ids.value(i) != user {
-                continue;
-            }
-            let d = if day.is_null(i) { "" } else { day.value(i) };
-            let within = filters.from.as_deref().is_none_or(|f| d >= f)
-                && filters.to.as_deref().is_none_or(|t| d <= t);
+        let ids = utf8(b, column("user_id")?)?;
+        let ids = ids.as_string::<i32>();
+        let day = b.column(column("day")?);
+        let day = day
+            .as_primitive_opt::<arrow::datatypes::Date32Type>()
+            .ok_or_else(|| {
+                Error::Query(cqlake_query::Error::Plan(
+                    "user_rollup's day is not a DATE".into(),
+                ))
+            })?;
+        // Only the user's rows are formatted.
+        for i in (0..b.num_rows()).filter(|&i| !ids.is_null(i) && ids.value(i) == user) {
+            let d = match day.is_null(i) {
+                true => String::new(),
+                false => cqlake_schema::calendar::format_date(day.value(i).into()),
+            };
+            let within = filters.from.as_deref().is_none_or(|f| d.as_str() >= f)
+                && filters.to.as_deref().is_none_or(|t| d.as_str() <= t);
             // (A call with no start date is outside any date window, as the engine's.)
             if within {
-                days.insert(d.to_string());
+                days.insert(d);
             }
         }
     }
     Ok(days)
+}
+
+/// Column `i` of `b` as UTF-8 strings (the engine may answer other string types).
+fn utf8(b: &arrow::array::RecordBatch, i: usize) -> Result<arrow::array::ArrayRef> {
+    arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8)
+        .map_err(|e| Error::Query(e.into()))
 }
 
 /// The engine of `options` (a call's filter) narrowed to the dates and ids of the calls it
@@ -210,11 +223,7 @@ async fn open_calls(state: &AppState, options: cqlake_query::EngineOptions) -> R
         .await?;
     let mut listed = Vec::new();
     for b in &calls.batches {
-        let text = |i: usize| {
-            arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8)
-                .map_err(|e| Error::Query(e.into()))
-        };
-        let (ids, days) = (text(0)?, text(1)?);
+        let (ids, days) = (utf8(b, 0)?, utf8(b, 1)?);
         let (ids, days) = (ids.as_string::<i32>(), days.as_string::<i32>());
         for i in 0..b.num_rows() {
             let day = if days.is_null(i) { "" } else { days.value(i) };
