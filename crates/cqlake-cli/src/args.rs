@@ -124,6 +124,17 @@ pub enum Command {
     /// in CQLAKE_SERVE_PASSWORD (HTTP basic, user cqlake). With --pg-port it also speaks the
     /// PostgreSQL protocol (database cqlake; password in CQLAKE_PG_PASSWORD). Stop it with Ctrl-C.
     Serve(ServeArgs),
+    /// Run cqlake's cluster scheduler (DataFusion Ballista): `sql`, `report` and `serve` with
+    /// --cluster df://HOST:PORT send their queries to it, and it has its executors run them.
+    ///
+    /// Start executors with `cqlake executor --scheduler HOST:PORT`. The lake must be at the
+    /// same path (or object store URL) for the client, the scheduler and every executor. Listens
+    /// on 127.0.0.1:50050; loopback only. Stop it with Ctrl-C.
+    Scheduler(SchedulerArgs),
+    /// Run a cluster executor: it registers with the scheduler, runs the tasks of the queries it
+    /// is given, and serves their results over Arrow Flight (127.0.0.1:50051). Stop it with
+    /// Ctrl-C.
+    Executor(ExecutorArgs),
     /// Compact the lake: rewrite each date's data files into few files of large row groups
     /// (run it after converts; queries read far fewer column chunks).
     Optimize(OptimizeArgs),
@@ -195,6 +206,10 @@ pub struct QueryArgs {
     /// region, inside corp, express route, VPN): the view `buildings`.
     #[arg(long)]
     pub buildings: Option<PathBuf>,
+    /// Run the query on the cluster whose scheduler is at this address (`cqlake scheduler`);
+    /// --threads is then the number of parallel tasks per stage (default 16).
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
 }
 
 /// `cqlake sql`.
@@ -224,6 +239,44 @@ pub struct ReportArgs {
     pub to: Option<Date>,
     #[command(flatten)]
     pub common: QueryArgs,
+}
+
+/// `cqlake scheduler`.
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// The address to listen on (loopback only: the cluster's links carry no secret).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The port (0 picks a free one).
+    #[arg(long, default_value_t = cqlake_cluster::SCHEDULER_PORT)]
+    pub port: u16,
+}
+
+/// `cqlake executor`.
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler: HOST:PORT (or df://HOST:PORT).
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub scheduler: String,
+    /// The address to listen on (loopback only: the cluster's links carry no secret).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The Arrow Flight port: task results and shuffle data.
+    #[arg(long, default_value_t = cqlake_cluster::FLIGHT_PORT)]
+    pub port: u16,
+    /// The gRPC port announced to the scheduler.
+    #[arg(long, default_value_t = cqlake_cluster::GRPC_PORT)]
+    pub grpc_port: u16,
+    /// Tasks run at once (default: all CPUs).
+    #[arg(long)]
+    pub tasks: Option<usize>,
+    /// Where shuffle and spill files go (default: a temporary directory, removed at exit).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Memory the tasks' sorts, aggregations and joins may use before they spill (e.g. 4GB;
+    /// default: 70 % of the machine's).
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<ByteSize>,
 }
 
 /// `cqlake serve`.

@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 mod args;
+mod cluster;
 mod convert;
 mod forget;
 mod r#gen;
@@ -107,6 +108,8 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Sql(a) => sql::run(a),
         args::Command::Report(a) => sql::report(a),
         args::Command::Serve(a) => serve::run(a),
+        args::Command::Scheduler(a) => cluster::scheduler(a).map(|()| ExitCode::SUCCESS),
+        args::Command::Executor(a) => cluster::executor(a).map(|()| ExitCode::SUCCESS),
         args::Command::Optimize(a) => maintain::optimize(a),
         args::Command::Vacuum(a) => maintain::vacuum(a),
         args::Command::Purge(a) => maintain::purge(a),

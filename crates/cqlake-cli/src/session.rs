@@ -11,6 +11,10 @@ use crate::args::{QueryArgs, RowFormat};
 /// Why rows other than a report's cannot be an HTML page.
 pub(crate) const NO_HTML: &str = "--format html writes a report's page: use it with cqlake report";
 
+/// Parallel tasks per stage of a query run on a cluster, unless --threads says otherwise
+/// (Ballista's default).
+const CLUSTER_TASKS: usize = 16;
+
 /// An open lake: the engine and the runtime its queries run on (the engine drops first).
 pub(crate) struct Session {
     /// The engine over the lake.
@@ -38,6 +42,13 @@ pub(crate) fn open(
     let mut options = EngineOptions::default()
         .with_rules(rules)
         .with_dates(from, to);
+    if let Some(url) = &a.cluster {
+        let cluster =
+            cqlake_cluster::Cluster::parse(url).with_context(|| format!("--cluster {url}"))?;
+        options = options
+            .with_runner(std::sync::Arc::new(cluster))
+            .with_threads(CLUSTER_TASKS);
+    }
     if let Some(n) = a.threads {
         options = options.with_threads(n);
     }

@@ -17,6 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cqlake-server", &["cqlake-schema", "cqlake-query"]),
     ("cqlake-pg", &["cqlake-query"]),
     ("cqlake-privacy", &["cqlake-schema"]),
+    ("cqlake-cluster", &["cqlake-query", "cqlake-lake"]),
     (
         "cqlake-cli",
         &[
@@ -29,6 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cqlake-server",
             "cqlake-pg",
             "cqlake-privacy",
+            "cqlake-cluster",
         ],
     ),
     (

@@ -3,6 +3,7 @@
 //! values, idempotence, version upserts, follow-up pages and rejects; a property test compares
 //! the lake with the generator's model.
 
+mod cluster;
 mod common;
 mod convert;
 mod crash;

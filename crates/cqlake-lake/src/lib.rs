@@ -24,6 +24,7 @@ pub mod crash;
 mod delta;
 mod encode;
 mod erase;
+mod file_table;
 mod files;
 mod group;
 mod index;
@@ -47,12 +48,13 @@ pub use delta::{
     DEFAULT_COMMIT_BYTES, DEFAULT_GROUP_BYTES, LOCK_FILE, LakeWriter, MAX_OPEN_FILES, WriteStats,
 };
 pub use erase::{ERASED_FILE, EraseStats, Erasure, Rule, SideRule};
+pub use file_table::{FileTable, TableFile};
 pub use group::{GROUP_KEY, VERSIONS_KEY};
 pub use location::{LakeLocation, OBJECT_STORE_SCHEMES};
 pub use personal::{PSEUDONYMS_FILE, Personal, pseudonym_fingerprint};
 pub use prepare::{NewRows, Prepared, Preparer};
 pub use purge::{PurgeStats, RETENTION_FILE, days_ago, retention, set_retention};
-pub use read::{LakeState, lake_exists, lake_fingerprint, register_lake};
+pub use read::{LakeState, lake_exists, lake_fingerprint, register_lake, register_lake_files};
 pub use scratch::Scratch;
 pub use table::open_tables;
 

@@ -52,6 +52,30 @@ impl LakeState {
 /// ([`is_parquet_export`](crate::is_parquet_export)) is registered as listings of its files
 /// instead (its state is not known).
 pub async fn register_lake(ctx: &SessionContext, lake: &LakeLocation) -> Result<LakeState> {
+    register(ctx, lake, Providers::Delta).await
+}
+
+/// [`register_lake`], with each table registered as a [`FileTable`](crate::FileTable): the same
+/// files at the same versions, planned as DataFusion's own Parquet scan, which plan codecs can
+/// send to the executors of a cluster (deltalake's scan cannot be sent).
+pub async fn register_lake_files(ctx: &SessionContext, lake: &LakeLocation) -> Result<LakeState> {
+    register(ctx, lake, Providers::Files).await
+}
+
+/// The table providers a reader registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Providers {
+    /// deltalake's, for queries planned and run in this process.
+    Delta,
+    /// [`FileTable`](crate::FileTable)s, for plans sent to other processes.
+    Files,
+}
+
+async fn register(
+    ctx: &SessionContext,
+    lake: &LakeLocation,
+    providers: Providers,
+) -> Result<LakeState> {
     if let Some(root) = lake.as_local()
         && crate::parquet_in::is_parquet_export(root)
     {
@@ -99,11 +123,62 @@ pub async fn register_lake(ctx: &SessionContext, lake: &LakeLocation) -> Result<
             .with_session(Arc::new(ctx.state()))
             .await
             .map_err(query_err(t))?;
+        let provider = match providers {
+            Providers::Delta => provider,
+            Providers::Files => file_table(lake, t.name(), &table, provider.schema())?,
+        };
         ctx.register_table(t.name(), provider)
             .map_err(query_err(t))?;
     }
-    crate::side::register_side_tables(ctx, lake).await?;
+    crate::side::register_side_tables_as(ctx, lake, providers).await?;
     Ok(state)
+}
+
+/// The [`FileTable`](crate::FileTable) of the loaded Delta table `table` (called `name`), whose
+/// provider has the columns of `schema`.
+pub(crate) fn file_table(
+    lake: &LakeLocation,
+    name: &'static str,
+    table: &deltalake::DeltaTable,
+    schema: arrow::datatypes::SchemaRef,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    let q = crate::table::query_err_of(name);
+    let snapshot = table.snapshot().map_err(crate::table::delta_err_of(name))?;
+    let partition = snapshot.metadata().partition_columns().first().cloned();
+    let url = lake.join(name);
+    let store = format!(
+        "{}://{}",
+        url.scheme(),
+        &url[url::Position::BeforeHost..url::Position::AfterPort]
+    );
+    let root = deltalake::Path::from_url_path(url.path())
+        .map_err(|e| crate::Error::Location(format!("{url}: {e}")))?;
+    let mut files = Vec::new();
+    for f in snapshot.log_data().iter() {
+        let date = match &partition {
+            None => None,
+            Some(p) => match f.partition_values_map().get(p) {
+                Some(Some(d)) => Some(parse_date(d).ok_or_else(|| {
+                    crate::Error::Location(format!("{name}: a file of date {d:?} in {lake}"))
+                })?),
+                _ => None,
+            },
+        };
+        files.push(crate::TableFile {
+            path: format!("{root}/{}", f.path()),
+            size: f.size() as u64,
+            date,
+        });
+    }
+    let t = crate::FileTable::new(name, store, schema, partition, files).map_err(&q)?;
+    Ok(Arc::new(t))
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+fn parse_date(d: &str) -> Option<i32> {
+    let mut parts = d.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (parts.next()??, parts.next()??, parts.next()??);
+    i32::try_from(cqlake_schema::calendar::days_from_civil(y, m, day)).ok()
 }
 
 /// Whether there is a lake (a Delta `calls` table, or a plain Parquet export) at `lake`.

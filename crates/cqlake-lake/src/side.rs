@@ -80,24 +80,48 @@ pub(crate) async fn open_side_table(lake: &LakeLocation, t: SideTable) -> Result
 /// Registers every side table of the lake in `ctx`; a table the lake does not have yet (a lake
 /// written before it existed) is registered empty.
 pub async fn register_side_tables(ctx: &SessionContext, lake: &LakeLocation) -> Result<()> {
+    register_side_tables_as(ctx, lake, crate::read::Providers::Delta).await
+}
+
+/// [`register_side_tables`] with the table providers of `providers`.
+pub(crate) async fn register_side_tables_as(
+    ctx: &SessionContext,
+    lake: &LakeLocation,
+    providers: crate::read::Providers,
+) -> Result<()> {
+    use crate::read::Providers;
     for t in SideTable::ALL {
         let q = query_err(t);
-        if crate::table::has_table(lake, t.name()).await? {
-            let table = crate::table::load(lake, t.name(), None).await?;
-            table
-                .update_datafusion_session(&ctx.state())
-                .map_err(delta_err(t))?;
-            let provider = table
-                .table_provider()
-                .with_session(Arc::new(ctx.state()))
-                .await
-                .map_err(&q)?;
-            ctx.register_table(t.name(), provider).map_err(&q)?;
-        } else {
-            let empty = datafusion::datasource::MemTable::try_new(t.def().schema(), vec![vec![]])
-                .map_err(&q)?;
-            ctx.register_table(t.name(), Arc::new(empty)).map_err(&q)?;
-        }
+        let provider: Arc<dyn datafusion::catalog::TableProvider> =
+            if crate::table::has_table(lake, t.name()).await? {
+                let table = crate::table::load(lake, t.name(), None).await?;
+                table
+                    .update_datafusion_session(&ctx.state())
+                    .map_err(delta_err(t))?;
+                let provider = table
+                    .table_provider()
+                    .with_session(Arc::new(ctx.state()))
+                    .await
+                    .map_err(&q)?;
+                match providers {
+                    Providers::Delta => provider,
+                    Providers::Files => {
+                        crate::read::file_table(lake, t.name(), &table, provider.schema())?
+                    }
+                }
+            } else {
+                match providers {
+                    Providers::Delta => Arc::new(
+                        datafusion::datasource::MemTable::try_new(t.def().schema(), vec![vec![]])
+                            .map_err(&q)?,
+                    ),
+                    Providers::Files => Arc::new(
+                        crate::FileTable::new(t.name(), "file:///", t.def().schema(), None, vec![])
+                            .map_err(&q)?,
+                    ),
+                }
+            };
+        ctx.register_table(t.name(), provider).map_err(&q)?;
     }
     Ok(())
 }

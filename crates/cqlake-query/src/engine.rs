@@ -30,6 +30,32 @@ pub struct EngineOptions {
     filter_pushdown: bool,
     catalog: Option<String>,
     footers: Option<FooterCache>,
+    runner: Option<Arc<dyn Runner>>,
+}
+
+/// Where an [`Engine`]'s queries are planned and run: in this process (the default), or
+/// elsewhere, such as a cluster (`cqlake-cluster`), through a session whose query planner sends
+/// them there. An engine with a runner registers the lake's tables as
+/// [`FileTable`](cqlake_lake::FileTable)s, which a plan can carry to other processes.
+#[async_trait::async_trait]
+pub trait Runner: Send + Sync + std::fmt::Debug {
+    /// A session with the settings of `config` and the runtime `runtime` (memory pool, object
+    /// stores, caches) for the engine to register the lake, its views and its functions in.
+    async fn session(
+        &self,
+        config: SessionConfig,
+        runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    ) -> datafusion::error::Result<SessionContext>;
+}
+
+/// The scalar functions every engine registers (the views and rule sets call them): a plan
+/// names them, so whatever runs a plan elsewhere registers the same.
+pub fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
+    vec![
+        crate::udf::ipv4(),
+        crate::udf::if_else(),
+        crate::udf::media_kind(),
+    ]
 }
 
 /// Parquet footers (each data file's metadata and page index) kept between the engines that
@@ -87,6 +113,7 @@ impl Default for EngineOptions {
             filter_pushdown: false,
             catalog: None,
             footers: None,
+            runner: None,
         }
     }
 }
@@ -176,6 +203,13 @@ impl EngineOptions {
         self
     }
 
+    /// Plans and runs the queries with `runner` instead of in this process. Default: in this
+    /// process.
+    pub fn with_runner(mut self, runner: Arc<dyn Runner>) -> Self {
+        self.runner = Some(runner);
+        self
+    }
+
     /// Bytes the operators that can spill (sorts, aggregations, joins) may hold before they
     /// spill to disk or fail. Default: no limit.
     pub fn with_memory_limit(mut self, bytes: usize) -> Self {
@@ -248,8 +282,14 @@ impl Engine {
                     .with_metadata_cache_limit(f.limit),
             );
         }
-        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        let state = cqlake_lake::register_lake(&ctx, &lake).await?;
+        let ctx = match &options.runner {
+            None => SessionContext::new_with_config_rt(config, runtime.build_arc()?),
+            Some(r) => r.session(config, runtime.build_arc()?).await?,
+        };
+        let state = match options.runner {
+            None => cqlake_lake::register_lake(&ctx, &lake).await?,
+            Some(_) => cqlake_lake::register_lake_files(&ctx, &lake).await?,
+        };
         let mut window = Vec::new();
         for (d, op) in [(&options.dates.0, ">="), (&options.dates.1, "<=")] {
             if let Some(d) = d {
@@ -297,9 +337,9 @@ impl Engine {
                 ctx.register_table(t.name(), view(&ctx, &sql).await?)?;
             }
         }
-        ctx.register_udf(crate::udf::ipv4());
-        ctx.register_udf(crate::udf::if_else());
-        ctx.register_udf(crate::udf::media_kind());
+        for f in functions() {
+            ctx.register_udf(f);
+        }
         // Without a building file, `buildings` (and so `subnet_buildings`) is empty: the
         // dashboard's building queries then run unchanged and find no building.
         ctx.register_batch(

@@ -23,7 +23,7 @@ mod views;
 
 pub use cqlake_lake::{LakeLocation, LakeState, lake_exists, lake_fingerprint};
 pub use display::Presentation;
-pub use engine::{Engine, EngineOptions, FooterCache, Rows};
+pub use engine::{Engine, EngineOptions, FooterCache, Rows, Runner, functions};
 pub use format::{Format, write, write_presented};
 pub use reports::{REPORTS, Report};
 pub use rollup::{ROLLUPS, Rollup, RollupCache, RollupUse, dates_condition};

@@ -1,0 +1,159 @@
+//! `cqlake executor`: Ballista's executor, running tasks with cqlake's codec and functions.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+
+use crate::codec::LakeCodec;
+use crate::{Error, FLIGHT_PORT, GRPC_PORT, Result, SCHEDULER_PORT, node};
+
+/// An executor to run. It registers with its scheduler, polls it for tasks, reads the lake
+/// itself, and serves the results and shuffle data of its tasks over Arrow Flight.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    scheduler: SocketAddr,
+    bind: IpAddr,
+    port: u16,
+    grpc_port: u16,
+    tasks: usize,
+    work_dir: Option<PathBuf>,
+    memory: Option<u64>,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        Executor {
+            scheduler: SocketAddr::new(loopback, SCHEDULER_PORT),
+            bind: loopback,
+            port: FLIGHT_PORT,
+            grpc_port: GRPC_PORT,
+            tasks: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            work_dir: None,
+            memory: None,
+        }
+    }
+}
+
+impl Executor {
+    /// An executor of the scheduler at 127.0.0.1:50050, on 127.0.0.1:50051 (Flight) and 50052
+    /// (gRPC), running as many tasks at once as there are CPUs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The scheduler's address. Default 127.0.0.1:50050.
+    pub fn with_scheduler(mut self, addr: SocketAddr) -> Self {
+        self.scheduler = addr;
+        self
+    }
+
+    /// The address to listen on. Default 127.0.0.1; loopback only (see
+    /// [`Scheduler::with_bind`](crate::Scheduler::with_bind)).
+    pub fn with_bind(mut self, ip: IpAddr) -> Self {
+        self.bind = ip;
+        self
+    }
+
+    /// The Arrow Flight port. Default 50051.
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The gRPC port (announced to the scheduler; pull scheduling opens no listener on it).
+    /// Default 50052.
+    pub fn with_grpc_port(mut self, port: u16) -> Self {
+        self.grpc_port = port;
+        self
+    }
+
+    /// Tasks run at once. Default: the number of CPUs.
+    pub fn with_tasks(mut self, n: usize) -> Self {
+        self.tasks = n.max(1);
+        self
+    }
+
+    /// Where shuffle and spill files go. Default: a new directory in the system's temporary
+    /// directory, removed when the executor stops.
+    pub fn with_work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.work_dir = Some(dir.into());
+        self
+    }
+
+    /// Bytes the tasks may hold in operators that can spill, shared by all tasks. Default:
+    /// Ballista's, 70 % of the machine's (or cgroup's) memory.
+    pub fn with_memory_limit(mut self, bytes: u64) -> Self {
+        self.memory = Some(bytes);
+        self
+    }
+
+    /// Runs until Ctrl-C or SIGTERM (then finishes its running tasks and deregisters).
+    pub async fn run(self) -> Result<()> {
+        if !self.bind.is_loopback() {
+            return Err(Error::Config(format!(
+                "an executor listens on loopback addresses only ({} is not one): its links \
+                 carry no secret",
+                self.bind
+            )));
+        }
+        let temp;
+        let work_dir = match &self.work_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d)
+                    .map_err(|e| Error::Config(format!("{}: {e}", d.display())))?;
+                d.clone()
+            }
+            None => {
+                temp = tempfile_dir()?;
+                temp.0.clone()
+            }
+        };
+        let work = work_dir.to_string_lossy().into_owned();
+        let spill = work.clone();
+        let config = ExecutorProcessConfig {
+            bind_host: self.bind.to_string(),
+            external_host: Some(self.bind.to_string()),
+            port: self.port,
+            grpc_port: self.grpc_port,
+            scheduler_host: self.scheduler.ip().to_string(),
+            scheduler_port: self.scheduler.port(),
+            scheduler_connect_timeout_seconds: 30,
+            vcores: self.tasks,
+            task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
+            work_dir: Some(work),
+            memory_pool_size: self.memory,
+            override_function_registry: Some(Arc::new(node::registry()?)),
+            override_config_producer: Some(Arc::new(node::config)),
+            override_runtime_producer: Some(Arc::new(move |_| node::runtime(Some(&spill)))),
+            override_logical_codec: Some(Arc::new(LakeCodec::default())),
+            ..Default::default()
+        };
+        start_executor_process(Arc::new(config)).await?;
+        Ok(())
+    }
+}
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir() -> Result<TempDir> {
+    let dir = std::env::temp_dir().join(format!(
+        "cqlake-executor-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+    Ok(TempDir(dir))
+}

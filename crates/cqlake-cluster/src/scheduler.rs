@@ -1,0 +1,134 @@
+//! `cqlake scheduler`: Ballista's scheduler, planning with cqlake's codec and functions.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
+use ballista_core::utils::{GrpcServerConfig, create_grpc_server};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::create_scheduler;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::codec::LakeCodec;
+use crate::{Error, Result, SCHEDULER_PORT, node};
+
+/// The largest gRPC message the scheduler takes or sends (a plan, a task): Ballista's 16 MiB.
+const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+/// A scheduler to start. Executors poll it for tasks (Ballista's pull scheduling), so it never
+/// connects to them.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    bind: SocketAddr,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler {
+            bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), SCHEDULER_PORT),
+        }
+    }
+}
+
+impl Scheduler {
+    /// A scheduler on 127.0.0.1:50050.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The address to listen on (port 0 picks a free one). Default 127.0.0.1:50050. Only a
+    /// loopback address: the cluster's links carry no secret yet.
+    pub fn with_bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Binds and starts serving; returns once it listens.
+    pub async fn start(self) -> Result<RunningScheduler> {
+        if !self.bind.ip().is_loopback() {
+            return Err(Error::Config(format!(
+                "the scheduler listens on loopback addresses only ({} is not one): its links \
+                 to executors and clients carry no secret",
+                self.bind.ip()
+            )));
+        }
+        let listener = tokio::net::TcpListener::bind(self.bind)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: self.bind,
+            source,
+        })?;
+        let runtime = node::runtime(None)?;
+        let config = SchedulerConfig {
+            bind_host: addr.ip().to_string(),
+            bind_port: addr.port(),
+            external_host: addr.ip().to_string(),
+            scheduling_policy: TaskSchedulingPolicy::PullStaged,
+            override_config_producer: Some(Arc::new(node::config)),
+            override_session_builder: Some(Arc::new(move |c| node::state(c, runtime.clone()))),
+            override_logical_codec: Some(Arc::new(LakeCodec::default())),
+            ..Default::default()
+        };
+        let cluster = BallistaCluster::new_from_config(&config).await?;
+        let server =
+            create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config))
+                .await?;
+        let grpc = SchedulerGrpcServer::new(server)
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            create_grpc_server(&GrpcServerConfig::default())
+                .add_service(grpc)
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    async {
+                        let _ = stopped.await;
+                    },
+                )
+                .await
+                .map_err(Error::from)
+        });
+        Ok(RunningScheduler { addr, stop, task })
+    }
+}
+
+/// A scheduler that listens.
+#[derive(Debug)]
+pub struct RunningScheduler {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<()>>,
+}
+
+impl RunningScheduler {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its URL for clients (`df://127.0.0.1:50050`).
+    pub fn url(&self) -> String {
+        format!("df://{}", self.addr)
+    }
+
+    /// Serves until `signal` completes, then stops listening.
+    pub async fn serve_until(self, signal: impl std::future::Future<Output = ()>) -> Result<()> {
+        let RunningScheduler { stop, mut task, .. } = self;
+        tokio::select! {
+            r = &mut task => return r.map_err(|e| Error::Config(format!("the scheduler stopped: {e}")))?,
+            () = signal => {}
+        }
+        let _ = stop.send(());
+        task.await
+            .map_err(|e| Error::Config(format!("the scheduler stopped: {e}")))?
+    }
+}
