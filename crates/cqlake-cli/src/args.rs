@@ -250,6 +250,8 @@ pub struct SchedulerArgs {
     /// The port (0 picks a free one).
     #[arg(long, default_value_t = cqlake_cluster::SCHEDULER_PORT)]
     pub port: u16,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// `cqlake executor`.
@@ -277,6 +279,8 @@ pub struct ExecutorArgs {
     /// default: 70 % of the machine's).
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<ByteSize>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// `cqlake serve`.

@@ -41,6 +41,7 @@ pub(crate) fn scheduler(a: SchedulerArgs) -> anyhow::Result<()> {
     rt.block_on(async {
         let running = cqlake_cluster::Scheduler::new()
             .with_bind(std::net::SocketAddr::new(a.bind, a.port))
+            .with_storage_options(a.storage.options.clone())
             .start()
             .await?;
         {
@@ -68,7 +69,8 @@ pub(crate) fn executor(a: ExecutorArgs) -> anyhow::Result<()> {
         .with_scheduler(scheduler)
         .with_bind(a.bind)
         .with_port(a.port)
-        .with_grpc_port(a.grpc_port);
+        .with_grpc_port(a.grpc_port)
+        .with_storage_options(a.storage.options.clone());
     if let Some(n) = a.tasks {
         e = e.with_tasks(n);
     }

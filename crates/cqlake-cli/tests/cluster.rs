@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{convert, cqlake, sample};
+use crate::common::{Moto, convert, cqlake, sample};
 
 /// A child process, killed when dropped.
 struct Process(Child);
@@ -150,4 +150,97 @@ fn reports_on_a_cluster_of_processes_equal_the_local_ones_and_need_its_executors
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn executors_read_a_lake_on_s3_with_their_own_credentials() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3-secret-of-the-cluster-test").unwrap();
+    let local = dir.path().join("lake");
+    let (code, _) = convert(&[&sample("graph-docs")], &local);
+    assert_eq!(code, 0);
+    let url = "s3://lakes/cluster";
+    // The client (convert, then the report's planning) has the credentials in its environment.
+    let env = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "cqlake-test"),
+        ("AWS_SECRET_ACCESS_KEY", "s3-secret-of-the-cluster-test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cqlake"))
+            .args(args)
+            .envs(env)
+            .output()
+            .unwrap()
+    };
+    let graph_docs = sample("graph-docs").display().to_string();
+    let out = run(&["convert", &graph_docs, "--lake", url, "--quiet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The executor has them as options (the secret from a file), not in its environment.
+    let (_scheduler, cluster) = scheduler();
+    let (port, grpc) = (free_port().to_string(), free_port().to_string());
+    let work = dir.path().join("work");
+    let _executor = Process(
+        Command::new(env!("CARGO_BIN_EXE_cqlake"))
+            .args(["executor", "--scheduler", &cluster, "--port", &port])
+            .args(["--grpc-port", &grpc, "--tasks", "2", "--work-dir"])
+            .arg(&work)
+            .args(["--storage-option", &format!("aws_endpoint={endpoint}")])
+            .args(["--storage-option", "aws_allow_http=true"])
+            .args(["--storage-option", "aws_access_key_id=cqlake-test"])
+            .args(["--storage-option", "aws_region=us-east-1"])
+            .arg("--storage-option")
+            .arg(format!("aws_secret_access_key=@{}", secret.display()))
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let expected = cqlake(&[
+        "report",
+        "networks",
+        "--lake",
+        &local.display().to_string(),
+        "--format",
+        "csv",
+    ]);
+    assert!(expected.status.success());
+    let got = run(&[
+        "report",
+        "networks",
+        "--lake",
+        url,
+        "--format",
+        "csv",
+        "--cluster",
+        &cluster,
+    ]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let mut a: Vec<_> = String::from_utf8_lossy(&expected.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let mut b: Vec<_> = String::from_utf8_lossy(&got.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    a.sort();
+    b.sort();
+    assert!(a.len() > 1, "networks has rows");
+    assert_eq!(b, a);
 }

@@ -3,11 +3,12 @@
 //! (whose dev-dependencies would otherwise turn on more features of serde, getrandom or md-5 and
 //! so rebuild DataFusion and deltalake, half an hour on two cores).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-/// `package version → features` of `cargo tree` with the given arguments.
-fn features(args: &[&str]) -> BTreeMap<String, String> {
+/// `package version → feature sets` of `cargo tree` with the given arguments (a package built
+/// both for the host, as a build dependency, and for the target may have two).
+fn features(args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -21,14 +22,16 @@ fn features(args: &[&str]) -> BTreeMap<String, String> {
         "cargo tree {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .lines()
-        .filter_map(|l| {
-            let (package, features) = l.trim_end_matches(" (*)").split_once('|')?;
-            Some((package.trim().to_string(), features.trim().to_string()))
-        })
-        .collect()
+    let mut out_map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for l in String::from_utf8(out.stdout).expect("UTF-8").lines() {
+        if let Some((package, features)) = l.trim_end_matches(" (*)").split_once('|') {
+            out_map
+                .entry(package.trim().to_string())
+                .or_default()
+                .insert(features.trim().to_string());
+        }
+    }
+    out_map
 }
 
 #[test]
@@ -39,7 +42,7 @@ fn cli_and_test_builds_share_dependency_features() {
     let differ: Vec<String> = run
         .iter()
         .filter(|(package, f)| test.get(*package) != Some(*f))
-        .map(|(package, f)| format!("{package}: run [{f}], test [{:?}]", test.get(package)))
+        .map(|(package, f)| format!("{package}: run {f:?}, test {:?}", test.get(package)))
         .collect();
     assert!(
         differ.is_empty(),

@@ -81,7 +81,8 @@ pub struct InProcess {
 impl InProcess {
     /// Starts a scheduler and `executors` executors running `tasks` tasks at once each.
     pub async fn start(executors: usize, tasks: usize) -> Result<InProcess> {
-        let runtime = node::runtime(None)?;
+        let stores = Arc::new(crate::LakeStores::new(Vec::new())?);
+        let runtime = node::runtime(None, stores.clone())?;
         let codec = BallistaCodec::new(
             Arc::new(LakeCodec::default()),
             Arc::new(BallistaPhysicalExtensionCodec::default()),
@@ -102,7 +103,10 @@ impl InProcess {
                 scheduler,
                 tasks.max(1),
                 Arc::new(node::config),
-                Arc::new(|_| node::runtime(None)),
+                Arc::new({
+                    let stores = stores.clone();
+                    move |_| node::runtime(None, stores.clone())
+                }),
                 codec.clone(),
                 node::registry()?,
             )

@@ -21,6 +21,7 @@ pub struct Executor {
     tasks: usize,
     work_dir: Option<PathBuf>,
     memory: Option<u64>,
+    storage_options: Vec<String>,
 }
 
 impl Default for Executor {
@@ -34,6 +35,7 @@ impl Default for Executor {
             tasks: std::thread::available_parallelism().map_or(2, |n| n.get()),
             work_dir: None,
             memory: None,
+            storage_options: Vec::new(),
         }
     }
 }
@@ -91,6 +93,13 @@ impl Executor {
         self
     }
 
+    /// Options of the object stores the lake is on (`KEY=VALUE` or `KEY=@FILE`, as
+    /// `--storage-option`), besides the environment. Default: none.
+    pub fn with_storage_options(mut self, options: Vec<String>) -> Self {
+        self.storage_options = options;
+        self
+    }
+
     /// Runs until Ctrl-C or SIGTERM (then finishes its running tasks and deregisters).
     pub async fn run(self) -> Result<()> {
         if !self.bind.is_loopback() {
@@ -114,6 +123,7 @@ impl Executor {
         };
         let work = work_dir.to_string_lossy().into_owned();
         let spill = work.clone();
+        let stores = Arc::new(crate::LakeStores::new(self.storage_options.clone())?);
         let config = ExecutorProcessConfig {
             bind_host: self.bind.to_string(),
             external_host: Some(self.bind.to_string()),
@@ -128,7 +138,9 @@ impl Executor {
             memory_pool_size: self.memory,
             override_function_registry: Some(Arc::new(node::registry()?)),
             override_config_producer: Some(Arc::new(node::config)),
-            override_runtime_producer: Some(Arc::new(move |_| node::runtime(Some(&spill)))),
+            override_runtime_producer: Some(Arc::new(move |_| {
+                node::runtime(Some(&spill), stores.clone())
+            })),
             override_logical_codec: Some(Arc::new(LakeCodec::default())),
             ..Default::default()
         };

@@ -21,11 +21,13 @@ mod codec;
 mod executor;
 mod node;
 mod scheduler;
+mod stores;
 
 pub use client::{Cluster, InProcess};
 pub use codec::LakeCodec;
 pub use executor::Executor;
 pub use scheduler::{RunningScheduler, Scheduler};
+pub use stores::LakeStores;
 
 /// The scheduler's port unless told otherwise.
 pub const SCHEDULER_PORT: u16 = 50050;

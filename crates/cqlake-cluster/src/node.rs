@@ -43,9 +43,12 @@ pub(crate) fn registry() -> datafusion::error::Result<BallistaFunctionRegistry> 
 }
 
 /// A runtime whose spill files go to `work_dir` (the system's temporary directory when
-/// `None`), reading local files (`file://`).
-pub(crate) fn runtime(work_dir: Option<&str>) -> datafusion::error::Result<Arc<RuntimeEnv>> {
-    let mut b = RuntimeEnvBuilder::new();
+/// `None`), reading files from `stores`.
+pub(crate) fn runtime(
+    work_dir: Option<&str>,
+    stores: Arc<crate::LakeStores>,
+) -> datafusion::error::Result<Arc<RuntimeEnv>> {
+    let mut b = RuntimeEnvBuilder::new().with_object_store_registry(stores);
     if let Some(d) = work_dir {
         b = b.with_temp_file_path(d);
     }

@@ -24,12 +24,14 @@ const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     bind: SocketAddr,
+    storage_options: Vec<String>,
 }
 
 impl Default for Scheduler {
     fn default() -> Self {
         Scheduler {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), SCHEDULER_PORT),
+            storage_options: Vec::new(),
         }
     }
 }
@@ -44,6 +46,13 @@ impl Scheduler {
     /// loopback address: the cluster's links carry no secret yet.
     pub fn with_bind(mut self, addr: SocketAddr) -> Self {
         self.bind = addr;
+        self
+    }
+
+    /// Options of the object stores the lake is on (`KEY=VALUE` or `KEY=@FILE`, as
+    /// `--storage-option`), besides the environment. Default: none.
+    pub fn with_storage_options(mut self, options: Vec<String>) -> Self {
+        self.storage_options = options;
         self
     }
 
@@ -66,7 +75,8 @@ impl Scheduler {
             addr: self.bind,
             source,
         })?;
-        let runtime = node::runtime(None)?;
+        let stores = Arc::new(crate::LakeStores::new(self.storage_options.clone())?);
+        let runtime = node::runtime(None, stores)?;
         let config = SchedulerConfig {
             bind_host: addr.ip().to_string(),
             bind_port: addr.port(),
