@@ -111,27 +111,39 @@ async fn register(
                 .insert(f.path().to_string());
         }
         state.files.insert(t.name(), by_date);
-        table
-            .update_datafusion_session(&ctx.state())
-            .map_err(delta_err(t))?;
-        // With the session, the scan takes its Parquet settings from it: filters are then
-        // evaluated after decoding (DataFusion's default) and still prune files. Without it,
-        // deltalake pushes every filter into the Parquet decoder, which for the views'
-        // classification decodes most columns twice and evaluates the CASE chains twice.
-        let provider = table
-            .table_provider()
-            .with_session(Arc::new(ctx.state()))
-            .await
-            .map_err(query_err(t))?;
-        let provider = match providers {
-            Providers::Delta => provider,
-            Providers::Files => file_table(lake, t.name(), &table, provider.schema())?,
-        };
+        let provider = provider(ctx, lake, t.name(), &table, providers).await?;
         ctx.register_table(t.name(), provider)
             .map_err(query_err(t))?;
     }
     crate::side::register_side_tables_as(ctx, lake, providers).await?;
     Ok(state)
+}
+
+/// The table provider of the loaded Delta table `table` (called `name`) that `providers` asks
+/// for, reading with `ctx`'s settings.
+pub(crate) async fn provider(
+    ctx: &SessionContext,
+    lake: &LakeLocation,
+    name: &'static str,
+    table: &deltalake::DeltaTable,
+    providers: Providers,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(crate::table::delta_err_of(name))?;
+    // With the session, the scan takes its Parquet settings from it: filters are then
+    // evaluated after decoding (DataFusion's default) and still prune files. Without it,
+    // deltalake pushes every filter into the Parquet decoder, which for the views'
+    // classification decodes most columns twice and evaluates the CASE chains twice.
+    let provider = table
+        .table_provider()
+        .with_session(Arc::new(ctx.state()))
+        .await
+        .map_err(crate::table::query_err_of(name))?;
+    Ok(match providers {
+        Providers::Delta => provider,
+        Providers::Files => file_table(lake, name, table, provider.schema())?,
+    })
 }
 
 /// The [`FileTable`](crate::FileTable) of the loaded Delta table `table` (called `name`), whose

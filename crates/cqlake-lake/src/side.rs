@@ -95,20 +95,7 @@ pub(crate) async fn register_side_tables_as(
         let provider: Arc<dyn datafusion::catalog::TableProvider> =
             if crate::table::has_table(lake, t.name()).await? {
                 let table = crate::table::load(lake, t.name(), None).await?;
-                table
-                    .update_datafusion_session(&ctx.state())
-                    .map_err(delta_err(t))?;
-                let provider = table
-                    .table_provider()
-                    .with_session(Arc::new(ctx.state()))
-                    .await
-                    .map_err(&q)?;
-                match providers {
-                    Providers::Delta => provider,
-                    Providers::Files => {
-                        crate::read::file_table(lake, t.name(), &table, provider.schema())?
-                    }
-                }
+                crate::read::provider(ctx, lake, t.name(), &table, providers).await?
             } else {
                 match providers {
                     Providers::Delta => Arc::new(
