@@ -20,7 +20,8 @@ f AS (
         coalesce(bool_or(x.failure_info_stage = 'midcall'), false)
             OR coalesce(bool_or(seg.midcall), false) AS midcall
     FROM sessions x
-    LEFT JOIN seg ON (seg.call_start_date IS NOT DISTINCT FROM x.call_start_date)
+    -- (call_start_date is never null: the lake's schema declares it so.)
+    LEFT JOIN seg ON seg.call_start_date = x.call_start_date
         AND seg.call_id = x.call_id AND seg.session_id = x.session_id
     GROUP BY x.call_start_date, x.call_id, x.session_id
 )

@@ -129,12 +129,16 @@ pub enum Command {
     ///
     /// Start executors with `cqlake executor --scheduler HOST:PORT`. The lake must be at the
     /// same path (or object store URL) for the client, the scheduler and every executor. Listens
-    /// on 127.0.0.1:50050; loopback only. Stop it with Ctrl-C.
+    /// on 127.0.0.1:50050; another address needs --cluster-keys. Stop it with Ctrl-C.
     Scheduler(SchedulerArgs),
     /// Run a cluster executor: it registers with the scheduler, runs the tasks of the queries it
     /// is given, and serves their results over Arrow Flight (127.0.0.1:50051). Stop it with
     /// Ctrl-C.
     Executor(ExecutorArgs),
+    /// Make a cluster's keys: a directory to give every scheduler, executor and client of the
+    /// cluster (--cluster-keys DIR). All their links are then mutual TLS, and processes without
+    /// the keys are refused.
+    ClusterKeys(ClusterKeysArgs),
     /// Compact the lake: rewrite each date's data files into few files of large row groups
     /// (run it after converts; queries read far fewer column chunks).
     Optimize(OptimizeArgs),
@@ -210,6 +214,9 @@ pub struct QueryArgs {
     /// --threads is then the number of parallel tasks per stage (default 16).
     #[arg(long, value_name = "df://HOST:PORT")]
     pub cluster: Option<String>,
+    /// The cluster's keys (`cqlake cluster-keys`), when its processes run with them.
+    #[arg(long, value_name = "DIR", requires = "cluster")]
+    pub cluster_keys: Option<PathBuf>,
 }
 
 /// `cqlake sql`.
@@ -244,14 +251,30 @@ pub struct ReportArgs {
 /// `cqlake scheduler`.
 #[derive(Debug, Args)]
 pub struct SchedulerArgs {
-    /// The address to listen on (loopback only: the cluster's links carry no secret).
+    /// The address to listen on: 127.0.0.1 unless told otherwise; any other needs
+    /// --cluster-keys.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
     /// The port (0 picks a free one).
     #[arg(long, default_value_t = cqlake_cluster::SCHEDULER_PORT)]
     pub port: u16,
+    /// The cluster's keys (`cqlake cluster-keys`): mutual TLS with executors and clients.
+    #[arg(long, value_name = "DIR")]
+    pub cluster_keys: Option<PathBuf>,
     #[command(flatten)]
     pub storage: StorageArgs,
+}
+
+/// `cqlake cluster-keys`.
+#[derive(Debug, Args)]
+pub struct ClusterKeysArgs {
+    /// The directory to write ca.pem, cluster.pem and cluster.key into (made if missing; keys
+    /// already there are never replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Days the keys are valid.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
 }
 
 /// `cqlake executor`.
@@ -260,9 +283,18 @@ pub struct ExecutorArgs {
     /// The scheduler: HOST:PORT (or df://HOST:PORT).
     #[arg(long, default_value = "127.0.0.1:50050")]
     pub scheduler: String,
-    /// The address to listen on (loopback only: the cluster's links carry no secret).
+    /// The address to listen on: 127.0.0.1 unless told otherwise; any other needs
+    /// --cluster-keys.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
+    /// The host name or address clients and other executors reach this executor at (default:
+    /// --bind).
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+    /// The cluster's keys (`cqlake cluster-keys`): mutual TLS with the scheduler, the clients
+    /// and the other executors.
+    #[arg(long, value_name = "DIR")]
+    pub cluster_keys: Option<PathBuf>,
     /// The Arrow Flight port: task results and shuffle data.
     #[arg(long, default_value_t = cqlake_cluster::FLIGHT_PORT)]
     pub port: u16,
@@ -319,6 +351,13 @@ pub struct ServeArgs {
     /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --pg-tls-cert.
     #[arg(long, value_name = "FILE", requires = "pg_tls_cert")]
     pub pg_tls_key: Option<PathBuf>,
+    /// Compute the rollups and run the reports on the cluster whose scheduler is at this
+    /// address (`cqlake scheduler`); the views read the rollups kept here.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
+    /// The cluster's keys (`cqlake cluster-keys`), when its processes run with them.
+    #[arg(long, value_name = "DIR", requires = "cluster")]
+    pub cluster_keys: Option<PathBuf>,
 }
 
 /// `cqlake optimize`.

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use crate::args::{ExecutorArgs, SchedulerArgs};
+use crate::args::{ClusterKeysArgs, ExecutorArgs, SchedulerArgs};
 
 /// Messages of the cluster's processes (Ballista's and DataFusion's `log` records) on standard
 /// error, from the level CQLAKE_LOG names (error, warn, info, debug, trace; default warn).
@@ -39,19 +39,27 @@ pub(crate) fn scheduler(a: SchedulerArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let running = cqlake_cluster::Scheduler::new()
+        let mut scheduler = cqlake_cluster::Scheduler::new()
             .with_bind(std::net::SocketAddr::new(a.bind, a.port))
-            .with_storage_options(a.storage.options.clone())
-            .start()
-            .await?;
+            .with_storage_options(a.storage.options.clone());
+        if let Some(dir) = &a.cluster_keys {
+            scheduler = scheduler
+                .with_keys(cqlake_cluster::ClusterKeys::read(dir).context("--cluster-keys")?);
+        }
+        let running = scheduler.start().await?;
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "cqlake scheduler: {} (executors: cqlake executor --scheduler {}; Ctrl-C stops)",
+                "cqlake scheduler: {} (executors: cqlake executor --scheduler {}{}; Ctrl-C stops)",
                 running.url(),
-                running.addr()
+                running.addr(),
+                if a.cluster_keys.is_some() {
+                    "; TLS with the cluster's keys"
+                } else {
+                    ""
+                }
             )?;
             out.flush()?;
         }
@@ -74,6 +82,12 @@ pub(crate) fn executor(a: ExecutorArgs) -> anyhow::Result<()> {
     if let Some(n) = a.tasks {
         e = e.with_tasks(n);
     }
+    if let Some(h) = &a.external_host {
+        e = e.with_external_host(h);
+    }
+    if let Some(dir) = &a.cluster_keys {
+        e = e.with_keys(cqlake_cluster::ClusterKeys::read(dir).context("--cluster-keys")?);
+    }
     if let Some(d) = &a.work_dir {
         e = e.with_work_dir(d);
     }
@@ -88,6 +102,23 @@ pub(crate) fn executor(a: ExecutorArgs) -> anyhow::Result<()> {
         a.bind, a.port
     );
     rt.block_on(e.run())?;
+    Ok(())
+}
+
+/// Writes a new cluster's keys.
+pub(crate) fn keys(a: ClusterKeysArgs) -> anyhow::Result<()> {
+    let written = cqlake_cluster::ClusterKeys::generate(a.days)?
+        .write(&a.out)
+        .context("writing the cluster's keys")?;
+    for path in written {
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!(
+        "give {} to every scheduler, executor and client of the cluster (--cluster-keys); \
+         {} is the secret",
+        a.out.display(),
+        cqlake_cluster::KEY_FILE
+    );
     Ok(())
 }
 

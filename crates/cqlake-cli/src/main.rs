@@ -110,6 +110,7 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Serve(a) => serve::run(a),
         args::Command::Scheduler(a) => cluster::scheduler(a).map(|()| ExitCode::SUCCESS),
         args::Command::Executor(a) => cluster::executor(a).map(|()| ExitCode::SUCCESS),
+        args::Command::ClusterKeys(a) => cluster::keys(a).map(|()| ExitCode::SUCCESS),
         args::Command::Optimize(a) => maintain::optimize(a),
         args::Command::Vacuum(a) => maintain::vacuum(a),
         args::Command::Purge(a) => maintain::purge(a),

@@ -26,6 +26,13 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = a.threads {
         options = options.with_threads(n);
     }
+    if let Some(url) = &a.cluster {
+        let cluster = crate::session::cluster(url, a.cluster_keys.as_deref())?;
+        options = options.with_cluster(
+            std::sync::Arc::new(cluster),
+            a.threads.unwrap_or(crate::session::CLUSTER_TASKS),
+        );
+    }
     let password = std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty());
     let protected = password.is_some();
     if let Some(p) = password {
@@ -68,6 +75,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
         lake,
         rules.name()
     );
+    if let Some(url) = &a.cluster {
+        banner.push_str(&format!(
+            "rollups and reports run on the cluster at {url}; the views read the rollups kept here\n"
+        ));
+    }
     if protected {
         banner.push_str(&format!(
             "requests need user cqlake and the password in {PASSWORD_VAR}\n"

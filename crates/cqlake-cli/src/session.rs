@@ -13,7 +13,7 @@ pub(crate) const NO_HTML: &str = "--format html writes a report's page: use it w
 
 /// Parallel tasks per stage of a query run on a cluster, unless --threads says otherwise
 /// (Ballista's default).
-const CLUSTER_TASKS: usize = 16;
+pub(crate) const CLUSTER_TASKS: usize = 16;
 
 /// An open lake: the engine and the runtime its queries run on (the engine drops first).
 pub(crate) struct Session {
@@ -21,6 +21,20 @@ pub(crate) struct Session {
     pub engine: Engine,
     /// The runtime to run its queries on.
     pub rt: tokio::runtime::Runtime,
+}
+
+/// The cluster at `url` (`--cluster`), with the keys in `keys` (`--cluster-keys`).
+pub(crate) fn cluster(
+    url: &str,
+    keys: Option<&std::path::Path>,
+) -> anyhow::Result<cqlake_cluster::Cluster> {
+    let mut cluster =
+        cqlake_cluster::Cluster::parse(url).with_context(|| format!("--cluster {url}"))?;
+    if let Some(dir) = keys {
+        cluster =
+            cluster.with_keys(cqlake_cluster::ClusterKeys::read(dir).context("--cluster-keys")?);
+    }
+    Ok(cluster)
 }
 
 /// The rule set `--rules` names, or an error listing the rule sets.
@@ -43,8 +57,7 @@ pub(crate) fn open(
         .with_rules(rules)
         .with_dates(from, to);
     if let Some(url) = &a.cluster {
-        let cluster =
-            cqlake_cluster::Cluster::parse(url).with_context(|| format!("--cluster {url}"))?;
+        let cluster = cluster(url, a.cluster_keys.as_deref())?;
         options = options
             .with_runner(std::sync::Arc::new(cluster))
             .with_threads(CLUSTER_TASKS);

@@ -1,8 +1,9 @@
 //! `cqlake serve`'s API from outside: a report's rows equal `cqlake report NAME --format json`
 //! byte for byte; the quality view's daily rows equal the `daily` report's; the other views and
 //! their filters answer what SQL over the lake answers; errors are JSON with a status; a convert that ends while it runs is seen by the next request; binding beyond
-//! loopback needs the password, which is never printed. (The page itself is tested in a real
-//! browser by `tests/browser/`.)
+//! loopback needs the password, which is never printed; with `--cluster`, the rollups and the
+//! reports computed by a cluster's executors answer as locally. (The page itself is tested in
+//! a real browser by `tests/browser/`.)
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -743,4 +744,40 @@ fn beyond_loopback_the_password_is_required_and_never_printed() {
     }
     assert!(!printed.contains(secret));
     assert!(!s.url.contains(secret));
+}
+
+#[test]
+fn on_a_cluster_the_rollups_and_the_reports_answer_as_locally() {
+    use crate::cluster::{executor, files_under, scheduler};
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample_lake(dir.path());
+    let (_scheduler, cluster) = scheduler(&[]);
+    let works = [dir.path().join("work-1"), dir.path().join("work-2")];
+    let _executors: Vec<_> = works
+        .iter()
+        .map(|w| executor(&cluster, w, |_| ()))
+        .collect();
+    let local = serve(&lake, &[], None);
+    let remote = serve(&lake, &["--cluster", &cluster], None);
+    let (expected, _) = rollup_views(&local);
+    let (got, used) = rollup_views(&remote);
+    assert!(used.iter().all(|u| u["cached"] == true), "{used:?}");
+    assert_eq!(got, expected);
+    // The rollups were computed by the executors: their stages' shuffle files are there.
+    let written: usize = works.iter().map(|w| files_under(w)).sum();
+    assert!(
+        written > 0,
+        "no shuffle file: the rollups were computed here"
+    );
+    let rows = |base: &str, report: &str| {
+        let v = json(&format!("{base}/api/reports/{report}?rules=cqd-2021"));
+        let mut rows: Vec<String> = v.as_array().unwrap().iter().map(Value::to_string).collect();
+        rows.sort();
+        rows
+    };
+    for report in ["summary", "networks", "daily"] {
+        let expected = rows(&local.url, report);
+        assert!(!expected.is_empty(), "{report} has rows");
+        assert_eq!(rows(&remote.url, report), expected, "{report}");
+    }
 }

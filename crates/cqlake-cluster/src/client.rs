@@ -11,6 +11,7 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::codec::LakeCodec;
+use crate::keys::ClusterKeys;
 use crate::{Error, Result, SCHEDULER_PORT, node};
 
 /// The cluster whose scheduler is at an address: a [`Runner`](cqlake_query::Runner) for
@@ -23,12 +24,24 @@ use crate::{Error, Result, SCHEDULER_PORT, node};
 #[derive(Debug, Clone)]
 pub struct Cluster {
     scheduler: SocketAddr,
+    keys: Option<ClusterKeys>,
 }
 
 impl Cluster {
     /// The cluster of the scheduler at `scheduler`.
     pub fn new(scheduler: SocketAddr) -> Self {
-        Cluster { scheduler }
+        Cluster {
+            scheduler,
+            keys: None,
+        }
+    }
+
+    /// The cluster's keys, for a cluster whose processes run with them: every connection
+    /// (to the scheduler, to the executors for the results) is then TLS with the cluster's
+    /// certificate. Default: none.
+    pub fn with_keys(mut self, keys: ClusterKeys) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     /// The cluster of the scheduler at `df://HOST[:PORT]` (or `HOST[:PORT]`; port 50050 if
@@ -52,8 +65,12 @@ impl cqlake_query::Runner for Cluster {
     ) -> datafusion::error::Result<SessionContext> {
         // Ballista's settings first (dynamic filters, hash join preference, view types off):
         // it applies them only to a configuration that has none of its own yet.
+        let mut config = config.upgrade_for_ballista();
+        if let Some(keys) = &self.keys {
+            config =
+                config.with_ballista_override_create_grpc_client_endpoint(keys.endpoint_override());
+        }
         let config = config
-            .upgrade_for_ballista()
             .with_ballista_logical_extension_codec(Arc::new(LakeCodec::default()))
             .with_ballista_job_name("cqlake")
             // Ballista 55's adaptive planner repeats each row of a UNION ALL branch that ends

@@ -13,12 +13,14 @@
 //!   same SQL, views and reports run on the cluster (`--cluster df://HOST:PORT`);
 //! - [`InProcess`]: a scheduler and executors inside this process, on loopback, for tests.
 //!
-//! Every listener binds to 127.0.0.1 by default.
+//! Every listener binds to 127.0.0.1 by default. With the cluster's keys ([`ClusterKeys`]),
+//! every link is mutual TLS, and only then may a listener bind another address.
 #![deny(missing_docs)]
 
 mod client;
 mod codec;
 mod executor;
+mod keys;
 mod node;
 mod scheduler;
 mod stores;
@@ -26,6 +28,7 @@ mod stores;
 pub use client::{Cluster, InProcess};
 pub use codec::LakeCodec;
 pub use executor::Executor;
+pub use keys::{CA_FILE, CERT_FILE, ClusterKeys, KEY_FILE, SERVER_NAME};
 pub use scheduler::{RunningScheduler, Scheduler};
 pub use stores::LakeStores;
 
@@ -36,6 +39,10 @@ pub const FLIGHT_PORT: u16 = 50051;
 /// An executor's gRPC port unless told otherwise.
 pub const GRPC_PORT: u16 = 50052;
 
+/// The largest gRPC message a process takes or sends (a plan, a task, a Flight batch):
+/// Ballista's 16 MiB.
+pub(crate) const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
 /// Errors of the cluster crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -43,6 +50,14 @@ pub enum Error {
     /// A setting is not valid (the message says which and why).
     #[error("{0}")]
     Config(String),
+    /// Reading or writing a file of the cluster's keys failed.
+    #[error("{}", path.display())]
+    Keys {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Binding a listening socket failed.
     #[error("binding {addr}")]
     Bind {

@@ -18,6 +18,19 @@ pub(crate) fn config() -> SessionConfig {
         .with_ballista_logical_extension_codec(Arc::new(LakeCodec::default()))
 }
 
+/// [`config`] for a process with the cluster's keys: Ballista's clients inside it (shuffle
+/// fetches from other executors) then connect with the cluster's TLS.
+pub(crate) fn config_with(
+    keys: Option<&crate::ClusterKeys>,
+) -> Arc<dyn Fn() -> SessionConfig + Send + Sync> {
+    match keys.map(|k| k.endpoint_override()) {
+        None => Arc::new(config),
+        Some(tls) => Arc::new(move || {
+            config().with_ballista_override_create_grpc_client_endpoint(tls.clone())
+        }),
+    }
+}
+
 /// A session of `config` over `runtime` that knows cqlake's functions, as the scheduler plans
 /// with: Ballista's session (its optimizer rules and functions) plus cqlake's functions.
 pub(crate) fn state(

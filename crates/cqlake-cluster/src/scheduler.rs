@@ -14,10 +14,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::codec::LakeCodec;
-use crate::{Error, Result, SCHEDULER_PORT, node};
-
-/// The largest gRPC message the scheduler takes or sends (a plan, a task): Ballista's 16 MiB.
-const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+use crate::keys::ClusterKeys;
+use crate::{Error, MAX_MESSAGE, Result, SCHEDULER_PORT, node};
 
 /// A scheduler to start. Executors poll it for tasks (Ballista's pull scheduling), so it never
 /// connects to them.
@@ -25,6 +23,7 @@ const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 pub struct Scheduler {
     bind: SocketAddr,
     storage_options: Vec<String>,
+    keys: Option<ClusterKeys>,
 }
 
 impl Default for Scheduler {
@@ -32,6 +31,7 @@ impl Default for Scheduler {
         Scheduler {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), SCHEDULER_PORT),
             storage_options: Vec::new(),
+            keys: None,
         }
     }
 }
@@ -42,8 +42,8 @@ impl Scheduler {
         Self::default()
     }
 
-    /// The address to listen on (port 0 picks a free one). Default 127.0.0.1:50050. Only a
-    /// loopback address: the cluster's links carry no secret yet.
+    /// The address to listen on (port 0 picks a free one). Default 127.0.0.1:50050. Another
+    /// address than loopback needs the cluster's keys ([`Scheduler::with_keys`]).
     pub fn with_bind(mut self, addr: SocketAddr) -> Self {
         self.bind = addr;
         self
@@ -56,12 +56,19 @@ impl Scheduler {
         self
     }
 
+    /// The cluster's keys: the scheduler then takes only TLS connections from executors and
+    /// clients that show the cluster's certificate. Default: none (plain gRPC, loopback only).
+    pub fn with_keys(mut self, keys: ClusterKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
     /// Binds and starts serving; returns once it listens.
     pub async fn start(self) -> Result<RunningScheduler> {
-        if !self.bind.ip().is_loopback() {
+        if !self.bind.ip().is_loopback() && self.keys.is_none() {
             return Err(Error::Config(format!(
-                "the scheduler listens on loopback addresses only ({} is not one): its links \
-                 to executors and clients carry no secret",
+                "the scheduler listens on {} only with the cluster's keys (--cluster-keys DIR, \
+                 made by `cqlake cluster-keys`): without them its links carry no secret",
                 self.bind.ip()
             )));
         }
@@ -85,6 +92,7 @@ impl Scheduler {
             override_config_producer: Some(Arc::new(node::config)),
             override_session_builder: Some(Arc::new(move |c| node::state(c, runtime.clone()))),
             override_logical_codec: Some(Arc::new(LakeCodec::default())),
+            override_create_grpc_client_endpoint: self.keys.as_ref().map(|k| k.endpoint_override()),
             ..Default::default()
         };
         let cluster = BallistaCluster::new_from_config(&config).await?;
@@ -94,9 +102,13 @@ impl Scheduler {
         let grpc = SchedulerGrpcServer::new(server)
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
+        let mut server = create_grpc_server(&GrpcServerConfig::default());
+        if let Some(keys) = &self.keys {
+            server = server.tls_config(keys.server_tls())?;
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            create_grpc_server(&GrpcServerConfig::default())
+            server
                 .add_service(grpc)
                 .serve_with_incoming_shutdown(
                     tokio_stream::wrappers::TcpListenerStream::new(listener),
@@ -125,7 +137,8 @@ impl RunningScheduler {
         self.addr
     }
 
-    /// Its URL for clients (`df://127.0.0.1:50050`).
+    /// Its URL for clients (`df://127.0.0.1:50050`; with keys too: TLS is the keys' business,
+    /// not the URL's).
     pub fn url(&self) -> String {
         format!("df://{}", self.addr)
     }

@@ -1,6 +1,6 @@
 //! The reports and views on a cluster in this process (a scheduler and two executors on
 //! loopback, plans sent over gRPC as between processes) give the local engine's rows: every
-//! built-in report and `stream_quality` under every rule set, on the sample lake.
+//! built-in report, every rollup and `stream_quality` under every rule set, on the sample lake.
 
 use std::path::{Path, PathBuf};
 
@@ -153,7 +153,7 @@ fn assert_same(what: &str, local: &Rows, cluster: &Rows) {
 }
 
 #[test]
-fn every_report_and_stream_quality_under_every_rule_set_equal_the_local_engines() {
+fn every_report_rollup_and_stream_quality_under_every_rule_set_equal_the_local_engines() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let lake = sample_lake(&rt);
     let buildings = repo_dir().join("sql/tests/sample-buildings.csv");
@@ -174,6 +174,12 @@ fn every_report_and_stream_quality_under_every_rule_set_equal_the_local_engines(
                 .map(|r| (format!("report {}", r.name), r.sql))
                 .collect();
             queries.push(("stream_quality".into(), "SELECT * FROM stream_quality"));
+            // The rollups `serve --cluster` computes there.
+            let rollups: Vec<String> = cqlake_query::ROLLUPS
+                .iter()
+                .map(|r| format!("SELECT * FROM {}", r.name))
+                .collect();
+            queries.extend(rollups.iter().map(|q| (q.clone(), q.as_str())));
             for (name, sql) in queries {
                 let what = format!("{name} ({})", rules.name());
                 let a = local

@@ -38,6 +38,22 @@ impl AppState {
             .engine_options(rules, o.threads, o.buildings.as_deref())
             .with_footer_cache(self.footers.clone())
     }
+
+    /// [`AppState::engine_options`] for the heavy queries: on the cluster, if the server has
+    /// one (the rollups' computation and the reports).
+    pub fn heavy_options(
+        &self,
+        filters: &Filters,
+        rules: cqlake_query::RuleSet,
+    ) -> cqlake_query::EngineOptions {
+        let options = self.engine_options(filters, rules);
+        match &self.options.cluster {
+            Some((runner, partitions)) => options
+                .with_runner(runner.clone())
+                .with_threads(*partitions),
+            None => options,
+        }
+    }
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -106,11 +122,12 @@ async fn no_api(Path(rest): Path<String>) -> Error {
 pub(crate) async fn warm_up(state: Arc<AppState>) {
     let o = &state.options;
     let options = state.engine_options(&Filters::default(), o.rules);
-    if let Ok(engine) = Engine::open(o.lake.clone(), options.clone()).await {
+    let heavy = state.heavy_options(&Filters::default(), o.rules);
+    if let Ok(engine) = Engine::open(o.lake.clone(), options).await {
         let _ = state
             .rollups
             .apply(&engine, &cqlake_query::ROLLUPS, || {
-                Engine::open(o.lake.clone(), options)
+                Engine::open(o.lake.clone(), heavy)
             })
             .await;
     }
@@ -144,10 +161,14 @@ async fn open(state: &AppState, filters: &Filters) -> Result<Engine> {
     let unfiltered = || {
         Engine::open(
             o.lake.clone(),
-            state.engine_options(&Filters::default(), rules),
+            state.heavy_options(&Filters::default(), rules),
         )
     };
-    let probe = unfiltered().await?;
+    let probe = Engine::open(
+        o.lake.clone(),
+        state.engine_options(&Filters::default(), rules),
+    )
+    .await?;
     let options = match state.rollups.apply(&probe, &[users], unfiltered).await? {
         RollupUse::Cached { .. } => match state.rollups.peek(&users, rules).await {
             Some((_, rows)) => options.with_days(user_days(&rows, user, filters)?),
@@ -283,7 +304,8 @@ async fn report(
         ));
     }
     let filters = Filters::parse(&params)?;
-    let engine = open(&state, &filters).await?;
+    let options = state.heavy_options(&filters, filters.rules_or(state.options.rules));
+    let engine = Engine::open(state.options.lake.clone(), options).await?;
     let rows = engine.sql(r.sql).await?;
     Ok(json_response(json_rows(&rows)?))
 }
@@ -311,7 +333,7 @@ async fn view(
     let rollups = Rollup::read_by(&sql);
     if !rollups.is_empty() && filters.user.is_none() && filters.call.is_none() {
         let o = &state.options;
-        let unfiltered = state.engine_options(&Filters::default(), rules);
+        let unfiltered = state.heavy_options(&Filters::default(), rules);
         rollup = match state
             .rollups
             .apply(&engine, &rollups, || {

@@ -54,6 +54,11 @@ pub struct ServerOptions {
     /// The password every request must present (HTTP basic, user `cqlake`). Required when
     /// `bind` is not a loopback address. Default none.
     pub password: Option<Password>,
+    /// Where the heavy queries run: the rollups' computation and the reports (`/api/reports/…`)
+    /// go to this cluster with this many partitions per stage; the views read the rollups kept
+    /// here, and a user's or a call's views read the few raw rows they need here too. Default:
+    /// none, everything runs in this process.
+    pub cluster: Option<(Arc<dyn cqlake_query::Runner>, usize)>,
 }
 
 impl ServerOptions {
@@ -67,6 +72,7 @@ impl ServerOptions {
             buildings: None,
             threads: None,
             password: None,
+            cluster: None,
         }
     }
 
@@ -97,6 +103,17 @@ impl ServerOptions {
     /// Query threads.
     pub fn with_threads(mut self, n: usize) -> Self {
         self.threads = Some(n.max(1));
+        self
+    }
+
+    /// Runs the rollups' computation and the reports on `cluster` (see
+    /// [`ServerOptions::cluster`]), `partitions` parallel tasks per stage.
+    pub fn with_cluster(
+        mut self,
+        cluster: Arc<dyn cqlake_query::Runner>,
+        partitions: usize,
+    ) -> Self {
+        self.cluster = Some((cluster, partitions.max(1)));
         self
     }
 
