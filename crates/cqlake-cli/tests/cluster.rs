@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Moto, convert, cqlake, sample};
+use crate::common::{Moto, convert, cqlake, csv, sample};
 
 /// A child process, killed when dropped.
 pub(crate) struct Process(Child);
@@ -78,15 +78,9 @@ fn sorted_lines(out: &[u8]) -> Vec<String> {
 /// Asserts `cqlake report REPORT` with `cluster_args` prints the local report's rows.
 fn assert_same_report(lake: &str, report: &str, cluster_args: &[&str]) {
     let run = |extra: &[&str]| {
-        let mut args = vec!["report", report, "--lake", lake, "--format", "csv"];
+        let mut args = vec!["report", report];
         args.extend_from_slice(extra);
-        let out = cqlake(&args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        sorted_lines(&out.stdout)
+        sorted_lines(csv(Path::new(lake), &args).as_bytes())
     };
     let local = run(&[]);
     assert!(local.len() > 1, "{report} has rows");
@@ -175,20 +169,22 @@ fn executors_read_a_lake_on_s3_with_their_own_credentials() {
         ("AWS_SECRET_ACCESS_KEY", "s3-secret-of-the-cluster-test"),
         ("AWS_REGION", "us-east-1"),
     ];
+    // Runs cqlake with those credentials; it must succeed. Its standard output.
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        let out = Command::new(env!("CARGO_BIN_EXE_cqlake"))
             .args(args)
             .envs(env)
             .output()
-            .unwrap()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
     };
     let graph_docs = sample("graph-docs").display().to_string();
-    let out = run(&["convert", &graph_docs, "--lake", url, "--quiet"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run(&["convert", &graph_docs, "--lake", url, "--quiet"]);
     // The executor has them as options (the secret from a file), not in its environment.
     let (_scheduler, cluster) = scheduler(&[]);
     let _executor = executor(&cluster, &dir.path().join("work"), |c| {
@@ -201,15 +197,8 @@ fn executors_read_a_lake_on_s3_with_their_own_credentials() {
             .env_remove("AWS_SECRET_ACCESS_KEY")
             .env_remove("AWS_ACCESS_KEY_ID");
     });
-    let expected = cqlake(&[
-        "report",
-        "networks",
-        "--lake",
-        &local.display().to_string(),
-        "--format",
-        "csv",
-    ]);
-    assert!(expected.status.success());
+    let expected = sorted_lines(csv(&local, &["report", "networks"]).as_bytes());
+    assert!(expected.len() > 1, "networks has rows");
     let got = run(&[
         "report",
         "networks",
@@ -220,14 +209,7 @@ fn executors_read_a_lake_on_s3_with_their_own_credentials() {
         "--cluster",
         &cluster,
     ]);
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    let expected = sorted_lines(&expected.stdout);
-    assert!(expected.len() > 1, "networks has rows");
-    assert_eq!(sorted_lines(&got.stdout), expected);
+    assert_eq!(sorted_lines(&got), expected);
 }
 
 #[test]
