@@ -158,7 +158,7 @@ pub(crate) fn execute(
     let mut sink = match &s.output {
         Output::Delta(dir) => {
             let personal = crate::privacy::personal(s.pseudonyms.as_ref());
-            let mut w = crate::open_writer(rt, dir, s.wait, &personal)?;
+            let mut w = crate::open_writer(rt, dir, s.wait, &personal, false)?;
             if let Some(b) = s.commit_bytes {
                 w = w.with_commit_bytes(b);
             }

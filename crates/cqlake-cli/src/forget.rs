@@ -5,7 +5,9 @@
 //! [`cqlake_privacy::person`]), and the ids found beside it are looked for in turn, until no
 //! new one turns up. Then every scope they are in — endpoint, organizer, participant, log row —
 //! has its personal columns set to null, and the network addresses of the segments where they
-//! were the caller or the callee too, in one group (`cqlake_lake::Erasure`).
+//! were the caller or the callee too, in one group (`cqlake_lake::Erasure`). `streams` keeps
+//! only some columns of a segment's, session's or call's scopes, so its copies are erased by
+//! the keys of the parent rows the person was found in.
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
@@ -24,6 +26,14 @@ use crate::args::ForgetArgs;
 /// Rounds of looking for the ids found beside the person's (a UPN leads to an id, which leads
 /// to the guest and phone identities of the same person, …).
 const ROUNDS: usize = 4;
+
+/// The parent tables of a stream whose scopes `streams` copies, with the keys that find a
+/// stream's parent row.
+const PARENT_KEYS: [(TableId, &[&str]); 3] = [
+    (TableId::Segments, &["call_id", "session_id", "segment_id"]),
+    (TableId::Sessions, &["call_id", "session_id"]),
+    (TableId::Calls, &["call_id"]),
+];
 
 /// A SQL string literal.
 fn literal(v: &str) -> String {
@@ -60,9 +70,9 @@ struct Person {
     names: BTreeSet<String>,
     /// Whether the value given is a display name in the lake.
     by_name: bool,
-    /// `(call_id, session_id, segment_id)` of the segments where they were the caller, and the
-    /// callee.
-    segments: [HashSet<Vec<String>>; 2],
+    /// By scope path (`segment.caller`, `session.callee`, `callRecord.organizer`, …), the keys
+    /// ([`PARENT_KEYS`]) of the rows of a stream's parent tables where they are in that scope.
+    rows: std::collections::BTreeMap<String, HashSet<Vec<String>>>,
 }
 
 /// Every non-null value of the string columns of `rows`.
@@ -127,33 +137,37 @@ fn find(rt: &tokio::runtime::Runtime, engine: &Engine, value: &str) -> anyhow::R
             names.extend(lookup(table, &s.names, &s.ids, &ids)?);
         }
     }
-    let segment_scopes = scopes(&TableId::Segments.table().columns);
-    let mut segments = [HashSet::new(), HashSet::new()];
-    for (i, side) in ["caller", "callee"].into_iter().enumerate() {
-        let Some(s) = segment_scopes
-            .iter()
-            .find(|s| s.path == format!("segment.{side}"))
-        else {
-            continue;
-        };
-        let mut cond: Vec<String> = s.ids.iter().map(|c| one_of(c, &ids)).collect();
-        if by_name {
-            cond.extend(s.names.iter().map(|n| one_of(n, &given)));
-        }
-        let rows = sql(format!(
-            "SELECT DISTINCT call_id, session_id, segment_id FROM segments WHERE {}",
-            cond.join(" OR ")
-        ))?;
-        for b in &rows.batches {
-            let cols: Vec<_> = (0..3)
-                .map(|c| arrow::compute::cast(b.column(c), &DataType::Utf8))
-                .collect::<Result<_, _>>()?;
-            for r in 0..b.num_rows() {
-                segments[i].insert(
-                    cols.iter()
-                        .map(|c| c.as_string::<i32>().value(r).to_string())
-                        .collect(),
-                );
+    // The rows of the parents of a stream where the person is in a scope, by the scope's
+    // path: `streams` keeps only some of a scope's columns (its ids may be among those it
+    // does not keep), so its copies are erased by these rows' keys.
+    let mut rows = std::collections::BTreeMap::new();
+    for (t, keys) in PARENT_KEYS {
+        for s in scopes(&t.table().columns) {
+            if s.ids.is_empty() {
+                continue;
+            }
+            let mut cond: Vec<String> = s.ids.iter().map(|c| one_of(c, &ids)).collect();
+            if by_name {
+                cond.extend(s.names.iter().map(|n| one_of(n, &given)));
+            }
+            let found = sql(format!(
+                "SELECT DISTINCT {} FROM {} WHERE {}",
+                keys.join(", "),
+                t.name(),
+                cond.join(" OR ")
+            ))?;
+            let set: &mut HashSet<Vec<String>> = rows.entry(s.path.clone()).or_default();
+            for b in &found.batches {
+                let cols: Vec<_> = (0..keys.len())
+                    .map(|c| arrow::compute::cast(b.column(c), &DataType::Utf8))
+                    .collect::<Result<_, _>>()?;
+                for r in 0..b.num_rows() {
+                    set.insert(
+                        cols.iter()
+                            .map(|c| c.as_string::<i32>().value(r).to_string())
+                            .collect(),
+                    );
+                }
             }
         }
     }
@@ -161,7 +175,7 @@ fn find(rt: &tokio::runtime::Runtime, engine: &Engine, value: &str) -> anyhow::R
         ids,
         names,
         by_name,
-        segments,
+        rows,
     })
 }
 
@@ -198,14 +212,34 @@ fn erasure(p: &Person, value: &str) -> Erasure {
                 }
             }
         }
-        for (i, side) in ["caller", "callee"].into_iter().enumerate() {
+        let found = |path: &str| p.rows.get(path).filter(|r| !r.is_empty());
+        if t == TableId::Streams {
+            // A scope's copy in a stream: by its parent row (a session's in every occurrence,
+            // whichever the stream's context was taken from).
+            for s in scopes(columns) {
+                let parent = PARENT_KEYS
+                    .iter()
+                    .find(|(pt, _)| scopes(&pt.table().columns).iter().any(|x| x.path == s.path));
+                if let (Some((_, keys)), Some(rows)) = (parent, found(&s.path)) {
+                    rules.push(Rule {
+                        when: keys.iter().map(|k| k.to_string()).collect(),
+                        values: rows.clone(),
+                        null: s.personal.clone(),
+                    });
+                }
+            }
+        }
+        for side in ["caller", "callee"] {
             let network = network_columns(columns, side);
-            if network.is_empty() || p.segments[i].is_empty() {
+            let Some(segments) = found(&format!("segment.{side}")) else {
+                continue;
+            };
+            if network.is_empty() {
                 continue;
             }
             rules.push(Rule {
                 when: vec!["call_id".into(), "session_id".into(), "segment_id".into()],
-                values: p.segments[i].clone(),
+                values: segments.clone(),
                 null: network,
             });
         }
@@ -269,7 +303,7 @@ pub fn run(a: ForgetArgs) -> anyhow::Result<ExitCode> {
     };
     let started = std::time::Instant::now();
     // The lake's lock first: nothing changes between finding the person and erasing them.
-    let w = crate::open_writer(&rt, &lake, a.wait, &Personal::Unchanged)?;
+    let w = crate::open_writer(&rt, &lake, a.wait, &Personal::Unchanged, false)?;
     let engine = rt
         .block_on(Engine::open(lake.clone(), EngineOptions::default()))
         .context("reading the lake")?;

@@ -21,18 +21,25 @@ mod summary;
 mod values;
 
 /// Opens the lake for writing, waiting up to `wait` for another writer (a convert,
-/// optimize or vacuum) to finish with it.
+/// optimize or vacuum) to finish with it. `maintain`: for optimize and vacuum, which also open
+/// a lake of an earlier layout (optimize migrates it; the other writers refuse it).
 pub(crate) fn open_writer(
     rt: &tokio::runtime::Runtime,
     lake: &cqlake_lake::LakeLocation,
     wait: std::time::Duration,
     personal: &cqlake_lake::Personal,
+    maintain: bool,
 ) -> anyhow::Result<cqlake_lake::LakeWriter> {
     use anyhow::Context;
+    use cqlake_lake::LakeWriter;
     let deadline = std::time::Instant::now() + wait;
     let mut pause = std::time::Duration::from_millis(50);
     loop {
-        match rt.block_on(cqlake_lake::LakeWriter::open_as(lake.clone(), personal)) {
+        let opened = match maintain {
+            true => rt.block_on(LakeWriter::open_to_maintain(lake.clone(), personal)),
+            false => rt.block_on(LakeWriter::open_as(lake.clone(), personal)),
+        };
+        match opened {
             Err(cqlake_lake::Error::Busy(_)) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(pause.min(deadline - std::time::Instant::now()));
                 pause = (pause * 2).min(std::time::Duration::from_secs(2));

@@ -9,16 +9,17 @@ use cqlake_lake::{LakeLocation, LakeWriter, Optimize};
 use crate::args::{OptimizeArgs, PurgeArgs, VacuumArgs};
 
 /// Opens the existing lake for writing (taking its lock, waiting up to `wait` for another
-/// writer).
+/// writer); `maintain` as [`crate::open_writer`] takes it.
 fn open(
     rt: &tokio::runtime::Runtime,
     lake: &LakeLocation,
     wait: std::time::Duration,
+    maintain: bool,
 ) -> anyhow::Result<LakeWriter> {
     if !rt.block_on(cqlake_lake::lake_exists(lake))? {
         bail!("no lake at {lake} (convert into it first)");
     }
-    crate::open_writer(rt, lake, wait, &cqlake_lake::Personal::Unchanged)
+    crate::open_writer(rt, lake, wait, &cqlake_lake::Personal::Unchanged, maintain)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -43,7 +44,7 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let started = std::time::Instant::now();
     let lake = args.storage.apply(&args.lake)?;
-    let w = open(&rt, &lake, args.wait)?;
+    let w = open(&rt, &lake, args.wait, true)?;
     let s = rt
         .block_on(w.optimize(&settings))
         .with_context(|| format!("optimizing the lake at {lake}"))?;
@@ -63,6 +64,13 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         s.rows,
         started.elapsed().as_secs_f64()
     )?;
+    for t in &s.migrated {
+        writeln!(
+            out,
+            "{t}: migrated to the current layout (its other context columns are in the view \
+             streams_wide)"
+        )?;
+    }
     if s.side_files_removed > 0 {
         writeln!(
             out,
@@ -83,7 +91,7 @@ pub fn optimize(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
 pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let lake = args.storage.apply(&args.lake)?;
-    let w = open(&rt, &lake, args.wait)?;
+    let w = open(&rt, &lake, args.wait, true)?;
     let retain = std::time::Duration::from_secs(args.retain_hours.saturating_mul(3600));
     let s = rt
         .block_on(w.vacuum(retain))
@@ -111,7 +119,7 @@ pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
 pub fn purge(args: PurgeArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let lake = args.storage.apply(&args.lake)?;
-    let w = open(&rt, &lake, args.wait)?;
+    let w = open(&rt, &lake, args.wait, false)?;
     let before = match (args.before, args.older_than, args.keep_days) {
         (Some(d), _, _) => Some(d.days),
         (_, Some(n), _) | (_, _, Some(n)) => Some(cqlake_lake::days_ago(n)),

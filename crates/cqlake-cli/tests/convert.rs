@@ -116,20 +116,40 @@ fn unknown_keys_are_kept_in_extra_and_typed_columns_hold_types() {
     let lake = dir.path().join("lake");
     let f = write(dir.path(), "c.json", call("a", 1, "PT1M2.5S").as_bytes());
     assert_eq!(convert(&[&f], &lake).0, 0);
+    let expected = vec![
+        r#"{"caller.identity.user.acsUser":"x"}"#,
+        "62500.0",
+        "1200",
+        "#microsoft.graph.callRecords.participantEndpoint",
+        r#"{"NoSound":true,"Echo":false}"#,
+    ];
     let rows = query(
         &lake,
-        "SELECT session_extra, average_jitter_ms, packet_utilization, session_caller_odata_type, session_caller_feedback_tokens_json FROM streams",
+        "SELECT e.extra, average_jitter_ms, packet_utilization, e.caller_odata_type, \
+         session_caller_feedback_tokens_json FROM streams s JOIN sessions e USING (call_id, session_id)",
     );
-    assert_eq!(
-        rows,
-        vec![vec![
-            r#"{"caller.identity.user.acsUser":"x"}"#,
-            "62500.0",
-            "1200",
-            "#microsoft.graph.callRecords.participantEndpoint",
-            r#"{"NoSound":true,"Echo":false}"#
-        ]]
-    );
+    assert_eq!(rows, vec![expected.clone()]);
+    // The session's columns `streams` does not keep, through the view (`cqlake sql`).
+    let lake_s = lake.display().to_string();
+    let names = [
+        "session_extra",
+        "session_caller_odata_type",
+        "session_caller_feedback_tokens_json",
+    ];
+    let sql = format!("SELECT {} FROM streams_wide", names.join(", "));
+    let out = crate::common::cqlake(&["sql", &sql, "--lake", &lake_s, "--format", "json"]);
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(&out.stdout).expect("JSON rows");
+    let got: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| {
+            names
+                .iter()
+                .map(|n| r[*n].as_str().expect("a string"))
+                .collect()
+        })
+        .collect();
+    assert_eq!(got, vec![vec![expected[0], expected[3], expected[4]]]);
 }
 
 #[test]

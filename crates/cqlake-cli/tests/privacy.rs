@@ -622,6 +622,60 @@ fn forget_erases_one_person_everywhere_and_keeps_the_rest() {
 }
 
 #[test]
+fn forget_erases_the_copies_in_streams_of_a_person_named_by_an_id_streams_does_not_keep() {
+    // `streams` keeps a session caller's feedback text but not the encrypted identity that
+    // names her: the copy goes by the session she was found in.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let l = lake.display().to_string();
+    let endpoint = |who: &str| {
+        format!(
+            r##"{{"@odata.type":"#microsoft.graph.callRecords.participantEndpoint",
+                "identity":{{"encrypted":{{"id":"{who}","displayName":"Name of {who}"}}}},
+                "feedback":{{"rating":"poor","text":"words of {who}"}}}}"##
+        )
+    };
+    let call = format!(
+        r#"{{"id":"c1","version":1,"type":"groupCall","modalities":["audio"],
+            "startDateTime":"2024-05-06T10:00:00Z","endDateTime":"2024-05-06T10:10:00Z",
+            "sessions":[{{"id":"s1","startDateTime":"2024-05-06T10:00:00Z",
+              "endDateTime":"2024-05-06T10:10:00Z","caller":{a},"callee":{b},
+              "segments":[{{"id":"g1","startDateTime":"2024-05-06T10:00:00Z",
+                "endDateTime":"2024-05-06T10:10:00Z","caller":{a},"callee":{b},
+                "media":[{{"label":"main-audio","streams":[
+                  {{"streamId":"1","streamDirection":"callerToCallee","averageJitter":"PT0.01S"}}]}}]}}]}}]}}"#,
+        a = endpoint("enc-ann"),
+        b = endpoint("enc-bob"),
+    );
+    let input = dir.path().join("c1.json");
+    std::fs::write(&input, call.replace('\n', " ")).unwrap();
+    ok(&[
+        "convert",
+        &input.display().to_string(),
+        "--lake",
+        &l,
+        "--quiet",
+    ]);
+    let texts = "SELECT session_caller_feedback_text, session_callee_feedback_text, \
+                 count(average_jitter_ms) FROM streams GROUP BY 1, 2";
+    assert_eq!(
+        query(&lake, texts),
+        vec![vec!["words of enc-ann", "words of enc-bob", "1"]]
+    );
+    ok(&["forget", "--lake", &l, "--user", "enc-ann"]);
+    assert_eq!(
+        query(&lake, texts),
+        vec![vec!["NULL", "words of enc-bob", "1"]]
+    );
+    ok(&["vacuum", "--lake", &l]);
+    for (file, text) in every_string(&lake) {
+        for v in ["enc-ann", "words of enc-ann", "Name of enc-ann"] {
+            assert!(!text.contains(v), "{file} holds {v}");
+        }
+    }
+}
+
+#[test]
 fn purge_removes_exactly_the_older_calls_and_a_kept_retention_applies_to_later_converts() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");

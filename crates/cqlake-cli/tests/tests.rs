@@ -11,6 +11,7 @@ mod features;
 mod flows;
 mod r#gen;
 mod layers;
+mod layout;
 mod maintain;
 mod pages;
 mod privacy;

@@ -120,6 +120,9 @@ pub struct LakeWriter {
     pages_written: crate::plan::PageOrders,
     /// The side tables' rows.
     side: crate::side::SideTables,
+    /// The tables of an earlier layout (only for a writer opened to maintain the lake): the
+    /// next optimize rewrites them.
+    pub(crate) outdated: Vec<TableId>,
 }
 
 impl LakeWriter {
@@ -138,7 +141,25 @@ impl LakeWriter {
         lake: impl Into<LakeLocation>,
         personal: &crate::Personal,
     ) -> Result<Self> {
-        let lake = lake.into();
+        Self::open_with(lake.into(), personal, false).await
+    }
+
+    /// [`LakeWriter::open_as`] for maintenance ([`optimize`](Self::optimize),
+    /// [`vacuum`](Self::vacuum)), which also opens a lake whose tables have the layout of an
+    /// earlier cqlake (a `streams` made before it was narrowed): `optimize` migrates them. Every other writer
+    /// refuses such a lake with [`Error::Layout`].
+    pub async fn open_to_maintain(
+        lake: impl Into<LakeLocation>,
+        personal: &crate::Personal,
+    ) -> Result<Self> {
+        Self::open_with(lake.into(), personal, true).await
+    }
+
+    async fn open_with(
+        lake: LakeLocation,
+        personal: &crate::Personal,
+        maintain: bool,
+    ) -> Result<Self> {
         let run_id = format!(
             "{}-{}",
             std::process::id(),
@@ -149,6 +170,16 @@ impl LakeWriter {
         let lock = LakeLock::acquire(&lake, &run_id).await?;
         crate::personal::check_or_mark(&lake, personal).await?;
         let mut tables = open_tables(&lake).await?;
+        let mut outdated = Vec::new();
+        for t in TableId::ALL {
+            let extra = crate::layout::extra_columns(&tables[t.index()], t)?;
+            if !extra.is_empty() {
+                if !maintain {
+                    return Err(crate::layout::outdated(&lake, t, extra.len()));
+                }
+                outdated.push(t);
+            }
+        }
         let mut stats = WriteStats::default();
         let recorded = recorded_versions(&tables[0]).await?;
         for t in TableId::ALL {
@@ -204,6 +235,7 @@ impl LakeWriter {
             stats,
             pages_written: Default::default(),
             side: crate::side::SideTables::delta(lake),
+            outdated,
         };
         if writer.stats.recovered_tables > 0 {
             // The restores are commits too: record them as a finished (empty) group.

@@ -152,7 +152,7 @@ pub(crate) fn encode_columns(
         let c = column(if j < fs.partition { j } else { j + 1 })?;
         // Columns with (almost) no value in this row group get no codec: a zstd context per
         // column chunk costs more than the few bytes of levels and dictionary it would save
-        // (streams has 977 columns, most of them sparse).
+        // (streams has 202 columns, most of them sparse).
         let props = if c.len() - c.null_count() < FEW_VALUES {
             plain
         } else {

@@ -28,6 +28,7 @@ mod file_table;
 mod files;
 mod group;
 mod index;
+mod layout;
 pub mod lease;
 mod location;
 mod optimize;
@@ -122,6 +123,10 @@ pub enum Error {
     /// writer writes, or pseudonyms under another key (the message says which).
     #[error("{0}")]
     Personal(String),
+    /// A table of the lake has the layout of an earlier cqlake, which only `optimize` writes
+    /// (the message says which table and what to run).
+    #[error("{0}")]
+    Layout(String),
     /// Another writer holds the lake's lock.
     #[error(
         "{0}: another cqlake process (convert, optimize or vacuum) is writing to this lake; retry when it has finished (or pass --wait SECONDS)"
@@ -144,7 +149,7 @@ pub fn writer_properties() -> parquet::file::properties::WriterProperties {
 
 /// [`writer_properties`], except that the columns named in `all_null` (null in every row of the
 /// file to write) are left uncompressed: they hold no values, and a zstd codec per column chunk
-/// costs more than the few bytes of levels it would save (the streams table has 977 columns).
+/// costs more than the few bytes of levels it would save (the streams table has 202 columns).
 pub fn writer_properties_for<'a>(
     all_null: impl IntoIterator<Item = &'a str>,
 ) -> parquet::file::properties::WriterProperties {

@@ -4,7 +4,7 @@
 //! Convert writes a row group per worker batch (a few thousand streams), and every daily run
 //! adds files to the dates it touches. A query then pays per column chunk (a decompression
 //! context, page headers, statistics) and per file (a footer of every column chunk): the
-//! `streams` table has 977 columns. Compaction packs a partition's row groups, in their order,
+//! `streams` table has 202 columns. Compaction packs a partition's row groups, in their order,
 //! into row groups of up to [`ROW_GROUP_ROWS`] rows and files of up to
 //! [`MAX_ROW_GROUPS_PER_FILE`] row groups, one column at a time (the memory of one column of
 //! one row group), and commits each table's new files in place of the old ones (Delta's
@@ -108,12 +108,18 @@ pub struct OptimizeStats {
     pub side_files_removed: u64,
     /// Data files of the side tables written.
     pub side_files_added: u64,
+    /// Tables migrated from the layout of an earlier cqlake (every file rewritten, the schema
+    /// narrowed).
+    pub migrated: Vec<&'static str>,
 }
 
 /// One partition's live data files.
 pub(crate) struct Partition {
     table: TableId,
     date: i32,
+    /// Whether the table has the layout of an earlier cqlake (more columns than the schema):
+    /// its files are read by column name and rewritten however compact they are.
+    migrate: bool,
     /// Absolute paths, in the log's order.
     pub(crate) files: Vec<PathBuf>,
 }
@@ -171,11 +177,15 @@ fn pack(groups: &SourceGroups) -> Vec<SourceGroups> {
     out
 }
 
+/// A partition's source file: its path, its metadata, and for a file of an earlier layout
+/// the file's column of each column of the table's file schema (by name).
+type Source = (PathBuf, ArrowReaderMetadata, Option<Vec<Option<usize>>>);
+
 /// Column `i` (of table `t`'s schema) of the rows of `run`, read from `sources`.
 fn read_column(
     t: TableId,
     date: i32,
-    sources: &[(PathBuf, ArrowReaderMetadata)],
+    sources: &[Source],
     run: &SourceGroups,
     rows: usize,
     i: usize,
@@ -188,13 +198,25 @@ fn read_column(
     let mut parts: Vec<ArrayRef> = Vec::new();
     // The run's row groups, file by file.
     for same_file in run.chunk_by(|x, y| x.0 == y.0) {
-        let (path, meta) = &sources[same_file[0].0];
+        let (path, meta, by_name) = &sources[same_file[0].0];
         let perr = |e| Error::Parquet {
             path: path.display().to_string(),
             source: e,
         };
+        let root = match by_name {
+            None => j,
+            Some(roots) => match roots[j] {
+                Some(root) => root,
+                None => {
+                    let n = same_file.iter().map(|g| g.2).sum();
+                    let field = fs.arrow.field(j);
+                    parts.push(arrow::array::new_null_array(field.data_type(), n));
+                    continue;
+                }
+            },
+        };
         let file = File::open(path).map_err(io_err(path))?;
-        let mask = ProjectionMask::roots(meta.parquet_schema(), [j]);
+        let mask = ProjectionMask::roots(meta.parquet_schema(), [root]);
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
             .with_projection(mask)
             .with_row_groups(same_file.iter().map(|g| g.1).collect())
@@ -221,8 +243,12 @@ fn rewrite(
     edit: Option<&TableEdit>,
 ) -> Result<Option<Rewritten>> {
     let fs = file_schema(p.table);
-    let options = ArrowReaderOptions::new().with_schema(fs.arrow.clone());
-    let mut sources = Vec::with_capacity(p.files.len());
+    // A file of an earlier layout has other columns: read as it is, its columns found by name.
+    let options = match p.migrate {
+        false => ArrowReaderOptions::new().with_schema(fs.arrow.clone()),
+        true => ArrowReaderOptions::new(),
+    };
+    let mut sources: Vec<Source> = Vec::with_capacity(p.files.len());
     let mut groups: SourceGroups = Vec::new();
     for (f, path) in p.files.iter().enumerate() {
         let file = File::open(path).map_err(io_err(path))?;
@@ -234,7 +260,19 @@ fn rewrite(
         for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
             groups.push((f, g, rg.num_rows() as usize));
         }
-        sources.push((path.clone(), meta));
+        let by_name = p.migrate.then(|| {
+            let own = meta.schema();
+            fs.arrow
+                .fields()
+                .iter()
+                .map(|field| {
+                    own.index_of(field.name())
+                        .ok()
+                        .filter(|&k| own.field(k).data_type() == field.data_type())
+                })
+                .collect()
+        });
+        sources.push((path.clone(), meta, by_name));
     }
     let runs = pack(&groups);
     let read = |run: &SourceGroups, rows: usize, i: usize| {
@@ -243,7 +281,7 @@ fn rewrite(
     match edit {
         None => {
             let files_after = runs.len().div_ceil(MAX_ROW_GROUPS_PER_FILE);
-            if runs.len() == groups.len() && files_after >= p.files.len() {
+            if !p.migrate && runs.len() == groups.len() && files_after >= p.files.len() {
                 return Ok(None);
             }
         }
@@ -357,6 +395,12 @@ impl LakeWriter {
                 }
                 actions.push(add);
             }
+            let migrate = self.outdated.contains(&t);
+            if migrate {
+                // Every file was rewritten in the current layout: the schema follows.
+                actions.push(crate::layout::narrowed_metadata(self.table(t), t)?);
+                stats.migrated.push(t.name());
+            }
             let finish = t == TableId::Calls;
             if actions.is_empty() && !(finish && committed) {
                 continue;
@@ -367,6 +411,9 @@ impl LakeWriter {
             };
             self.commit_actions(t, actions, operation, &group_id, finish)
                 .await?;
+            if migrate {
+                self.outdated.retain(|x| *x != t);
+            }
             committed = true;
         }
         (stats.side_files_removed, stats.side_files_added) =
@@ -478,6 +525,7 @@ impl LakeWriter {
         let table = self.table(t);
         let snapshot = table.snapshot().map_err(delta_err(t))?;
         let dir = self.data_dir(t);
+        let migrate = self.outdated.contains(&t);
         let mut by_date: std::collections::BTreeMap<i32, Vec<PathBuf>> = Default::default();
         let mut removes = std::collections::HashMap::new();
         for f in snapshot.log_data().iter() {
@@ -485,7 +533,8 @@ impl LakeWriter {
                 .partition_values_map()
                 .get(PARTITION_COLUMN)
                 .and_then(|v| v.as_deref().and_then(parse_date));
-            let Some(date) = date.filter(|d| settings.covers(*d)) else {
+            // A table of an earlier layout is migrated whole, whatever the dates asked for.
+            let Some(date) = date.filter(|d| migrate || settings.covers(*d)) else {
                 continue;
             };
             let path = dir.join(f.path().as_ref());
@@ -497,6 +546,7 @@ impl LakeWriter {
             .map(|(date, files)| Partition {
                 table: t,
                 date,
+                migrate,
                 files,
             })
             .collect();

@@ -229,7 +229,8 @@ pub struct Rows {
 
 /// A read-only SQL session over a lake: the tables `calls`, `participants`, `sessions`,
 /// `segments`, `media` and `streams`, each at the version the last finished convert group
-/// recorded, and the views `stream_kind`, `stream_audio`, `stream_quality`, `stream_sides`,
+/// recorded, the view `streams_wide` (every stream with every context column of its media,
+/// segment, session and call), and the views `stream_kind`, `stream_audio`, `stream_quality`, `stream_sides`,
 /// `stream_rollup`, `session_rollup`, `rated_rollup`, `user_rollup`, `receiver_rollup`,
 /// `buildings`,
 /// `subnet_buildings` and `call_flow` (see `sql/`).
@@ -337,6 +338,11 @@ impl Engine {
                 ctx.register_table(t.name(), view(&ctx, &sql).await?)?;
             }
         }
+        let wide = crate::wide::plan(&ctx).await?;
+        ctx.register_table(
+            crate::wide::STREAMS_WIDE,
+            datafusion::dataframe::DataFrame::new(ctx.state(), wide).into_view(),
+        )?;
         for f in functions() {
             ctx.register_udf(f);
         }
@@ -499,7 +505,7 @@ async fn view(
 }
 
 /// DataFusion's error, without the list of every valid field it appends to an unknown column
-/// (streams alone has 977).
+/// (streams alone has 202, streams_wide 978).
 fn short(e: datafusion::error::DataFusionError) -> Error {
     let text = e.strip_backtrace();
     match text.find("\nValid fields are") {

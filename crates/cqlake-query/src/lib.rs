@@ -20,6 +20,7 @@ mod rollup;
 mod rules;
 mod udf;
 mod views;
+mod wide;
 
 pub use cqlake_lake::{LakeLocation, LakeState, lake_exists, lake_fingerprint};
 pub use display::Presentation;

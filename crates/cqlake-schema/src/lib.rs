@@ -27,7 +27,7 @@ pub use render::{markdown_reference, table_names, text_reference};
 pub use side::{Derived, Merge, SideDef, SideTable, side_tables};
 pub use tables::{
     Column, ColumnRole, EXTRA, GroupPlan, Key, PARTITION_COLUMN, PropPlan, Table, TableId, UTC,
-    list_of, tables,
+    WideColumn, WideSource, list_of, streams_wide, tables,
 };
 
 #[cfg(test)]

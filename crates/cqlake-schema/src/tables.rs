@@ -29,7 +29,8 @@ pub enum TableId {
     Segments,
     /// One row per entry of a segment's `media`.
     Media,
-    /// One row per media stream, with the context of its media, segment, session and call.
+    /// One row per media stream, with the context of its media and the most used context of
+    /// its segment, session and call (all of it: the view `streams_wide`).
     Streams,
 }
 
@@ -84,7 +85,7 @@ impl TableId {
             TableId::Segments => "one row per segment of a session",
             TableId::Media => "one row per entry of a segment's `media` array",
             TableId::Streams => {
-                "one row per media stream: every property of the stream, of its media, segment, session and call"
+                "one row per media stream: every property of the stream and of its media, and the segment's, session's and call's dates, type, failures, user agents, feedback and identities (all of their columns: the view `streams_wide`)"
             }
         }
     }
@@ -525,9 +526,128 @@ fn build_tables() -> Vec<Table> {
     vec![calls, participants, sessions, segments, media, streams]
 }
 
-/// `streams`: keys, the stream's own columns, its `extra`, then the context columns of its media
-/// (unprefixed; `label` becomes `media_label`), segment (`segment_`), session (`session_`) and call
-/// (`call_`).
+/// The context columns `streams` keeps beside a stream's figures, by the parent table's column
+/// name: every column of the stream's media (its label, network and device, both sides), and of
+/// the segment, session and call what the reports, rule sets and dashboards read or a user
+/// filters a stream by — dates, call type and version, failures, user agents, feedback and the
+/// identities of users, guests, phones and application instances. Every other context column
+/// is in the view `streams_wide` ([`streams_wide`]), joined from its parent table.
+fn kept_context(parent: TableId, name: &str) -> bool {
+    /// The columns kept of both sides (`caller_…`, `callee_…`) of a parent.
+    fn side(name: &str, kept: &[&str]) -> bool {
+        ["caller_", "callee_"].iter().any(|p| {
+            name.strip_prefix(p)
+                .is_some_and(|rest| kept.contains(&rest))
+        })
+    }
+    match parent {
+        TableId::Media => true,
+        TableId::Calls => [
+            "version",
+            "type",
+            "modalities",
+            "start_date_time",
+            "end_date_time",
+            "organizer_user_id",
+            "organizer_user_display_name",
+        ]
+        .contains(&name),
+        TableId::Sessions => {
+            [
+                "modalities",
+                "start_date_time",
+                "end_date_time",
+                "is_test",
+                "failure_info_stage",
+                "failure_info_reason",
+            ]
+            .contains(&name)
+                || side(
+                    name,
+                    &[
+                        "user_agent_header_value",
+                        "user_agent_application_version",
+                        "user_agent_platform",
+                        "user_agent_product_family",
+                        "user_agent_role",
+                        "feedback_rating",
+                        "feedback_text",
+                        "feedback_tokens",
+                        "feedback_tokens_json",
+                        "identity_endpoint_type",
+                        "identity_user_id",
+                        "identity_user_display_name",
+                        "identity_user_user_principal_name",
+                        "identity_guest_id",
+                        "identity_guest_display_name",
+                        "identity_phone_id",
+                        "identity_application_instance_id",
+                        "identity_application_instance_display_name",
+                    ],
+                )
+        }
+        TableId::Segments => {
+            [
+                "start_date_time",
+                "end_date_time",
+                "failure_info_stage",
+                "failure_info_reason",
+            ]
+            .contains(&name)
+                || side(
+                    name,
+                    &[
+                        "user_agent_application_version",
+                        "user_agent_platform",
+                        "user_agent_product_family",
+                        "identity_user_id",
+                        "identity_user_display_name",
+                    ],
+                )
+        }
+        TableId::Participants | TableId::Streams => false,
+    }
+}
+
+/// The parents whose columns are `streams`' context, nearest first, with their prefix.
+const CONTEXT_PARENTS: [(TableId, &str); 4] = [
+    (TableId::Media, "media_"),
+    (TableId::Segments, "segment_"),
+    (TableId::Sessions, "session_"),
+    (TableId::Calls, "call_"),
+];
+
+/// The name a parent's column has as a context column of a stream: a media column keeps its
+/// own (but `label` and `extra` become `media_label`, `media_extra`), the others take their
+/// table's prefix.
+fn context_name(parent: TableId, prefix: &str, name: &str) -> String {
+    if parent == TableId::Media && name != "label" && name != EXTRA {
+        name.to_string()
+    } else {
+        format!("{prefix}{name}")
+    }
+}
+
+/// Every non-key column of the parents, in context order: (parent, prefix, column index).
+fn context_columns<'a>(
+    parents: &'a [&'a Table; 4],
+) -> impl Iterator<Item = (TableId, &'static str, usize, &'a Column)> {
+    CONTEXT_PARENTS
+        .iter()
+        .zip(parents.iter())
+        .flat_map(|(&(id, prefix), parent)| {
+            parent
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !matches!(c.role, ColumnRole::Key(_)))
+                .map(move |(i, c)| (id, prefix, i, c))
+        })
+}
+
+/// `streams`: keys, the stream's own columns, its `extra`, then the context columns it keeps
+/// ([`kept_context`]) of its media (unprefixed; `label` becomes `media_label`), segment
+/// (`segment_`), session (`session_`) and call (`call_`).
 fn streams_table(calls: &Table, sessions: &Table, segments: &Table, media: &Table) -> Table {
     use Key::*;
     let keys = [
@@ -546,35 +666,85 @@ fn streams_table(calls: &Table, sessions: &Table, segments: &Table, media: &Tabl
     }
     let plan = b.group(&graph::MEDIA_STREAM, "", "mediaStream");
     let extra = b.extra("mediaStream");
-    for (parent, prefix) in [
-        (media, "media_"),
-        (segments, "segment_"),
-        (sessions, "session_"),
-        (calls, "call_"),
-    ] {
-        for (index, col) in parent.columns.iter().enumerate() {
-            if matches!(col.role, ColumnRole::Key(_)) {
-                continue;
-            }
-            let name = if parent.id == TableId::Media && col.name != "label" && col.name != EXTRA {
-                col.name.clone()
-            } else {
-                format!("{prefix}{}", col.name)
-            };
-            b.columns.push(Column {
-                name,
-                data_type: col.data_type.clone(),
-                nullable: true,
-                source: col.source.clone(),
-                role: ColumnRole::Context {
-                    table: parent.id,
-                    column: index,
-                },
-                personal: col.personal,
-            });
+    for (parent, prefix, index, col) in context_columns(&[media, segments, sessions, calls]) {
+        if !kept_context(parent, &col.name) {
+            continue;
         }
+        b.columns.push(Column {
+            name: context_name(parent, prefix, &col.name),
+            data_type: col.data_type.clone(),
+            nullable: true,
+            source: col.source.clone(),
+            role: ColumnRole::Context {
+                table: parent,
+                column: index,
+            },
+            personal: col.personal,
+        });
     }
     finish(TableId::Streams, &keys, b.columns, plan, extra)
+}
+
+/// Where a column of the view `streams_wide` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WideSource {
+    /// Column `.0` of `streams`.
+    Streams(usize),
+    /// A context column `streams` does not keep: column `column` of the stream's parent row in
+    /// `table` (its media, segment, session or call).
+    Parent {
+        /// The parent table.
+        table: TableId,
+        /// The column's index in the parent table.
+        column: usize,
+    },
+}
+
+/// A column of the view `streams_wide`.
+#[derive(Debug, Clone)]
+pub struct WideColumn {
+    /// The column name (a `streams` column's, or the name a context column has in `streams`).
+    pub name: String,
+    /// Where its value comes from.
+    pub source: WideSource,
+}
+
+/// The columns of the view `streams_wide`: every column of `streams`, then every context
+/// column it does not keep, in the order of the context of its media, segment, session and
+/// call (the layout of `streams` in lakes made before `streams` was narrowed). Its rows are
+/// `streams`' rows, each with its parents' columns.
+pub fn streams_wide() -> &'static [WideColumn] {
+    static WIDE: OnceLock<Vec<WideColumn>> = OnceLock::new();
+    WIDE.get_or_init(|| {
+        let streams = TableId::Streams.table();
+        let own = streams
+            .columns
+            .iter()
+            .take_while(|c| !matches!(c.role, ColumnRole::Context { .. }))
+            .enumerate()
+            .map(|(i, c)| WideColumn {
+                name: c.name.clone(),
+                source: WideSource::Streams(i),
+            });
+        let parents = [
+            TableId::Media.table(),
+            TableId::Segments.table(),
+            TableId::Sessions.table(),
+            TableId::Calls.table(),
+        ];
+        let context = context_columns(&parents).map(|(parent, prefix, index, col)| {
+            let name = context_name(parent, prefix, &col.name);
+            let source = match streams.column_index(&name) {
+                Some(i) => WideSource::Streams(i),
+                None => WideSource::Parent {
+                    table: parent,
+                    column: index,
+                },
+            };
+            WideColumn { name, source }
+        });
+        own.chain(context).collect()
+    })
 }
 
 #[cfg(test)]
@@ -704,6 +874,73 @@ mod tests {
         assert!(!p("charge") && !p("currency") && !p("call_id"));
         let sync = crate::SideTable::SyncState.def();
         assert!(sync.columns[sync.column_index("organizer_user_id").unwrap()].personal);
+    }
+
+    #[test]
+    fn streams_keeps_the_media_and_the_chosen_context_and_the_wide_view_has_the_rest() {
+        let streams = TableId::Streams.table();
+        let kept = |t: TableId| {
+            streams
+                .columns
+                .iter()
+                .filter(|c| matches!(c.role, ColumnRole::Context { table, .. } if table == t))
+                .count()
+        };
+        let non_key = |t: TableId| {
+            t.table()
+                .columns
+                .iter()
+                .filter(|c| !matches!(c.role, ColumnRole::Key(_)))
+                .count()
+        };
+        // Every media column; of the others, the names listed in `kept_context` (a name
+        // missing from its parent would lower these counts).
+        assert_eq!(kept(TableId::Media), non_key(TableId::Media));
+        assert_eq!(kept(TableId::Calls), 7);
+        assert_eq!(kept(TableId::Sessions), 6 + 2 * 18);
+        assert_eq!(kept(TableId::Segments), 4 + 2 * 5);
+        // The view: every column of `streams` at its place, then the rest of the context.
+        let wide = streams_wide();
+        let own = streams.columns.len() - kept(TableId::Media) - 63;
+        let context: usize = [
+            TableId::Media,
+            TableId::Segments,
+            TableId::Sessions,
+            TableId::Calls,
+        ]
+        .into_iter()
+        .map(non_key)
+        .sum();
+        assert_eq!(wide.len(), own + context);
+        let mut seen = HashSet::new();
+        for (i, w) in wide.iter().enumerate() {
+            assert!(seen.insert(w.name.as_str()), "duplicate {}", w.name);
+            match w.source {
+                WideSource::Streams(c) => {
+                    assert_eq!(streams.columns[c].name, w.name);
+                    if i < own {
+                        assert_eq!(c, i);
+                    }
+                }
+                WideSource::Parent { table, column } => {
+                    assert!(streams.column_index(&w.name).is_none(), "{}", w.name);
+                    assert!(!matches!(
+                        table.table().columns[column].role,
+                        ColumnRole::Key(_)
+                    ));
+                }
+            }
+        }
+        assert_eq!(
+            wide.iter()
+                .filter(|w| matches!(w.source, WideSource::Streams(_)))
+                .count(),
+            streams.columns.len()
+        );
+        for name in ["segment_caller_name", "session_extra", "call_join_web_url"] {
+            assert!(streams.column_index(name).is_none(), "{name}");
+            assert!(wide.iter().any(|w| w.name == name), "{name}");
+        }
     }
 
     #[test]
