@@ -35,6 +35,9 @@ const PARENT_KEYS: [(TableId, &[&str]); 3] = [
     (TableId::Calls, &["call_id"]),
 ];
 
+/// The key columns of a stream's parent table, and the keys of some of its rows.
+type ParentRows = (&'static [&'static str], HashSet<Vec<String>>);
+
 /// A SQL string literal.
 fn literal(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
@@ -70,9 +73,10 @@ struct Person {
     names: BTreeSet<String>,
     /// Whether the value given is a display name in the lake.
     by_name: bool,
-    /// By scope path (`segment.caller`, `session.callee`, `callRecord.organizer`, …), the keys
-    /// ([`PARENT_KEYS`]) of the rows of a stream's parent tables where they are in that scope.
-    rows: std::collections::BTreeMap<String, HashSet<Vec<String>>>,
+    /// By scope path (`segment.caller`, `session.callee`, `callRecord.organizer`, …): the key
+    /// columns of the parent table that has the scope ([`PARENT_KEYS`]), and the keys of its
+    /// rows where they are in that scope.
+    rows: std::collections::BTreeMap<String, ParentRows>,
 }
 
 /// Every non-null value of the string columns of `rows`.
@@ -156,7 +160,8 @@ fn find(rt: &tokio::runtime::Runtime, engine: &Engine, value: &str) -> anyhow::R
                 t.name(),
                 cond.join(" OR ")
             ))?;
-            let set: &mut HashSet<Vec<String>> = rows.entry(s.path.clone()).or_default();
+            let (_, set): &mut (_, HashSet<Vec<String>>) =
+                rows.entry(s.path.clone()).or_insert((keys, HashSet::new()));
             for b in &found.batches {
                 let cols: Vec<_> = (0..keys.len())
                     .map(|c| arrow::compute::cast(b.column(c), &DataType::Utf8))
@@ -212,15 +217,12 @@ fn erasure(p: &Person, value: &str) -> Erasure {
                 }
             }
         }
-        let found = |path: &str| p.rows.get(path).filter(|r| !r.is_empty());
+        let found = |path: &str| p.rows.get(path).filter(|(_, r)| !r.is_empty());
         if t == TableId::Streams {
             // A scope's copy in a stream: by its parent row (a session's in every occurrence,
             // whichever the stream's context was taken from).
             for s in scopes(columns) {
-                let parent = PARENT_KEYS
-                    .iter()
-                    .find(|(pt, _)| scopes(&pt.table().columns).iter().any(|x| x.path == s.path));
-                if let (Some((_, keys)), Some(rows)) = (parent, found(&s.path)) {
+                if let Some((keys, rows)) = found(&s.path) {
                     rules.push(Rule {
                         when: keys.iter().map(|k| k.to_string()).collect(),
                         values: rows.clone(),
@@ -231,7 +233,7 @@ fn erasure(p: &Person, value: &str) -> Erasure {
         }
         for side in ["caller", "callee"] {
             let network = network_columns(columns, side);
-            let Some(segments) = found(&format!("segment.{side}")) else {
+            let Some((_, segments)) = found(&format!("segment.{side}")) else {
                 continue;
             };
             if network.is_empty() {

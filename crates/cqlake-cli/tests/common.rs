@@ -165,10 +165,20 @@ pub fn csv(lake: &Path, args: &[&str]) -> String {
     let lake = lake.display().to_string();
     let mut all = args.to_vec();
     all.extend(["--lake", &lake, "--format", "csv"]);
-    let out = cqlake(&all);
+    succeed(&all, &[])
+}
+
+/// Runs `cqlake ARGS` with the environment variables `env` added; the command must succeed.
+/// Returns its stdout.
+pub fn succeed(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_cqlake"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("cqlake runs");
     assert!(
         out.status.success(),
-        "{}",
+        "cqlake {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("UTF-8")

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use cqlake_schema::{ColumnRole, TableId, streams_wide};
 
-use crate::common::{cqlake, csv, sample};
+use crate::common::{cqlake, csv, sample, succeed};
 
 /// The fixture lake of the earlier layout, unpacked into `dir`.
 fn old_lake(dir: &Path) -> PathBuf {
@@ -123,13 +123,7 @@ fn an_earlier_lake_is_refused_by_writers_until_optimize_migrates_it() {
     }
     assert_eq!(streams_columns(&old).len(), 977, "nothing was written");
     // Optimize migrates it: the current columns, the same streams and view.
-    let out = cqlake(&["optimize", "--lake", &lake]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeed(&["optimize", "--lake", &lake], &[]);
     assert!(
         text.contains("streams: migrated to the current layout"),
         "{text}"
@@ -156,14 +150,8 @@ fn an_earlier_lake_is_refused_by_writers_until_optimize_migrates_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     // A second optimize has nothing to migrate, and writers take the lake again.
-    let again = cqlake(&["optimize", "--lake", &lake]);
-    assert!(!String::from_utf8_lossy(&again.stdout).contains("migrated"));
-    let out = cqlake(&["convert", &input, "--lake", &lake, "--quiet"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(!succeed(&["optimize", "--lake", &lake], &[]).contains("migrated"));
+    succeed(&["convert", &input, "--lake", &lake, "--quiet"], &[]);
     assert_eq!(
         wide(&old),
         before,
@@ -193,18 +181,8 @@ fn the_context_streams_keeps_is_its_parents_at_the_occurrence_streams_wide_names
     for (seed, calls) in [("11", "150"), ("12", "300")] {
         let corpus = dir.path().join(format!("{seed}.json"));
         let c = corpus.display().to_string();
-        let out = cqlake(&["gen", "--seed", seed, "--calls", calls, "-o", &c]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = cqlake(&["convert", &c, "--lake", &g, "--quiet"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeed(&["gen", "--seed", seed, "--calls", calls, "-o", &c], &[]);
+        succeed(&["convert", &c, "--lake", &g, "--quiet"], &[]);
     }
     let streams = TableId::Streams.table();
     let (mut same, mut kept) = (Vec::new(), 0);
@@ -240,21 +218,14 @@ fn the_context_streams_keeps_is_its_parents_at_the_occurrence_streams_wide_names
     for lake in [&sample_lake, &generated] {
         // The parents' lists go through three joins here: read as plain lists (see
         // `plain_lists` in cqlake-query's `wide`).
-        let out = Command::new(env!("CARGO_BIN_EXE_cqlake"))
-            .args(["sql", &sql, "--format", "csv", "--lake"])
-            .arg(lake)
-            .env(
+        let lake = lake.display().to_string();
+        let out = succeed(
+            &["sql", &sql, "--format", "csv", "--lake", &lake],
+            &[(
                 "DATAFUSION_EXECUTION_PARQUET_SCHEMA_FORCE_VIEW_TYPES",
                 "false",
-            )
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            )],
         );
-        let out = String::from_utf8(out.stdout).unwrap();
         let mut lines = out.lines();
         let names: Vec<&str> = lines.next().unwrap().split(',').collect();
         let row: Vec<u64> = lines
@@ -273,6 +244,6 @@ fn the_context_streams_keeps_is_its_parents_at_the_occurrence_streams_wide_names
             .filter(|&i| row[i] != 0)
             .map(|i| names[i])
             .collect();
-        assert!(differ.is_empty(), "{}: {differ:?} differ", lake.display());
+        assert!(differ.is_empty(), "{lake}: {differ:?} differ");
     }
 }

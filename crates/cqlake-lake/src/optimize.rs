@@ -260,18 +260,31 @@ fn rewrite(
         for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
             groups.push((f, g, rg.num_rows() as usize));
         }
-        let by_name = p.migrate.then(|| {
-            let own = meta.schema();
-            fs.arrow
-                .fields()
-                .iter()
-                .map(|field| {
-                    own.index_of(field.name())
-                        .ok()
-                        .filter(|&k| own.field(k).data_type() == field.data_type())
-                })
-                .collect()
-        });
+        // A column the file lacks is null; one of another type is an error, never dropped.
+        let by_name = match p.migrate {
+            false => None,
+            true => {
+                let own = meta.schema();
+                let mut roots = Vec::with_capacity(fs.arrow.fields().len());
+                for field in fs.arrow.fields() {
+                    let k = own.index_of(field.name()).ok();
+                    if let Some(k) = k
+                        && own.field(k).data_type() != field.data_type()
+                    {
+                        return Err(Error::Location(format!(
+                            "{}: column {} is {}, the table's schema says {}; the file is \
+                             left as it is",
+                            path.display(),
+                            field.name(),
+                            own.field(k).data_type(),
+                            field.data_type()
+                        )));
+                    }
+                    roots.push(k);
+                }
+                Some(roots)
+            }
+        };
         sources.push((path.clone(), meta, by_name));
     }
     let runs = pack(&groups);
