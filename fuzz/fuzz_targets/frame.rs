@@ -1,4 +1,6 @@
-//! Framing: any bytes, split anywhere, frame without panicking and the same whatever the split.
+//! Framing: any bytes, split anywhere, frame without panicking and the same whatever the split;
+//! with lines of NDJSON framed unchecked (a line parsed as JSON, or else framed again), the same
+//! as with every byte scanned.
 #![no_main]
 
 use cqlake_ingest::frame::{FrameKind, Framer};
@@ -13,6 +15,38 @@ fn frame<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> Framed {
     let mut cb = |fr: cqlake_ingest::frame::Frame<'_>| {
         let bytes = (!matches!(fr.kind, FrameKind::Error(_))).then(|| fr.bytes.to_vec());
         out.push((fr.kind, bytes, fr.offset, fr.line));
+    };
+    for c in chunks {
+        f.push(c, &mut cb);
+    }
+    f.finish(&mut cb);
+    out
+}
+
+/// As [`frame`], with NDJSON lines framed unchecked: a line that simd-json parses (at most 64
+/// deep) is one document, any other is framed again, as the pipeline's workers do.
+fn frame_unchecked<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> Framed {
+    let mut f = Framer::new()
+        .with_max_depth(64)
+        .with_max_string_bytes(4096)
+        .with_unchecked_lines(true);
+    let mut again = Framer::new().with_max_depth(64).with_max_string_bytes(4096);
+    let mut buffers = simd_json::Buffers::with_max_depth(128, 64);
+    let mut out = Vec::new();
+    let mut keep = |fr: cqlake_ingest::frame::Frame<'_>, out: &mut Framed| {
+        let bytes = (!matches!(fr.kind, FrameKind::Error(_))).then(|| fr.bytes.to_vec());
+        out.push((fr.kind, bytes, fr.offset, fr.line));
+    };
+    let mut cb = |fr: cqlake_ingest::frame::Frame<'_>| {
+        if fr.checked {
+            return keep(fr, &mut out);
+        }
+        let mut copy = fr.bytes.to_vec();
+        if simd_json::to_tape_with_buffers(&mut copy, &mut buffers).is_ok() {
+            keep(fr, &mut out);
+        } else {
+            again.frame_line(fr.bytes, fr.offset, fr.line, &mut |g| keep(g, &mut out));
+        }
     };
     for c in chunks {
         f.push(c, &mut cb);
@@ -36,6 +70,16 @@ fuzz_target!(|data: &[u8]| {
     let size = if input.len() <= 4096 { 1 } else { 7 };
     let pieces = frame(input.chunks(size));
     assert_eq!(whole, pieces, "framing depends on the push size ({size})");
+    assert_eq!(
+        whole,
+        frame_unchecked(std::iter::once(input)),
+        "unchecked lines frame otherwise"
+    );
+    assert_eq!(
+        whole,
+        frame_unchecked(input.chunks(size)),
+        "unchecked lines frame otherwise in pieces of {size}"
+    );
     for (kind, bytes, offset, _) in &whole {
         assert!(*offset <= input.len() as u64, "{kind:?} at {offset}");
         if let (FrameKind::Document | FrameKind::ArrayItem { .. }, Some(b)) = (kind, bytes) {

@@ -261,10 +261,12 @@ impl Default for Decoder {
 }
 
 impl Decoder {
-    /// A decoder with empty buffers.
+    /// A decoder with empty buffers. It parses at most the framer's default depth
+    /// ([`crate::frame::DEFAULT_MAX_DEPTH`]), so a deeper unchecked line ([`crate::frame::Frame::checked`])
+    /// fails to parse and is framed again, to be rejected as the scan rejects it.
     pub fn new() -> Self {
         Decoder {
-            buffers: Buffers::default(),
+            buffers: Buffers::with_max_depth(128, crate::frame::DEFAULT_MAX_DEPTH),
             tape: Some(Tape::null().reset()),
             scratch: Vec::new(),
             flattener: Flattener::new(),

@@ -143,6 +143,11 @@ pub struct Frame<'a> {
     pub offset: u64,
     /// 1-based line of its first byte.
     pub line: u64,
+    /// False for a line of NDJSON framed whole without being scanned
+    /// ([`Framer::with_unchecked_lines`]): it starts with `{` and ends with `}`, and is one
+    /// [`FrameKind::Document`] exactly when it is valid JSON. Whoever parses it and finds it is
+    /// not frames it again with [`Framer::frame_line`], which gives what the scan would have.
+    pub checked: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +160,9 @@ enum Top {
     Doc,
     /// Inside a document whose bytes are being skipped (too large, or a broken line).
     Skipping,
+    /// At or inside a line of NDJSON to be framed unchecked, its bytes so far in `line_buf`
+    /// ([`Framer::with_unchecked_lines`]).
+    Line,
 }
 
 /// Where framing goes on once a failed unit has been skipped.
@@ -180,6 +188,10 @@ pub struct Framer {
     max_frame: usize,
     max_depth: usize,
     max_string: usize,
+    /// Whole NDJSON lines are framed without being scanned.
+    unchecked_lines: bool,
+    /// The bytes so far of the line being framed unchecked.
+    line_buf: Vec<u8>,
     // position
     offset: u64,
     line: u64,
@@ -248,6 +260,8 @@ impl Framer {
             max_frame: DEFAULT_MAX_FRAME_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
             max_string: DEFAULT_MAX_STRING_BYTES,
+            unchecked_lines: false,
+            line_buf: Vec::new(),
             offset: 0,
             line: 1,
             at_start: true,
@@ -304,9 +318,126 @@ impl Framer {
         self
     }
 
+    /// Once the input is seen to be NDJSON, frames each following line that starts with `{`
+    /// and ends with `}` (blanks around them aside) whole, at the speed of a newline search,
+    /// with [`Frame::checked`] false; other lines (a page, a line cut across two pushes, one
+    /// longer than the limits) are scanned as before. Default off: every byte is scanned.
+    ///
+    /// An unchecked line is one [`FrameKind::Document`] exactly when it is valid JSON of at most
+    /// the maximum depth. A parser that finds otherwise calls [`Framer::frame_line`] on it,
+    /// which frames it as the scan would have: what a scan rejects is rejected alike, with the
+    /// same message and position.
+    pub fn with_unchecked_lines(mut self, on: bool) -> Self {
+        self.unchecked_lines = on;
+        self
+    }
+
+    /// The deepest nesting allowed (see [`Framer::with_max_depth`]).
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    /// Frames `line`, an unchecked line of NDJSON ([`Frame::checked`] false) whose first byte
+    /// is at `offset` on line `line_no`, the way the scan would have framed it there. Keeps the
+    /// limits and forgets any other state.
+    pub fn frame_line(
+        &mut self,
+        line: &[u8],
+        offset: u64,
+        line_no: u64,
+        out: &mut dyn FnMut(Frame<'_>),
+    ) {
+        *self = Framer {
+            offset,
+            line: line_no,
+            at_start: false,
+            blank: false,
+            line_mode: true,
+            docs_done: 1,
+            ..Framer::new()
+                .with_max_frame_bytes(self.max_frame)
+                .with_max_depth(self.max_depth)
+                .with_max_string_bytes(self.max_string)
+        };
+        self.push(line, out);
+        // The newline that ended it: in NDJSON it ends whatever the line left open.
+        self.push(b"\n", out);
+    }
+
+    /// In [`Top::Line`]: frames the whole lines of `input` unchecked, the first of them
+    /// completing the line begun in `line_buf`; a line that must be scanned (it may be a page,
+    /// garbage, or over a limit) is scanned. Consumes all of `input`: a line it leaves open
+    /// stays in `line_buf`.
+    fn unchecked_lines(&mut self, input: &[u8], out: &mut dyn FnMut(Frame<'_>)) -> usize {
+        let limit = self.max_frame.min(self.max_string);
+        let mut i = 0;
+        while self.top == Top::Line {
+            let rest = &input[i..];
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                if self.line_buf.len() + rest.len() > limit {
+                    // Too long to be framed unchecked: scanned from its start.
+                    let begun = std::mem::take(&mut self.line_buf);
+                    self.scan_instead(&[&begun, rest], out);
+                } else {
+                    self.line_buf.extend_from_slice(rest);
+                }
+                return input.len();
+            };
+            let mut begun = std::mem::take(&mut self.line_buf);
+            let line: &[u8] = if begun.is_empty() {
+                &rest[..nl]
+            } else {
+                begun.extend_from_slice(&rest[..nl]);
+                &begun
+            };
+            match unchecked_doc(line, limit) {
+                Some((lead, doc)) => {
+                    out(Frame {
+                        kind: FrameKind::Document,
+                        bytes: doc,
+                        offset: self.offset + lead as u64,
+                        line: self.line,
+                        checked: false,
+                    });
+                    self.docs_done += 1;
+                    self.prev_byte = b'}';
+                    self.prev_sig = b'}';
+                    self.offset += line.len() as u64 + 1;
+                    self.line += 1;
+                }
+                None if line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r')) => {
+                    self.offset += line.len() as u64 + 1;
+                    self.line += 1;
+                }
+                None => {
+                    // The line and its newline, scanned: in NDJSON that leaves the scan between
+                    // documents.
+                    self.scan_instead(&[line, b"\n"], out);
+                    if self.top == Top::Between && self.line_mode {
+                        self.top = Top::Line;
+                    }
+                }
+            }
+            begun.clear();
+            self.line_buf = begun;
+            i += nl + 1;
+        }
+        i
+    }
+
+    /// Scans `parts` from between documents, as a push with unchecked lines off would.
+    fn scan_instead(&mut self, parts: &[&[u8]], out: &mut dyn FnMut(Frame<'_>)) {
+        self.top = Top::Between;
+        self.unchecked_lines = false;
+        for p in parts {
+            self.push(p, out);
+        }
+        self.unchecked_lines = true;
+    }
+
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.offset + self.line_buf.len() as u64
     }
 
     /// The 1-based line of the next byte.
@@ -342,6 +473,7 @@ impl Framer {
                         bytes: &BOM[..pos],
                         offset: 0,
                         line: 1,
+                        checked: true,
                     });
                     self.garbage = true;
                 }
@@ -360,6 +492,9 @@ impl Framer {
                             // apart from garbage on the next.
                             if self.line_mode {
                                 self.garbage = false;
+                                if self.unchecked_lines && self.top == Top::Between {
+                                    self.top = Top::Line;
+                                }
                             }
                         }
                         b' ' | b'\t' | b'\r' => {}
@@ -396,11 +531,18 @@ impl Framer {
                         _ => {
                             self.garbage = true;
                             let off = self.offset - 1;
+                            let mut excerpt = &input[i - 1..(i - 1 + 64).min(input.len())];
+                            if self.line_mode {
+                                // In NDJSON the line is the unit: its excerpt stops with it.
+                                let end = memchr::memchr(b'\n', excerpt).unwrap_or(excerpt.len());
+                                excerpt = &excerpt[..end];
+                            }
                             out(Frame {
                                 kind: FrameKind::Error(FrameError::Unexpected(b)),
-                                bytes: &input[i - 1..(i - 1 + 64).min(input.len())],
+                                bytes: excerpt,
                                 offset: off,
                                 line: self.line,
+                                checked: true,
                             });
                         }
                     }
@@ -411,12 +553,20 @@ impl Framer {
                 Top::Doc => {
                     i += self.scan(input, i, out);
                 }
+                Top::Line => {
+                    i += self.unchecked_lines(&input[i..], out);
+                }
             }
         }
     }
 
     /// Ends the stream: a unit still open is reported as [`FrameError::Truncated`].
     pub fn finish(&mut self, out: &mut dyn FnMut(Frame<'_>)) {
+        if self.top == Top::Line {
+            // A last line without a newline: scanned, to end as a scan ends.
+            let begun = std::mem::take(&mut self.line_buf);
+            self.scan_instead(&[&begun], out);
+        }
         match self.top {
             Top::Doc => {
                 // Inside a page item, the item is what was cut (the page's other items stand).
@@ -430,6 +580,7 @@ impl Framer {
                     bytes: &self.buf[from..to],
                     offset,
                     line,
+                    checked: true,
                 });
             }
             Top::ArrayBetween => {
@@ -438,6 +589,7 @@ impl Framer {
                     bytes: b"[",
                     offset: self.offset,
                     line: self.line,
+                    checked: true,
                 });
             }
             Top::Skipping => {
@@ -449,10 +601,11 @@ impl Framer {
                         bytes: &self.excerpt_start,
                         offset: self.unit_offset,
                         line: self.unit_line,
+                        checked: true,
                     });
                 }
             }
-            Top::Between => {}
+            Top::Between | Top::Line => {}
         }
         self.reset_unit();
         self.top = Top::Between;
@@ -759,6 +912,7 @@ impl Framer {
             bytes: &self.buf,
             offset: self.unit_offset,
             line: self.unit_line,
+            checked: true,
         });
         self.page = Some(PageState {
             seq,
@@ -783,6 +937,7 @@ impl Framer {
                 bytes: &self.buf[p.item_start..],
                 offset: p.item_offset,
                 line: p.item_line,
+                checked: true,
             });
             p.items += 1;
             p.item_open = false;
@@ -806,6 +961,7 @@ impl Framer {
                 bytes: item,
                 offset: p.item_offset,
                 line: p.item_line,
+                checked: true,
             });
             p.items += 1;
             p.item_open = false;
@@ -852,6 +1008,7 @@ impl Framer {
             bytes: &self.buf,
             offset: self.unit_offset,
             line: self.unit_line,
+            checked: true,
         });
         self.top = if self.unit == Unit::ArrayItem {
             Top::ArrayBetween
@@ -868,6 +1025,7 @@ impl Framer {
             bytes: &self.buf[..excerpt_len],
             offset: self.unit_offset,
             line: self.unit_line,
+            checked: true,
         });
         self.line += self.unit_lines;
         self.top = Top::Between;
@@ -890,6 +1048,7 @@ impl Framer {
             bytes: &self.excerpt_start,
             offset,
             line,
+            checked: true,
         });
         self.skip_string = self.in_string;
         self.skip_escape = self.escape;
@@ -988,6 +1147,21 @@ impl Framer {
     }
 }
 
+/// The document of a line that may be framed unchecked, with the blanks before it: one that
+/// starts with `{` and ends with `}` (blanks around it aside), holds no `"value"` (it could be a
+/// page's key) and is no longer than `limit`.
+fn unchecked_doc(line: &[u8], limit: usize) -> Option<(usize, &[u8])> {
+    let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r');
+    let lead = line.iter().position(|c| !blank(c))?;
+    let end = line.iter().rposition(|c| !blank(c))? + 1;
+    let doc = &line[lead..end];
+    (line.len() <= limit
+        && doc.first() == Some(&b'{')
+        && doc.last() == Some(&b'}')
+        && memchr::memmem::find(doc, b"\"value\"").is_none())
+    .then_some((lead, doc))
+}
+
 fn trim_ws(b: &[u8]) -> &[u8] {
     let s = b
         .iter()
@@ -1045,6 +1219,85 @@ mod tests {
             );
             assert_eq!(f[0].2, 3, "offset after the BOM");
             assert_eq!((f[1].3, f[2].3), (2, 4), "lines");
+        }
+    }
+
+    #[test]
+    fn unchecked_lines_parsed_or_framed_again_give_what_the_scan_gives() {
+        let input = concat!(
+            "{\"a\":1}\n",
+            "{\"b\":[1,2,{\"c\":\"x}\"}]}\n",
+            "  {\"c\":2}  \r\n",
+            "\n",
+            "{\"d\":1}{\"e\":2}\n",
+            "{\"f\":1} }\n",
+            "{\"g\":{\"h\":1}\n",
+            "{\"i\":[1}\n",
+            "{\"j\" \"k\":1}\n",
+            "{\"v\":{\"value\":[1,2]}}\n",
+            "{\"@odata.context\":\"x\",\"value\":[{\"l\":1},{\"m\":2}]}\n",
+            "junk\n",
+            "{\"n\":\"\\\"}\"}\n",
+            "{\"o\":1}",
+        );
+        for chunk in [1, 3, 7, 64, 4096] {
+            let mut framer = Framer::new().with_unchecked_lines(true);
+            let mut again = Framer::new();
+            let mut got = Vec::new();
+            let mut unchecked = 0;
+            let keep = |fr: Frame<'_>, got: &mut Vec<_>| {
+                got.push((
+                    fr.kind,
+                    String::from_utf8_lossy(fr.bytes).into_owned(),
+                    fr.offset,
+                    fr.line,
+                ))
+            };
+            let mut cb = |fr: Frame<'_>| {
+                if fr.checked {
+                    return keep(fr, &mut got);
+                }
+                unchecked += 1;
+                assert_eq!(fr.kind, FrameKind::Document);
+                let mut copy = fr.bytes.to_vec();
+                if simd_json::to_tape(&mut copy).is_ok() {
+                    keep(fr, &mut got);
+                } else {
+                    again.frame_line(fr.bytes, fr.offset, fr.line, &mut |g| {
+                        assert!(g.checked);
+                        keep(g, &mut got)
+                    });
+                }
+            };
+            for c in input.as_bytes().chunks(chunk) {
+                framer.push(c, &mut cb);
+            }
+            framer.finish(&mut cb);
+            // An error's excerpt may stop where a push stopped; the rest is the same at any size.
+            let scanned = frames(input.as_bytes(), chunk);
+            let no_excerpts = |v: &[(FrameKind, String, u64, u64)]| {
+                v.iter()
+                    .map(|(k, b, o, l)| {
+                        let b = if matches!(k, FrameKind::Error(_)) {
+                            ""
+                        } else {
+                            b
+                        };
+                        (k.clone(), b.to_string(), *o, *l)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                no_excerpts(&got),
+                no_excerpts(&scanned),
+                "chunks of {chunk}"
+            );
+            if chunk >= input.len() {
+                assert_eq!(got, scanned);
+            }
+            // Every line after the first that starts with `{`, ends with `}`, holds no `"value"`
+            // and ends with a newline, at any push size.
+            assert_eq!(unchecked, 8, "chunks of {chunk}");
         }
     }
 
