@@ -20,7 +20,7 @@ use cqlake_schema::TableId;
 
 use crate::decode::{Decoder, Outcome, PageKind, Route, odata_context, page_kind};
 use crate::flatten::Flattener;
-use crate::frame::{FrameKind, Framer};
+use crate::frame::{FrameError, FrameKind, Framer};
 use crate::input::{Input, check_compressed, open};
 use crate::occurrence::SessionOccurrences;
 use crate::side::SideRows;
@@ -1035,6 +1035,18 @@ impl Decoding<'_, '_> {
     }
 }
 
+/// The reject of bytes of `source` that could not be framed (`f`, with error `e`).
+fn frame_reject(source: &Arc<str>, f: &crate::frame::Frame<'_>, e: &FrameError) -> Reject {
+    Reject {
+        source: source.clone(),
+        offset: f.offset,
+        line: f.line,
+        path: None,
+        error: e.to_string(),
+        excerpt: excerpt(f.bytes),
+    }
+}
+
 /// An unchecked line of NDJSON framed again, as the reader's scan would have framed it.
 struct Again {
     /// The bytes of `frames`.
@@ -1066,14 +1078,7 @@ fn frame_again(
         errors: Vec::new(),
     };
     framer.frame_line(bytes, offset, line, &mut |g| match g.kind {
-        FrameKind::Error(e) => again.errors.push(Reject {
-            source: source.clone(),
-            offset: g.offset,
-            line: g.line,
-            path: None,
-            error: e.to_string(),
-            excerpt: excerpt(g.bytes),
-        }),
+        FrameKind::Error(ref e) => again.errors.push(frame_reject(source, &g, e)),
         kind => {
             let start = again.data.len();
             again.data.extend_from_slice(g.bytes);
@@ -1174,14 +1179,7 @@ fn read_all(
                     *page = Arc::new(page_kind(odata_context(f.bytes).as_deref()));
                     occurrences.page_start(page);
                 }
-                FrameKind::Error(e) => unit.rejects.push(Reject {
-                    source: source.clone(),
-                    offset: f.offset,
-                    line: f.line,
-                    path: None,
-                    error: e.to_string(),
-                    excerpt: excerpt(f.bytes),
-                }),
+                FrameKind::Error(e) => unit.rejects.push(frame_reject(&source, &f, e)),
                 kind => {
                     let start = unit.data.len();
                     unit.data.extend_from_slice(f.bytes);
